@@ -1,0 +1,54 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let package = Package(
+    name: "Wlive",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "wlive", targets: ["wlive"]),
+        .library(name: "WliveServer", targets: ["WliveServer"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-configuration", from: "1.4.0", traits: ["JSON", "YAML"]),
+        .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
+    ],
+    targets: [
+        // C libraries from Debian, each behind a one-line shim header.
+        .systemLibrary(name: "CLibUV", pkgConfig: "libuv", providers: [.apt(["libuv1-dev"])]),
+        .systemLibrary(name: "CHTTPParser", providers: [.apt(["libhttp-parser-dev"])]),
+
+        // Codec: RFC 6455 frames, UTF-8, the opening handshake, HTTP/1.1 parsing. No I/O.
+        .target(name: "WliveCodec", dependencies: [
+            "CHTTPParser",
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
+        // Protocol: the Wlive handshake, server messages, result codes, the session state machine. No I/O.
+        .target(name: "WliveProtocol", dependencies: ["WliveCodec"]),
+        // Engine: channels, subscribers, timers. No I/O.
+        .target(name: "WliveEngine", dependencies: ["WliveProtocol"]),
+        // Configuration: the settings, their defaults and loading them from file, environment and flags.
+        .target(name: "WliveConfig", dependencies: [
+            "WliveProtocol",
+            .product(name: "Configuration", package: "swift-configuration"),
+        ]),
+        // Transport and the embeddable Gateway: libuv loops, TCP, connections.
+        .target(name: "WliveServer", dependencies: [
+            "CLibUV", "WliveCodec", "WliveProtocol", "WliveEngine", "WliveConfig",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        // The `wlive` command.
+        .executableTarget(name: "wlive", dependencies: [
+            "WliveServer", "WliveConfig",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+
+        .testTarget(name: "WliveCodecTests", dependencies: ["WliveCodec"]),
+        .testTarget(name: "WliveProtocolTests", dependencies: ["WliveProtocol"]),
+        .testTarget(name: "WliveEngineTests", dependencies: ["WliveEngine"]),
+        .testTarget(name: "WliveServerTests", dependencies: ["WliveServer", "WliveConfig", "WliveCodec"]),
+    ],
+    swiftLanguageModes: [.v6]
+)
