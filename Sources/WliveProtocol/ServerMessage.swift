@@ -1,0 +1,108 @@
+/// A comment as subscribers receive it; docs/PROTOCOL.md shows the JSON.
+public struct Comment: Sendable, Equatable {
+    /// Unique id of the comment.
+    public var id: String
+    /// Position in the channel: 1, 2, 3… with no gaps, so a client can spot a missed comment.
+    public var seq: UInt64
+    public var channelID: ChannelID
+    public var userID: String
+    public var source: Int
+    public var biz: String
+    /// Opaque JSON text from the poster (nickname, avatar), passed through as a string.
+    public var extJSON: String
+    public var content: String
+    /// The poster's optional comment type, passed through.
+    public var commentType: String
+    /// Milliseconds since the epoch, when the server accepted the comment.
+    public var time: Int64
+
+    public init(id: String, seq: UInt64, channelID: ChannelID, userID: String, source: Int, biz: String,
+                extJSON: String = "", content: String, commentType: String = "", time: Int64) {
+        self.id = id
+        self.seq = seq
+        self.channelID = channelID
+        self.userID = userID
+        self.source = source
+        self.biz = biz
+        self.extJSON = extJSON
+        self.content = content
+        self.commentType = commentType
+        self.time = time
+    }
+}
+
+/// Every JSON message the server pushes down a Wlive connection.
+///
+/// All share the seed's envelope style: a `type`, and where an outcome is reported, `code` and
+/// `message`. `encoded()` gives the UTF-8 JSON text, the payload of one text frame.
+public enum ServerMessage: Sendable, Equatable {
+    /// The answer to a good handshake.
+    case handshakeAccepted(channelID: ChannelID, timerInterval: Int, onlineCount: Int, lastSeq: UInt64, serverTime: Int64)
+    /// The answer to a bad handshake; a close follows.
+    case handshakeRejected(code: WliveResultCode, message: String)
+    case comment(Comment)
+    /// A channel event that is not a comment, such as the online count.
+    case notice(channelID: ChannelID, kind: String, onlineCount: Int, totalCount: Int, time: Int64)
+    /// Sent every heartbeat interval; `lastSeq` lets a client check it missed no comment.
+    case heartbeat(channelID: ChannelID, onlineCount: Int, lastSeq: UInt64, time: Int64)
+    /// The channel ended; a normal close follows.
+    case channelClosed(channelID: ChannelID, reason: String, time: Int64)
+    /// Something the client did was refused; the connection stays open unless a close follows.
+    case error(code: WliveResultCode, message: String)
+
+    public func encoded() -> [UInt8] {
+        var json = JSONObjectWriter()
+        switch self {
+        case let .handshakeAccepted(channelID, timerInterval, onlineCount, lastSeq, serverTime):
+            json.field("type", "handshake")
+            json.field("code", WliveResultCode.success.rawValue)
+            json.field("message", "success")
+            json.field("channel_id", channelID.description)
+            json.field("timer_interval", timerInterval)
+            json.field("online_num", onlineCount)
+            json.field("last_seq", lastSeq)
+            json.field("server_time", serverTime)
+        case let .handshakeRejected(code, message):
+            json.field("type", "handshake")
+            json.field("code", code.rawValue)
+            json.field("message", message)
+        case let .comment(comment):
+            json.field("type", "comment")
+            json.field("id", comment.id)
+            json.field("seq", comment.seq)
+            json.field("channel_id", comment.channelID.description)
+            json.field("userid", comment.userID)
+            json.field("source", comment.source)
+            json.field("biz", comment.biz)
+            json.field("ext_json", comment.extJSON)
+            json.field("content", comment.content)
+            json.field("comment_type", comment.commentType)
+            json.field("time", comment.time)
+        case let .notice(channelID, kind, onlineCount, totalCount, time):
+            json.field("type", "notice")
+            json.field("notice", kind)
+            json.field("channel_id", channelID.description)
+            json.field("online_num", onlineCount)
+            json.field("total_num", totalCount)
+            json.field("time", time)
+        case let .heartbeat(channelID, onlineCount, lastSeq, time):
+            json.field("type", "heartbeat")
+            json.field("channel_id", channelID.description)
+            json.field("online_num", onlineCount)
+            json.field("last_seq", lastSeq)
+            json.field("time", time)
+        case let .channelClosed(channelID, reason, time):
+            json.field("type", "channel_closed")
+            json.field("code", WliveResultCode.channelClosed.rawValue)
+            json.field("message", "channel closed")
+            json.field("channel_id", channelID.description)
+            json.field("reason", reason)
+            json.field("time", time)
+        case let .error(code, message):
+            json.field("type", "error")
+            json.field("code", code.rawValue)
+            json.field("message", message)
+        }
+        return json.finish()
+    }
+}

@@ -1,0 +1,105 @@
+import Foundation
+
+/// The JSON a client sends right after the WebSocket opens (seed 000, section 1.11), plus the
+/// channel it wants. docs/PROTOCOL.md is the contract.
+public struct WliveHandshake: Sendable, Equatable {
+    public var userID: String
+    public var source: Int
+    public var appID: String
+    public var sdkVersion: String
+    public var version: String
+    public var osType: String
+    public var osVersion: String
+    public var clientType: String
+    public var clientVersion: String
+    public var deviceID: String
+    public var deviceType: String
+    /// The seed spells it `im_toklen`; `im_token` is accepted too. Live clients send it empty.
+    public var imToken: String
+    /// Seconds between heartbeats the client asked for, before clamping.
+    public var timerInterval: Int
+    public var channelID: ChannelID
+
+    /// Fields that must be present and non-empty. `user_id` and `im_toklen` are listed by the
+    /// seed but "fixed empty" for live clients, so they may be absent or empty.
+    public static let requiredStringFields = [
+        "appid", "sdk_version", "version", "os_type", "os_version", "client_type",
+        "client_version", "device_id", "device_type",
+    ]
+
+    /// Parses the handshake text. `queryChannelID` is the `channel_id` from the URL query, used
+    /// when the JSON has none.
+    public static func parse(_ text: [UInt8], queryChannelID: String? = nil) -> Result<WliveHandshake, WliveHandshakeError> {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(text)) as? [String: Any] else {
+            return .failure(.init(.invalidParameter, "handshake must be a JSON object"))
+        }
+        var strings: [String: String] = [:]
+        for name in requiredStringFields {
+            guard let value = scalarString(object[name]), !value.isEmpty else {
+                return .failure(.init(.invalidParameter, "missing or empty field: \(name)"))
+            }
+            strings[name] = value
+        }
+        guard let sourceValue = object["source"] else { return .failure(.init(.invalidParameter, "missing field: source")) }
+        guard let source = integer(sourceValue) else { return .failure(.init(.invalidParameter, "source must be an integer")) }
+        guard let intervalValue = object["timer_interval"] else {
+            return .failure(.init(.invalidParameter, "missing field: timer_interval"))
+        }
+        guard let interval = integer(intervalValue), interval > 0 else {
+            return .failure(.init(.invalidParameter, "timer_interval must be a positive integer"))
+        }
+        let channelText = object["channel_id"].flatMap(scalarString) ?? queryChannelID
+        guard let channelText, !channelText.isEmpty else { return .failure(.init(.invalidParameter, "missing field: channel_id")) }
+        guard let channelID = ChannelID(channelText) else {
+            return .failure(.init(.invalidParameter, "channel_id must be a positive decimal number"))
+        }
+        return .success(WliveHandshake(
+            userID: object["user_id"].flatMap(scalarString) ?? "",
+            source: source,
+            appID: strings["appid"]!, sdkVersion: strings["sdk_version"]!, version: strings["version"]!,
+            osType: strings["os_type"]!, osVersion: strings["os_version"]!, clientType: strings["client_type"]!,
+            clientVersion: strings["client_version"]!, deviceID: strings["device_id"]!, deviceType: strings["device_type"]!,
+            imToken: (object["im_toklen"] ?? object["im_token"]).flatMap(scalarString) ?? "",
+            timerInterval: interval, channelID: channelID))
+    }
+
+    /// A JSON string, or a number written as its decimal text; nil for anything else.
+    static func scalarString(_ value: Any?) -> String? {
+        switch value {
+        case let string as String: return string
+        case let number as NSNumber where !isBool(number):
+            let double = number.doubleValue
+            if double.rounded() == double, abs(double) < 1e18 { return String(number.int64Value) }
+            return number.stringValue
+        default: return nil
+        }
+    }
+
+    /// A JSON integer, or a string of one (`"180"`); nil for fractions, booleans and the rest.
+    static func integer(_ value: Any) -> Int? {
+        switch value {
+        case let string as String: return Int(string.trimmingCharacters(in: .whitespaces))
+        case let number as NSNumber where !isBool(number):
+            let double = number.doubleValue
+            guard double.rounded() == double, abs(double) < 1e15 else { return nil }
+            return number.intValue
+        default: return nil
+        }
+    }
+
+    private static func isBool(_ number: NSNumber) -> Bool {
+        // JSONSerialization returns true/false as NSNumber; their objCType is "c" (char).
+        String(cString: number.objCType) == "c"
+    }
+}
+
+/// A refused handshake: the result code and the message for the client.
+public struct WliveHandshakeError: Error, Sendable, Equatable {
+    public var code: WliveResultCode
+    public var message: String
+
+    public init(_ code: WliveResultCode, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+}

@@ -1,0 +1,137 @@
+import WliveCodec
+
+/// The Wlive conversation on one WebSocket, from the first text frame to the close, as a plain
+/// state machine: events in, actions out, no I/O. The transport owns the socket and the timers
+/// and does what the actions say.
+public struct WliveSession: Sendable {
+    public struct Configuration: Sendable, Equatable {
+        /// Sources a handshake may name (seed 000: 0–6, 20 for anonymous live viewers, 108).
+        public var allowedSources: Set<Int>
+        public var heartbeat: HeartbeatPolicy
+        /// Upstream data messages answered with an error before the connection is closed with 1008.
+        public var upstreamAllowance: Int
+
+        public init(allowedSources: Set<Int> = [0, 1, 2, 3, 4, 5, 6, 20, 108],
+                    heartbeat: HeartbeatPolicy = HeartbeatPolicy(), upstreamAllowance: Int = 3) {
+            self.allowedSources = allowedSources
+            self.heartbeat = heartbeat
+            self.upstreamAllowance = upstreamAllowance
+        }
+    }
+
+    public enum State: Sendable, Equatable {
+        case awaitingHandshake
+        /// A valid handshake arrived; the transport is looking the channel up.
+        case resolvingChannel(WliveHandshake, interval: Int)
+        case subscribed(ChannelID, interval: Int)
+        case closed
+    }
+
+    public enum Action: Sendable, Equatable {
+        case none
+        /// Look up the channel and call `channelResolved`.
+        case resolveChannel(ChannelID)
+        /// Send the acknowledgement and start delivering the channel, beating every `interval` seconds.
+        case subscribe(ChannelID, interval: Int, acknowledgement: ServerMessage)
+        /// Send this message and keep going.
+        case send(ServerMessage)
+        /// Send this message, then close the WebSocket with this code.
+        case sendAndClose(ServerMessage, WebSocketCloseCode, reason: String)
+    }
+
+    public let configuration: Configuration
+    public private(set) var state: State = .awaitingHandshake
+    private var upstreamStrikes = 0
+    /// The `channel_id` of the upgrade request's query string, if any.
+    private let queryChannelID: String?
+
+    public init(configuration: Configuration, queryChannelID: String? = nil) {
+        self.configuration = configuration
+        self.queryChannelID = queryChannelID
+    }
+
+    /// A complete text message from the client.
+    public mutating func receiveText(_ bytes: [UInt8]) -> Action {
+        switch state {
+        case .awaitingHandshake:
+            switch WliveHandshake.parse(bytes, queryChannelID: queryChannelID) {
+            case let .failure(error):
+                return reject(error.code, error.message)
+            case let .success(handshake):
+                guard configuration.allowedSources.contains(handshake.source) else {
+                    return reject(.unknownSource, "unknown source \(handshake.source)")
+                }
+                let interval = configuration.heartbeat.interval(forRequested: handshake.timerInterval)
+                state = .resolvingChannel(handshake, interval: interval)
+                return .resolveChannel(handshake.channelID)
+            }
+        case .resolvingChannel, .subscribed:
+            if Self.isApplicationHeartbeat(bytes) { return .none }
+            return upstreamData()
+        case .closed:
+            return .none
+        }
+    }
+
+    /// A complete binary message from the client: never part of the protocol.
+    public mutating func receiveBinary() -> Action {
+        switch state {
+        case .awaitingHandshake: return reject(.invalidParameter, "the handshake must be a JSON text message")
+        case .resolvingChannel, .subscribed: return upstreamData()
+        case .closed: return .none
+        }
+    }
+
+    /// The channel the handshake named, as the directory knows it (nil: no such channel).
+    public mutating func channelResolved(_ status: ChannelStatus?, onlineCount: Int, lastSeq: UInt64, now: Int64) -> Action {
+        guard case let .resolvingChannel(handshake, interval) = state else { return .none }
+        switch status {
+        case nil: return reject(.channelNotFound, "channel \(handshake.channelID) not found")
+        case .closed?: return reject(.channelClosed, "channel \(handshake.channelID) is closed")
+        case .live?:
+            state = .subscribed(handshake.channelID, interval: interval)
+            return .subscribe(handshake.channelID, interval: interval, acknowledgement: .handshakeAccepted(
+                channelID: handshake.channelID, timerInterval: interval, onlineCount: onlineCount, lastSeq: lastSeq, serverTime: now))
+        }
+    }
+
+    /// The handshake deadline passed.
+    public mutating func handshakeTimedOut() -> Action {
+        guard case .awaitingHandshake = state else { return .none }
+        state = .closed
+        return .sendAndClose(.handshakeRejected(code: .invalidParameter, message: "no handshake within the timeout"),
+                             .wliveHandshakeTimeout, reason: "handshake timeout")
+    }
+
+    /// The connection is going away for another reason; ignore everything from now on.
+    public mutating func close() { state = .closed }
+
+    private mutating func reject(_ code: WliveResultCode, _ message: String) -> Action {
+        state = .closed
+        return .sendAndClose(.handshakeRejected(code: code, message: message), code.closeCode, reason: message)
+    }
+
+    private mutating func upstreamData() -> Action {
+        upstreamStrikes += 1
+        guard upstreamStrikes <= configuration.upstreamAllowance else {
+            state = .closed
+            return .sendAndClose(.error(code: .permissionDenied, message: Self.downstreamOnlyMessage),
+                                 .policyViolation, reason: "downstream-only connection")
+        }
+        return .send(.error(code: .permissionDenied, message: Self.downstreamOnlyMessage))
+    }
+
+    public static let downstreamOnlyMessage =
+        "this connection is downstream-only: post comments with POST /live/sendComment on the HTTP port"
+
+    /// An application heartbeat the client may send up: `ping`, `heartbeat`, or a small JSON
+    /// object whose `type` is one of those.
+    public static func isApplicationHeartbeat(_ bytes: [UInt8]) -> Bool {
+        guard bytes.count <= 256 else { return false }
+        let text = String(decoding: bytes, as: UTF8.self).trimmingASCIIWhitespace().lowercased()
+        if text == "ping" || text == "heartbeat" { return true }
+        guard text.hasPrefix("{") else { return false }
+        let compact = text.filter { !$0.isWhitespace }
+        return compact.contains("\"type\":\"heartbeat\"") || compact.contains("\"type\":\"ping\"")
+    }
+}
