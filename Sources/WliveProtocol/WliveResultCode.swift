@@ -1,5 +1,5 @@
 /// The `code` of every Wlive envelope: the table of seed 000 ("返回数据及状态码说明").
-public struct WliveResultCode: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+public struct WliveResultCode: RawRepresentable, Hashable, Sendable, Error, CustomStringConvertible {
     public let rawValue: Int
     public init(rawValue: Int) { self.rawValue = rawValue }
 

@@ -1,0 +1,63 @@
+import WliveCodec
+import WliveProtocol
+
+extension Connection {
+    /// Bytes of the HTTP upgrade request.
+    func receiveRequestBytes(_ bytes: UnsafeRawBufferPointer) {
+        guard let parser = requestParser else { return }
+        let output: HTTPRequestParser.Output
+        do {
+            output = try parser.parse(bytes)
+        } catch {
+            respondAndClose(.error(error.status, error.reason))
+            return
+        }
+        // A WebSocket port answers exactly one request: the upgrade.
+        guard let request = output.requests.first else { return }
+        upgrade(request, leftover: output.upgradeLeftover ?? [])
+    }
+
+    private func upgrade(_ request: HTTPRequest, leftover: [UInt8]) {
+        let configuration = loop.context.configuration
+        let isEcho = configuration.echoPath.map { request.path == $0 } ?? false
+        guard request.path == configuration.webSocketPath || isEcho else {
+            respondAndClose(.error(404, "no WebSocket endpoint at \(request.path)"))
+            return
+        }
+        switch WebSocketUpgrade.respond(to: request, allowedOrigins: loop.context.allowedOrigins) {
+        case let .failure(rejection):
+            respondAndClose(rejection.response)
+        case let .success(response):
+            sendRaw(response.encoded())
+            requestParser = nil
+            phase = .open
+            phaseDeadline = .max
+            if isEcho {
+                role = .echo
+            } else {
+                role = .wlive(WliveSession(configuration: configuration.session,
+                                           queryChannelID: Self.queryValue(named: "channel_id", in: request.query)))
+                setPhaseDeadline(afterSeconds: configuration.handshakeTimeout)
+            }
+            if !leftover.isEmpty {
+                let used = leftover.withUnsafeBytes { receiveFrames($0) }
+                if phase == .open { unparsed = Array(leftover[used...]) }
+            }
+        }
+    }
+
+    /// Sends an HTTP error and closes once it is flushed.
+    func respondAndClose(_ response: HTTPResponse) {
+        sendRaw(response.encoded())
+        linger()
+    }
+
+    /// The value of `name` in a query string (no percent-decoding: ids are digits).
+    static func queryValue(named name: String, in query: Substring) -> String? {
+        for pair in query.split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            if parts.first == Substring(name) { return parts.count > 1 ? String(parts[1]) : "" }
+        }
+        return nil
+    }
+}

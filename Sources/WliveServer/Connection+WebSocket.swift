@@ -1,0 +1,116 @@
+import WliveCodec
+import WliveEngine
+import WliveProtocol
+
+extension Connection {
+    /// Parses and handles every complete frame in `bytes`; returns the bytes used.
+    func receiveFrames(_ bytes: UnsafeRawBufferPointer) -> Int {
+        var offset = 0
+        while phase == .open || phase == .closeSent {
+            let rest = UnsafeRawBufferPointer(rebasing: bytes[offset...])
+            let header: WebSocketFrameHeader
+            do {
+                guard let decoded = try decoder.decodeHeader(rest) else { break }
+                header = decoded
+            } catch {
+                fail(error.closeCode, reason: error.reason)
+                break
+            }
+            guard rest.count >= header.frameLength else {
+                if unparsed.capacity < header.frameLength { unparsed.reserveCapacity(header.frameLength) }
+                break
+            }
+            let payload = UnsafeRawBufferPointer(rebasing: rest[header.headerLength..<header.frameLength])
+            offset += header.frameLength
+            handle(assembler.receive(header, payload: payload))
+        }
+        return offset
+    }
+
+    private func handle(_ action: WebSocketMessageAssembler.Action) {
+        switch action {
+        case .none, .pong:
+            break
+        case let .ping(payload):
+            write(SharedFrame(opcode: .pong, payload: payload))
+        case let .message(opcode, bytes):
+            // After our close frame, data is read and dropped (RFC 6455 section 5.5.1).
+            guard phase == .open else { return }
+            switch role {
+            case .echo:
+                write(SharedFrame(opcode: opcode, payload: bytes))
+            case var .wlive(session):
+                let action = opcode == .text ? session.receiveText(bytes) : session.receiveBinary()
+                role = .wlive(session)
+                perform(action)
+            }
+        case let .close(code, _):
+            if phase == .open {
+                // Echo the peer's code; a close without a code is answered without one.
+                let payload = code.map { WebSocketFrameEncoder.closePayload(code: $0, reason: "") } ?? []
+                send(SharedFrame(opcode: .close, payload: payload))
+            }
+            linger()
+        case let .fail(error):
+            fail(error.closeCode, reason: error.reason)
+        }
+    }
+
+    /// Carries out what the Wlive session decided.
+    func perform(_ action: WliveSession.Action) {
+        switch action {
+        case .none:
+            break
+        case let .resolveChannel(id):
+            guard case var .wlive(session) = role else { return }
+            let record = loop.context.channels.lookup(id)
+            let next = session.channelResolved(record?.status, onlineCount: (record?.onlineCount ?? 0) + 1,
+                                               lastSeq: record?.lastSeq ?? 0, now: wallClockMilliseconds())
+            role = .wlive(session)
+            if case let .subscribe(_, interval, acknowledgement) = next, let record {
+                subscribe(to: record, interval: interval, acknowledgement: acknowledgement)
+            } else {
+                perform(next)
+            }
+        case let .subscribe(id, interval, acknowledgement):
+            guard let record = loop.context.channels.lookup(id) else { return }
+            subscribe(to: record, interval: interval, acknowledgement: acknowledgement)
+        case let .send(message):
+            write(message)
+        case let .sendAndClose(message, code, reason):
+            write(message)
+            close(code, reason: reason)
+        }
+    }
+
+    private func subscribe(to record: ChannelRecord, interval: Int, acknowledgement: ServerMessage) {
+        write(acknowledgement)
+        guard phase == .open else { return }
+        channel = record
+        loop.subscribers.add(self, to: record.id)
+        record.adjustOnline(by: 1)
+        heartbeatTicks = EventLoop.ticks(Double(interval))
+        nextHeartbeat = loop.currentTick + heartbeatTicks
+        phaseDeadline = .max
+        scheduleTimer()
+    }
+
+    /// A heartbeat interval passed: beat, or give up on a peer that has been silent too long.
+    func heartbeatDue(now: UInt64) {
+        guard let channel else { return }
+        let deadAfter = UInt64(loop.context.configuration.session.heartbeat.deadAfter)
+        if now >= lastActivity + heartbeatTicks * deadAfter {
+            fail(.wliveHeartbeatTimeout, reason: "no sign of life")
+            return
+        }
+        if now >= nextHeartbeat {
+            write(.heartbeat(channelID: channel.id, onlineCount: channel.onlineCount, lastSeq: channel.lastSeq,
+                             time: wallClockMilliseconds()))
+            write(Self.pingFrame)
+            nextHeartbeat = now + heartbeatTicks
+        }
+    }
+
+    /// One empty ping frame shared by every connection.
+    static let pingFrame = SharedFrame(opcode: .ping, payload: [])
+}

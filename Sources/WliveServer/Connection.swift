@@ -1,0 +1,249 @@
+import CLibUV
+import WliveCodec
+import WliveEngine
+import WliveProtocol
+
+/// One accepted TCP connection on the WebSocket port, from the upgrade request to the close.
+///
+/// Owned by its loop: created, used and closed on the loop's thread only. The object owns the
+/// `uv_tcp_t` and sits in its `data` retained; the close callback releases it.
+final class Connection: Subscriber {
+    enum Kind { case webSocket }
+
+    enum Phase: Equatable {
+        /// Reading the HTTP upgrade request.
+        case upgrading
+        /// WebSocket frames flow.
+        case open
+        /// We sent a close frame and wait for the peer's.
+        case closeSent
+        /// Our side is shut down; reading until the peer closes or the linger time ends.
+        case lingering
+        /// `uv_close` was called.
+        case closed
+    }
+
+    /// What the connection is for once upgraded.
+    enum Role {
+        case wlive(WliveSession)
+        case echo
+    }
+
+    unowned let loop: EventLoop
+    let kind: Kind
+    let handle: UnsafeMutablePointer<uv_tcp_t>
+    var phase = Phase.upgrading
+    var role = Role.echo
+    /// Only while upgrading; dropped afterwards so an open connection carries no parser.
+    var requestParser: HTTPRequestParser?
+    var decoder: WebSocketFrameDecoder
+    var assembler: WebSocketMessageAssembler
+    /// Received bytes not yet parsed (a partial request or frame).
+    var unparsed: [UInt8] = []
+
+    // Subscription.
+    var subscriberSlot = -1
+    var channel: ChannelRecord?
+    var heartbeatTicks: UInt64 = 0
+    var nextHeartbeat: UInt64 = .max
+    var lastActivity: UInt64 = 0
+
+    /// The deadline this connection has in the loop's wheel; `.max` when none.
+    var scheduledDeadline: UInt64 = .max
+    /// The deadline of whatever the current phase waits for.
+    var phaseDeadline: UInt64 = .max
+
+    /// Write requests libuv has not completed yet.
+    var writesInFlight = 0
+
+    init(loop: EventLoop, kind: Kind) {
+        self.loop = loop
+        self.kind = kind
+        let configuration = loop.context.configuration
+        decoder = WebSocketFrameDecoder(role: .server, maxPayloadLength: configuration.maxMessageSize)
+        assembler = WebSocketMessageAssembler(maxMessageSize: configuration.maxMessageSize)
+        handle = .allocate(capacity: 1)
+        uv_tcp_init(loop.uv, handle)
+        handle.pointee.data = Unmanaged.passRetained(self).toOpaque()
+    }
+
+    var stream: UnsafeMutablePointer<uv_stream_t> { cast(handle, to: uv_stream_t.self) }
+
+    static func from(_ pointer: UnsafeMutableRawPointer?) -> Connection {
+        Unmanaged<Connection>.fromOpaque(pointer!).takeUnretainedValue()
+    }
+
+    /// Registers with the loop and starts reading the upgrade request.
+    func start() {
+        loop.connections[ObjectIdentifier(self)] = self
+        loop.counters.connections.add(1, ordering: .relaxed)
+        loop.counters.accepted.add(1, ordering: .relaxed)
+        uv_tcp_nodelay(handle, 1)
+        requestParser = HTTPRequestParser(limits: loop.context.requestLimits)
+        lastActivity = loop.currentTick
+        setPhaseDeadline(afterSeconds: loop.context.configuration.requestTimeout)
+        uv_read_start(stream, { handle, _, buffer in
+            let loop = EventLoop.from(handle!.pointee.loop)
+            buffer!.pointee = uv_buf_init(loop.readBuffer.baseAddress!.assumingMemoryBound(to: CChar.self), UInt32(loop.readBuffer.count))
+        }, { stream, count, buffer in
+            let connection = Connection.from(stream!.pointee.data)
+            if count > 0 {
+                connection.received(UnsafeRawBufferPointer(start: buffer!.pointee.base, count: count))
+            } else if count < 0 {
+                connection.readEnded(status: Int32(count))
+            }
+        })
+    }
+
+    // MARK: - Input
+
+    private func received(_ bytes: UnsafeRawBufferPointer) {
+        lastActivity = loop.currentTick
+        switch phase {
+        case .lingering, .closed:
+            return
+        case .upgrading:
+            receiveRequestBytes(bytes)
+        case .open, .closeSent:
+            if unparsed.isEmpty {
+                let used = receiveFrames(bytes)
+                if used < bytes.count, phase == .open || phase == .closeSent {
+                    unparsed.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[used...]))
+                }
+            } else {
+                unparsed.append(contentsOf: bytes)
+                let used = unparsed.withUnsafeBytes { receiveFrames($0) }
+                if phase == .open || phase == .closeSent { unparsed.removeFirst(used) } else { unparsed = [] }
+            }
+        }
+    }
+
+    /// The peer closed its side or the socket failed.
+    private func readEnded(status: Int32) {
+        // Whatever the phase, there is nobody left to talk to.
+        abort()
+    }
+
+    // MARK: - Timers
+
+    /// Sets the deadline of the current phase and makes sure the wheel will wake us for it.
+    func setPhaseDeadline(afterSeconds seconds: Double) {
+        phaseDeadline = loop.currentTick + EventLoop.ticks(seconds)
+        scheduleTimer()
+    }
+
+    /// The earliest moment this connection needs attention.
+    private var nextDeadline: UInt64 {
+        var deadline = phaseDeadline
+        if phase == .open, channel != nil {
+            deadline = min(deadline, nextHeartbeat, lastActivity + heartbeatTicks * UInt64(loop.context.configuration.session.heartbeat.deadAfter))
+        }
+        return deadline
+    }
+
+    func scheduleTimer() {
+        let deadline = nextDeadline
+        guard deadline != .max, phase != .closed, deadline < scheduledDeadline else { return }
+        scheduledDeadline = deadline
+        loop.wheel.schedule(self, at: deadline)
+    }
+
+    /// The wheel reached a deadline scheduled for this connection.
+    func timerFired(deadline: UInt64, now: UInt64) {
+        // Entries are never removed: only the one matching the current schedule counts.
+        guard deadline == scheduledDeadline, phase != .closed else { return }
+        scheduledDeadline = .max
+        if now >= phaseDeadline {
+            phaseDeadline = .max
+            phaseTimedOut()
+        } else if phase == .open, channel != nil {
+            heartbeatDue(now: now)
+        }
+        scheduleTimer()
+    }
+
+    private func phaseTimedOut() {
+        switch phase {
+        case .upgrading:
+            respondAndClose(.error(408, "the upgrade request took too long"))
+        case .open:
+            if case var .wlive(session) = role {
+                let action = session.handshakeTimedOut()
+                role = .wlive(session)
+                perform(action)
+            }
+        case .closeSent, .lingering:
+            abort()
+        case .closed:
+            break
+        }
+    }
+
+    // MARK: - Closing
+
+    /// Starts the close handshake: sends a close frame and waits (bounded) for the peer's.
+    func close(_ code: WebSocketCloseCode, reason: String) {
+        switch phase {
+        case .open:
+            writeClose(code, reason: reason)
+            phase = .closeSent
+            leaveSubscription()
+            setPhaseDeadline(afterSeconds: Self.closeHandshakeSeconds)
+        case .upgrading:
+            abort()
+        case .closeSent, .lingering, .closed:
+            break
+        }
+    }
+
+    /// Fails the WebSocket connection: close frame, then our side of TCP shut at once.
+    func fail(_ code: WebSocketCloseCode, reason: String) {
+        if phase == .open { writeClose(code, reason: reason) }
+        linger()
+    }
+
+    /// Seconds the close handshake and the final linger may take.
+    static let closeHandshakeSeconds = 3.0
+
+    /// Shuts our side down once queued writes are flushed, then reads until the peer hangs up.
+    /// Closing at once could reset the socket and destroy the last frames before the peer reads them.
+    func linger() {
+        guard phase != .lingering, phase != .closed else { return }
+        phase = .lingering
+        leaveSubscription()
+        requestParser = nil
+        unparsed = []
+        setPhaseDeadline(afterSeconds: Self.closeHandshakeSeconds)
+        let request = UnsafeMutablePointer<uv_shutdown_t>.allocate(capacity: 1)
+        let status = uv_shutdown(request, stream) { request, _ in
+            request!.deallocate()
+        }
+        if status != 0 {
+            request.deallocate()
+            abort()
+        }
+    }
+
+    /// Closes the socket now.
+    func abort() {
+        guard phase != .closed else { return }
+        phase = .closed
+        leaveSubscription()
+        requestParser = nil
+        unparsed = []
+        uv_close(cast(handle, to: uv_handle_t.self)) { handle in
+            let connection = Connection.from(handle!.pointee.data)
+            connection.loop.connectionClosed(connection)
+            Unmanaged<Connection>.fromOpaque(handle!.pointee.data).release()
+            UnsafeMutableRawPointer(handle!).deallocate()
+        }
+    }
+
+    /// Stops receiving the channel's comments.
+    func leaveSubscription() {
+        guard let channel else { return }
+        loop.subscribers.remove(self, from: channel.id)
+        channel.adjustOnline(by: -1)
+        self.channel = nil
+    }
+}

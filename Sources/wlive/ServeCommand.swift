@@ -1,0 +1,84 @@
+import ArgumentParser
+import Configuration
+import Foundation
+import Logging
+import Synchronization
+import WliveConfig
+import WliveServer
+
+/// `wlive serve`: runs the gateway until SIGINT or SIGTERM, then shuts down gracefully.
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Run the gateway.",
+        discussion: """
+            Settings come from, lowest first: built-in defaults, the YAML file (--config, default \
+            \(ConfigurationLoader.defaultPath) when present), WLIVE_* environment variables \
+            (heartbeat.min_interval is WLIVE_HEARTBEAT_MIN_INTERVAL), and these flags.
+            """)
+
+    @Option(help: "YAML configuration file.") var config: String?
+    @Option(help: "Address to bind (host).") var host: String?
+    @Option(name: .customLong("ws-port"), help: "WebSocket port (ws.port); 0 picks a free one.") var wsPort: Int?
+    @Option(name: .customLong("http-port"), help: "HTTP API port (http.port); 0 picks a free one.") var httpPort: Int?
+    @Option(help: "Event loops; 0 means one per core (workers).") var workers: Int?
+    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical (log.level).")
+    var logLevel: String?
+
+    func run() async throws {
+        var overrides: [String: ConfigValue] = [:]
+        if let host { overrides["host"] = ConfigValue(.string(host), isSecret: false) }
+        if let wsPort { overrides["ws.port"] = ConfigValue(.int(wsPort), isSecret: false) }
+        if let httpPort { overrides["http.port"] = ConfigValue(.int(httpPort), isSecret: false) }
+        if let workers { overrides["workers"] = ConfigValue(.int(workers), isSecret: false) }
+        if let logLevel { overrides["log.level"] = ConfigValue(.string(logLevel), isSecret: false) }
+
+        let settings: GatewayConfiguration
+        do {
+            settings = try await ConfigurationLoader.load(path: config, overrides: overrides)
+        } catch {
+            FileHandle.standardError.write(Data("wlive: \(error)\n".utf8))
+            throw ExitCode(78) // EX_CONFIG
+        }
+
+        let level = Logger.Level(rawValue: settings.logLevel) ?? .info
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let gateway = Gateway(configuration: settings, logger: Logger(label: "wlive"))
+        do {
+            let ports = try gateway.start()
+            print("wlive: WebSocket on ws://\(settings.host):\(ports.webSocket)\(settings.webSocketPath)")
+        } catch {
+            FileHandle.standardError.write(Data("wlive: cannot start: \(error)\n".utf8))
+            throw ExitCode.failure
+        }
+        await Self.waitForTerminationSignal()
+        gateway.shutdown()
+    }
+
+    /// Returns when SIGINT or SIGTERM arrives.
+    static func waitForTerminationSignal() async {
+        signal(SIGINT, SIG_IGN)
+        signal(SIGTERM, SIG_IGN)
+        let resumed = Mutex(false)
+        var sources: [any DispatchSourceSignal] = []
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            for number in [SIGINT, SIGTERM] {
+                let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+                source.setEventHandler {
+                    let first = resumed.withLock { done in
+                        defer { done = true }
+                        return !done
+                    }
+                    if first { continuation.resume() }
+                }
+                source.resume()
+                sources.append(source)
+            }
+        }
+        for source in sources { source.cancel() }
+    }
+}
