@@ -1,0 +1,85 @@
+import Foundation
+import Testing
+import WliveProtocol
+@testable import WliveServer
+
+@Suite("Publishing over real sockets")
+struct FanOutEndToEndTests {
+    @Test func commentsArriveInOrderWithTheDocumentedFields() throws {
+        let harness = try GatewayHarness(workers: 2)
+        defer { harness.gateway.shutdown() }
+        let clients = try (0..<4).map { _ in try harness.subscriber() }
+        for index in 1...100 { _ = harness.publish("comment \(index) 直播") }
+        for client in clients {
+            for index in 1...100 {
+                let comment = try client.nextJSON(skipping: ["heartbeat", "notice"])
+                #expect(comment["type"] as? String == "comment")
+                #expect(comment["seq"] as? Int == index)
+                #expect(comment["content"] as? String == "comment \(index) 直播")
+                #expect(comment["channel_id"] as? String == GatewayHarness.channel.description)
+                for key in ["id", "userid", "source", "biz", "ext_json", "time"] { #expect(comment[key] != nil, "\(key)") }
+            }
+        }
+    }
+
+    @Test func twoThousandConcurrentSubscribersAllReceiveAComment() throws {
+        let harness = try GatewayHarness(workers: 2)
+        defer { harness.gateway.shutdown() }
+        let clients = try (0..<2000).map { _ in try harness.subscriber() }
+        #expect(harness.gateway.channels.lookup(GatewayHarness.channel)?.onlineCount == 2000)
+        let published = try #require(harness.publish("hello, 2000"))
+        var received = 0
+        for client in clients {
+            let comment = try client.nextJSON(skipping: ["heartbeat", "notice"])
+            if comment["seq"] as? Int == Int(published.seq), comment["content"] as? String == "hello, 2000" { received += 1 }
+        }
+        #expect(received == 2000)
+    }
+
+    @Test func otherChannelsDoNotLeak() throws {
+        let harness = try GatewayHarness()
+        defer { harness.gateway.shutdown() }
+        let other = ChannelID(rawValue: 1234)
+        harness.gateway.openChannel(other)
+        let mine = try harness.subscriber()
+        let theirs = try harness.subscriber(channel: other)
+        _ = harness.publish("for the other channel", channel: other)
+        _ = harness.publish("for mine")
+        #expect(try mine.nextJSON()["content"] as? String == "for mine")
+        #expect(try theirs.nextJSON()["content"] as? String == "for the other channel")
+    }
+
+    @Test func closingAChannelFlushesPendingCommentsThenClosesNormally() throws {
+        let harness = try GatewayHarness()
+        defer { harness.gateway.shutdown() }
+        let client = try harness.subscriber()
+        for index in 1...3 { _ = harness.publish("last words \(index)") }
+        #expect(throws: Never.self) { try harness.gateway.closeChannel(GatewayHarness.channel, reason: "anchor left").get() }
+        for index in 1...3 { #expect(try client.nextJSON()["content"] as? String == "last words \(index)") }
+        let closed = try client.nextJSON()
+        #expect(closed["type"] as? String == "channel_closed")
+        #expect(closed["code"] as? Int == 2)
+        #expect(closed["reason"] as? String == "anchor left")
+        #expect(try client.nextClose() == 1000)
+        #expect(harness.publish("too late") == nil)
+        #expect(throws: WliveResultCode.channelClosed) { try harness.gateway.closeChannel(GatewayHarness.channel).get() }
+        #expect(throws: WliveResultCode.channelNotFound) { try harness.gateway.closeChannel(ChannelID(rawValue: 99)).get() }
+    }
+
+    @Test func gracefulShutdownSends1001AndStops() throws {
+        let harness = try GatewayHarness(workers: 2)
+        let clients = try (0..<10).map { _ in try harness.subscriber() }
+        let done = DispatchSemaphore(value: 0)
+        DispatchQueue.global().async {
+            harness.gateway.shutdown()
+            done.signal()
+        }
+        for client in clients {
+            #expect(try client.nextClose() == 1001)
+            try client.send(.close, [0x03, 0xE9])
+        }
+        #expect(done.wait(timeout: .now() + 10) == .success)
+        #expect(throws: (any Error).self) { _ = try TestSocket(port: harness.port) }
+        #expect(harness.publish("after shutdown") == nil)
+    }
+}
