@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Installs the Debian packages Wlive builds against, when any is missing. Sourced by scripts/run and scripts/test.
+set -euo pipefail
+wlive_packages=(libuv1-dev libhttp-parser-dev pkg-config)
+wlive_missing=()
+for package in "${wlive_packages[@]}"; do
+  dpkg -s "$package" >/dev/null 2>&1 || wlive_missing+=("$package")
+done
+if [ ${#wlive_missing[@]} -gt 0 ]; then
+  echo "installing ${wlive_missing[*]}" >&2
+  sudo_cmd=()
+  [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
+  "${sudo_cmd[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq "${wlive_missing[@]}" >/dev/null
+fi
