@@ -7,6 +7,9 @@ let package = Package(
     products: [
         .executable(name: "wlive", targets: ["wlive"]),
         .library(name: "WliveServer", targets: ["WliveServer"]),
+        .library(name: "WliveCodec", targets: ["WliveCodec"]),
+        .library(name: "WliveProtocol", targets: ["WliveProtocol"]),
+        .library(name: "WliveEngine", targets: ["WliveEngine"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -40,7 +43,7 @@ let package = Package(
         ]),
         // The `wlive` command.
         .executableTarget(name: "wlive", dependencies: [
-            "WliveServer", "WliveConfig",
+            "WliveServer", "WliveConfig", "WliveProtocol",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -48,6 +51,9 @@ let package = Package(
         .testTarget(name: "WliveCodecTests", dependencies: ["WliveCodec"]),
         .testTarget(name: "WliveProtocolTests", dependencies: ["WliveProtocol"]),
         .testTarget(name: "WliveEngineTests", dependencies: ["WliveEngine"]),
+        .testTarget(name: "WliveConfigTests", dependencies: [
+            "WliveConfig", .product(name: "Configuration", package: "swift-configuration"),
+        ]),
         .testTarget(name: "WliveServerTests", dependencies: ["WliveServer", "WliveConfig", "WliveCodec"]),
     ],
     swiftLanguageModes: [.v6]

@@ -4,6 +4,7 @@ import Foundation
 import Logging
 import Synchronization
 import WliveConfig
+import WliveProtocol
 import WliveServer
 
 /// `wlive serve`: runs the gateway until SIGINT or SIGTERM, then shuts down gracefully.
@@ -24,6 +25,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Event loops; 0 means one per core (workers).") var workers: Int?
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical (log.level).")
     var logLevel: String?
+    @Option(name: .customLong("open-channel"),
+            help: "Open a live channel with this id at start-up (repeatable); for demos and measurements.")
+    var openChannels: [String] = []
 
     func run() async throws {
         var overrides: [String: ConfigValue] = [:]
@@ -47,7 +51,14 @@ struct ServeCommand: AsyncParsableCommand {
             handler.logLevel = level
             return handler
         }
+        let channelIDs = try openChannels.map { text in
+            guard let id = ChannelID(text) else {
+                throw ValidationError("--open-channel \(text): a channel id is a positive decimal number")
+            }
+            return id
+        }
         let gateway = Gateway(configuration: settings, logger: Logger(label: "wlive"))
+        for id in channelIDs { gateway.openChannel(id) }
         do {
             let ports = try gateway.start()
             print("wlive: WebSocket on ws://\(settings.host):\(ports.webSocket)\(settings.webSocketPath)")
