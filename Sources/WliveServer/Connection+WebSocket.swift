@@ -16,10 +16,7 @@ extension Connection {
                 fail(error.closeCode, reason: error.reason)
                 break
             }
-            guard rest.count >= header.frameLength else {
-                if unparsed.capacity < header.frameLength { unparsed.reserveCapacity(header.frameLength) }
-                break
-            }
+            guard rest.count >= header.frameLength else { break }
             let payload = UnsafeRawBufferPointer(rebasing: rest[header.headerLength..<header.frameLength])
             offset += header.frameLength
             handle(assembler.receive(header, payload: payload))

@@ -111,9 +111,18 @@ final class Connection: Subscriber {
                     unparsed.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[used...]))
                 }
             } else {
-                unparsed.append(contentsOf: bytes)
-                let used = unparsed.withUnsafeBytes { receiveFrames($0) }
-                if phase == .open || phase == .closeSent { unparsed.removeFirst(used) } else { unparsed = [] }
+                // Take the bytes out first: handling a frame may reset `unparsed` (on a close),
+                // which must not happen while it is being read.
+                var buffer: [UInt8] = []
+                swap(&buffer, &unparsed)
+                buffer.append(contentsOf: bytes)
+                let used = buffer.withUnsafeBytes { receiveFrames($0) }
+                guard phase == .open || phase == .closeSent else { return }
+                if used == 0 {
+                    unparsed = buffer
+                } else if used < buffer.count {
+                    unparsed = Array(buffer[used...])
+                }
             }
         }
     }

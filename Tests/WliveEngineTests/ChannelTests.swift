@@ -17,8 +17,8 @@ struct ChannelTests {
         #expect(directory.open(id) == nil)
         #expect(directory.lookup(id)?.status == .live)
         #expect((try? directory.close(id).get()) != nil)
-        #expect(directory.close(id) == .failure(.alreadyClosed))
-        #expect(directory.close(ChannelID(rawValue: 10)) == .failure(.notFound))
+        #expect(throws: ChannelDirectory.CloseError.alreadyClosed) { try directory.close(id).get() }
+        #expect(throws: ChannelDirectory.CloseError.notFound) { try directory.close(ChannelID(rawValue: 10)).get() }
         #expect(directory.lookup(id)?.status == .closed)
     }
 

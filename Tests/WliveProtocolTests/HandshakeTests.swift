@@ -5,7 +5,7 @@ import Testing
 @Suite("Wlive handshake parsing")
 struct HandshakeTests {
     /// The field values of seed 000, section 1.11, plus a channel.
-    static let seedFields: [String: Any] = [
+    nonisolated(unsafe) static let seedFields: [String: Any] = [
         "user_id": "", "source": 20, "appid": "10026-cat@aSOswgfbEL8", "sdk_version": 1000, "version": "j1.0",
         "os_type": "android", "os_version": "123.45.6", "client_type": "app,weapp,pcapp,pcweb", "client_version": "1.0.0",
         "device_id": "wlive_userid_source_random", "device_type": "meizu", "im_toklen": " ", "timer_interval": 180,

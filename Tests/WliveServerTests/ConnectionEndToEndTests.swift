@@ -79,6 +79,25 @@ struct ConnectionEndToEndTests {
         #expect(client.serverHangsUp())
     }
 
+    @Test func framesSplitAcrossReadsAreReassembled() throws {
+        let harness = try GatewayHarness()
+        defer { harness.gateway.shutdown() }
+        let client = try harness.subscriber()
+        // A ping dribbled one byte per write, then a close split in two: each piece a separate read.
+        for byte in WebSocketFrameEncoder.encode(opcode: .ping, payload: Array("slow".utf8), maskingKey: .random()) {
+            try client.socket.write([byte])
+            usleep(2000)
+        }
+        #expect(try client.nextFrame().text == "slow")
+        let close = WebSocketFrameEncoder.encode(opcode: .close, payload: WebSocketFrameEncoder.closePayload(code: .normalClosure, reason: "done"),
+                                                 maskingKey: .random())
+        try client.socket.write(Array(close.prefix(5)))
+        usleep(20_000)
+        try client.socket.write(Array(close.dropFirst(5)))
+        #expect(try client.nextClose() == 1000)
+        #expect(client.serverHangsUp())
+    }
+
     struct Violation: CustomTestStringConvertible, Sendable {
         let name: String
         let bytes: [UInt8]
