@@ -87,3 +87,23 @@ public struct JSONObjectWriter: Sendable {
         bytes.append(UInt8(ascii: "\""))
     }
 }
+
+extension JSONObjectWriter {
+    /// A JSON array of already encoded values.
+    public static func array(_ elements: [[UInt8]]) -> [UInt8] {
+        var bytes: [UInt8] = [UInt8(ascii: "[")]
+        for (index, element) in elements.enumerated() {
+            if index > 0 { bytes.append(UInt8(ascii: ",")) }
+            bytes.append(contentsOf: element)
+        }
+        bytes.append(UInt8(ascii: "]"))
+        return bytes
+    }
+
+    /// A JSON string literal.
+    public static func quoted(_ value: String) -> [UInt8] {
+        var bytes: [UInt8] = []
+        appendQuoted(value, to: &bytes)
+        return bytes
+    }
+}

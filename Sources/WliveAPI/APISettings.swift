@@ -1,0 +1,19 @@
+/// What the HTTP API can be told; `GatewayConfiguration.api` holds it and config/wlive.yaml documents each key.
+public struct APISettings: Sendable, Equatable {
+    /// Sources the common field `source` may take (`wlive.sources`, shared with the handshake).
+    public var allowedSources: Set<Int> = [0, 1, 2, 3, 4, 5, 6, 20, 108]
+    /// Secrets that sign `authtoken`s; the first mints, any verifies (`auth.secrets`).
+    public var authSecrets: [String] = []
+    /// Whether `test=1` skips the login check, as the seed's test field does (`auth.allow_test`).
+    public var allowTest = true
+    /// 0...1023, unique per node, part of every channel id (`api.node_id`).
+    public var nodeID = 0
+    /// URL templates with `{channel_id}` (`urls.push`, `urls.flv`, `urls.rtmp`): the video itself is served elsewhere.
+    public var pushURLTemplate = "rtmp://push.live.example.com/live/{channel_id}"
+    public var flvURLTemplate = "http://play.live.example.com/live/{channel_id}.flv"
+    public var rtmpURLTemplate = "rtmp://play.live.example.com/live/{channel_id}"
+    /// Longest comment, in characters (`comment.max_length`; 100 as Weibo's chat API).
+    public var maxCommentLength = 100
+
+    public init() {}
+}

@@ -1,0 +1,57 @@
+import Crypto
+import Foundation
+
+/// The login token the business backend issues and every API call carries as `authtoken`.
+///
+/// Format: `v1.<expiry>.<signature>` where `expiry` is Unix seconds and `signature` is
+/// base64url (no padding) of HMAC-SHA256(secret, "v1\n<userid>\n<source>\n<expiry>"). The user id
+/// and source are not repeated in the token: they are the request's own common fields, so a token
+/// minted for one user is worthless for another. Several secrets may be configured so one can
+/// be rotated: tokens are minted with the first and accepted with any.
+public struct AuthTokenVerifier: Sendable {
+    public let secrets: [String]
+
+    public init(secrets: [String]) {
+        self.secrets = secrets.filter { !$0.isEmpty }
+    }
+
+    public enum Failure: Error, Equatable, Sendable {
+        case missing, malformed, expired, badSignature, noSecretConfigured
+    }
+
+    /// Mints a token with the first secret.
+    public static func mint(userID: String, source: Int, expiry: Int64, secret: String) -> String {
+        "v1.\(expiry).\(signature(userID: userID, source: source, expiry: expiry, secret: secret))"
+    }
+
+    /// Checks `token` for `userID` and `source` at `now` (Unix seconds).
+    public func verify(_ token: String, userID: String, source: Int, now: Int64) -> Result<Void, Failure> {
+        guard !token.trimmingCharacters(in: .whitespaces).isEmpty else { return .failure(.missing) }
+        guard !secrets.isEmpty else { return .failure(.noSecretConfigured) }
+        let parts = token.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 3, parts[0] == "v1", let expiry = Int64(parts[1]) else { return .failure(.malformed) }
+        guard expiry > now else { return .failure(.expired) }
+        let presented = Array(parts[2].utf8)
+        for secret in secrets {
+            let expected = Array(Self.signature(userID: userID, source: source, expiry: expiry, secret: secret).utf8)
+            if Self.constantTimeEquals(presented, expected) { return .success(()) }
+        }
+        return .failure(.badSignature)
+    }
+
+    static func signature(userID: String, source: Int, expiry: Int64, secret: String) -> String {
+        let key = SymmetricKey(data: Array(secret.utf8))
+        let mac = HMAC<SHA256>.authenticationCode(for: Array("v1\n\(userID)\n\(source)\n\(expiry)".utf8), using: key)
+        return Data(mac).base64EncodedString()
+            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+    }
+
+    /// Compares without an early exit, so the time taken does not reveal how much of a forged
+    /// signature was right.
+    static func constantTimeEquals(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+        guard a.count == b.count else { return false }
+        var difference: UInt8 = 0
+        for index in a.indices { difference |= a[index] ^ b[index] }
+        return difference == 0
+    }
+}

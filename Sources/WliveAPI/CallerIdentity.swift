@@ -1,0 +1,76 @@
+import WliveProtocol
+
+/// Who makes a call: the common fields every call carries (seed 000, 通用规范说明), checked.
+struct CallerIdentity {
+    var appID: String
+    var source: Int
+    var biz: String
+    var userID: String
+
+    /// Common fields that must be present and non-empty. `authtoken` is checked by the login
+    /// step and `test` is optional.
+    static let requiredFields = ["appid", "source", "biz", "userid", "version", "sdk_version",
+                                 "os_type", "os_version", "client_type", "client_version"]
+}
+
+extension LiveAPI {
+    /// The field checks (-4, then -3) of every call.
+    func checkFields(_ fields: RequestFields) throws(APIReply) -> CallerIdentity {
+        for name in CallerIdentity.requiredFields {
+            guard let value = fields[name], !value.trimmingCharacters(in: .whitespaces).isEmpty else {
+                throw .failure(.invalidParameter, "missing or empty field: \(name)")
+            }
+        }
+        guard let source = Int(fields["source"]!.trimmingCharacters(in: .whitespaces)) else {
+            throw .failure(.invalidParameter, "source must be an integer")
+        }
+        guard settings.allowedSources.contains(source) else {
+            throw .failure(.unknownSource, "unknown source \(source)")
+        }
+        return CallerIdentity(appID: fields["appid"]!, source: source, biz: fields["biz"]!, userID: fields["userid"]!)
+    }
+
+    /// The login check (-2): a valid `authtoken` for this user and source, unless `test=1` is
+    /// allowed here (the seed: "线上环境该字段不生效", it has no effect in production).
+    func checkLogin(_ fields: RequestFields, _ caller: CallerIdentity) throws(APIReply) {
+        if settings.allowTest, fields["test"]?.trimmingCharacters(in: .whitespaces) == "1" { return }
+        switch verifier.verify(fields["authtoken"] ?? "", userID: caller.userID, source: caller.source, now: wallClock() / 1000) {
+        case .success: return
+        case .failure(.missing): throw .failure(.notLoggedIn, "authtoken missing")
+        case .failure(.expired): throw .failure(.notLoggedIn, "authtoken expired")
+        case .failure(.noSecretConfigured): throw .failure(.notLoggedIn, "login is not configured on this server (auth.secrets)")
+        case .failure: throw .failure(.notLoggedIn, "authtoken invalid")
+        }
+    }
+
+    /// Fields then login: the first two checks of every call.
+    func authenticate(_ fields: RequestFields) throws(APIReply) -> CallerIdentity {
+        let caller = try checkFields(fields)
+        try checkLogin(fields, caller)
+        return caller
+    }
+
+    /// A `channel_id` field as an id, or the -4 reply.
+    func channelID(_ fields: RequestFields, _ name: String = "channel_id") throws(APIReply) -> ChannelID {
+        guard let text = fields[name]?.trimmingCharacters(in: .whitespaces), !text.isEmpty else {
+            throw .failure(.invalidParameter, "missing or empty field: \(name)")
+        }
+        guard let id = ChannelID(text) else {
+            throw .failure(.invalidParameter, "\(name) must be a positive decimal number")
+        }
+        return id
+    }
+
+    /// A known channel (1 when unknown) that is live (2 when closed).
+    func liveChannel(_ id: ChannelID) throws(APIReply) -> ChannelInfo {
+        guard let channel = store.channel(id) else { throw .failure(.channelNotFound) }
+        guard channel.status == .normal else { throw .failure(.channelClosed) }
+        return channel
+    }
+
+    /// A field that must be present and non-empty.
+    func required(_ fields: RequestFields, _ name: String) throws(APIReply) -> String {
+        guard let value = fields[name], !value.isEmpty else { throw .failure(.invalidParameter, "missing or empty field: \(name)") }
+        return value
+    }
+}

@@ -1,0 +1,88 @@
+import Foundation
+import WliveProtocol
+
+extension LiveAPI {
+    /// `startLive`: opens a channel owned by the caller (seed 000, 1.1).
+    func startLive(_ fields: RequestFields) throws(APIReply) -> APIReply {
+        let caller = try authenticate(fields)
+        let title = try required(fields, "channel_title")
+        let describe = try required(fields, "channel_describe")
+        let cover = try required(fields, "cover_url")
+        let now = wallClock()
+        let id = ids.next(now: now)
+        let channel = ChannelInfo(id: id, title: title, describe: describe, coverURL: cover, extJSON: fields["ext_json"] ?? "",
+                                  ownerUserID: caller.userID, ownerBiz: caller.biz, ownerSource: caller.source, createTime: now)
+        store.insert(channel)
+        fanOut.openChannel(id)
+        logger.info("channel started", metadata: ["channel": "\(id)", "userid": "\(caller.userID)"])
+        var json = JSONObjectWriter()
+        json.field("channel_describe", channel.describe)
+        json.field("channel_title", channel.title)
+        json.field("push_url", url(settings.pushURLTemplate, id))
+        json.field("qcloud_channel_id", id.description)
+        json.field("channel_id", id.description)
+        return APIReply(code: .success, fields: [("channel", json.finish())])
+    }
+
+    /// `stopLive`: the owner ends the channel (seed 000, 1.2).
+    func stopLive(_ fields: RequestFields) throws(APIReply) -> APIReply {
+        let caller = try authenticate(fields)
+        let id = try channelID(fields)
+        let channel = try liveChannel(id)
+        guard channel.ownerUserID == caller.userID, channel.ownerSource == caller.source else {
+            throw .failure(.permissionDenied, "only the channel's owner may stop it")
+        }
+        let reason = fields["reason"].flatMap { $0.isEmpty ? nil : $0 } ?? "stopped by owner"
+        _ = store.close(id, releaseTime: wallClock(), reason: reason)
+        fanOut.closeChannel(id, reason: reason)
+        logger.info("channel stopped", metadata: ["channel": "\(id)"])
+        return APIReply(code: .success)
+    }
+
+    /// `retrieveChannel` (the SDK's `retriveChannel`): every known channel of `channel_ids` (seed 000, 1.5).
+    /// Unknown ids are left out of `channel` and listed in `not_found`.
+    func retrieveChannel(_ fields: RequestFields) throws(APIReply) -> APIReply {
+        _ = try authenticate(fields)
+        let text = try required(fields, "channel_ids")
+        guard let list = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [Any], list.count <= 100 else {
+            throw .failure(.invalidParameter, "channel_ids must be a JSON array of at most 100 ids")
+        }
+        var found: [[UInt8]] = []
+        var missing: [[UInt8]] = []
+        for element in list {
+            guard let id = ChannelID(RequestFields.text(of: element)) else {
+                throw .failure(.invalidParameter, "channel_ids must hold decimal channel ids")
+            }
+            if let channel = store.channel(id) { found.append(encode(channel)) } else { missing.append(JSONObjectWriter.quoted(id.description)) }
+        }
+        return APIReply(code: .success, fields: [("channel", JSONObjectWriter.array(found)), ("not_found", JSONObjectWriter.array(missing))])
+    }
+
+    /// One channel as seed 000's `channel` table lists it.
+    func encode(_ channel: ChannelInfo) -> [UInt8] {
+        var json = JSONObjectWriter(reservingCapacity: 512)
+        json.field("create_time", String(channel.createTime))
+        json.field("release_time", String(channel.releaseTime))
+        json.field("live_time", String(channel.liveTime))
+        json.field("reason", channel.reason)
+        json.field("channel_describe", channel.describe)
+        json.field("channel_title", channel.title)
+        json.field("cover_url", channel.coverURL)
+        json.field("status", channel.status.rawValue)
+        json.field("userid", channel.ownerUserID)
+        json.field("channel_id", channel.id.description)
+        json.field("biz", channel.ownerBiz)
+        json.field("ext_json", channel.extJSON)
+        json.field("online_num", channel.onlineCount)
+        json.field("total_num", channel.totalCount)
+        json.field("source", channel.ownerSource)
+        json.field("flv_downstream_address", url(settings.flvURLTemplate, channel.id))
+        json.field("rtmp_downstream_address", url(settings.rtmpURLTemplate, channel.id))
+        json.field("qcloud_channel_id", channel.id.description)
+        return json.finish()
+    }
+
+    func url(_ template: String, _ id: ChannelID) -> String {
+        template.replacingOccurrences(of: "{channel_id}", with: id.description)
+    }
+}

@@ -1,0 +1,42 @@
+import Foundation
+import WliveProtocol
+import WliveSpam
+
+extension LiveAPI {
+    /// `sendComment` (seed 000, 1.7). Checks in order: fields (-4), login (-2), the channel exists
+    /// (1) and is live (2), spam (303); then the comment is published and its id and seq returned.
+    func sendComment(_ fields: RequestFields) throws(APIReply) -> APIReply {
+        let caller = try checkFields(fields)
+        let commentText = try required(fields, "comment")
+        guard let comment = try? JSONSerialization.jsonObject(with: Data(commentText.utf8)) as? [String: Any] else {
+            throw .failure(.invalidParameter, "comment must be a JSON object")
+        }
+        let commentFields = RequestFields(comment.mapValues(RequestFields.text(of:)))
+        let id = try channelID(commentFields)
+        let content = commentFields["content"] ?? ""
+        guard !content.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
+            throw .failure(.invalidParameter, "the comment's content is empty")
+        }
+        guard content.count <= settings.maxCommentLength else {
+            throw .failure(.invalidParameter, "the comment is longer than \(settings.maxCommentLength) characters")
+        }
+        try checkLogin(fields, caller)
+        _ = try liveChannel(id)
+        if let verdict = spam.check(channel: id.rawValue, user: "\(caller.source):\(caller.userID)", content: content, now: monotonicClock()) {
+            logger.debug("comment refused", metadata: ["channel": "\(id)", "rule": "\(verdict.rule.rawValue)"])
+            return APIReply(code: .contentRejected, message: verdict.message,
+                            fields: [("reason", JSONObjectWriter.quoted(verdict.rule.rawValue))])
+        }
+        guard let published = fanOut.publish(channel: id, userID: caller.userID, source: caller.source, biz: caller.biz,
+                                             content: content, extJSON: commentFields["ext_json"] ?? "",
+                                             commentType: commentFields["type"] ?? "") else {
+            // The channel closed between the check and the publish.
+            return .failure(.channelClosed)
+        }
+        return APIReply(code: .success, fields: [
+            ("comment_id", JSONObjectWriter.quoted(published.id)),
+            ("seq", Array(String(published.seq).utf8)),
+            ("time", Array(String(published.time).utf8)),
+        ])
+    }
+}

@@ -1,0 +1,99 @@
+import Foundation
+import WliveCodec
+
+/// The parameters of one API call, from the query string and the body, whatever the encoding.
+///
+/// The SDK posts `application/x-www-form-urlencoded` (seed 000); the same calls accept a JSON
+/// object body and GET query parameters. Body fields win over query fields of the same name.
+/// Every value is kept as text: JSON numbers become their decimal text, JSON arrays and objects
+/// their JSON text (so `channel_ids` and `comment` read the same from a form or a JSON body).
+public struct RequestFields: Sendable, Equatable {
+    public private(set) var values: [String: String]
+
+    public init(_ values: [String: String] = [:]) { self.values = values }
+
+    public subscript(name: String) -> String? { values[name] }
+
+    /// Why a body could not be read; answered with code -4.
+    public struct DecodingError: Error, Equatable, Sendable {
+        public var message: String
+    }
+
+    /// Collects the fields of `request`.
+    public static func from(_ request: HTTPRequest) throws(DecodingError) -> RequestFields {
+        var fields = RequestFields(parseURLEncoded(request.query))
+        guard !request.body.isEmpty else { return fields }
+        let contentType = request.value(of: "Content-Type")?.lowercased() ?? ""
+        let body = try contentType.contains("json") || (contentType.isEmpty && request.body.first == UInt8(ascii: "{"))
+            ? parseJSONObject(request.body)
+            : parseURLEncoded(Substring(decoding: request.body, as: UTF8.self))
+        fields.values.merge(body) { _, fromBody in fromBody }
+        return fields
+    }
+
+    /// `a=1&b=x+y&c=%E7%9B%B4` → ["a": "1", "b": "x y", "c": "直"]. Malformed escapes are kept as written.
+    public static func parseURLEncoded(_ text: Substring) -> [String: String] {
+        var result: [String: String] = [:]
+        for pair in text.split(separator: "&", omittingEmptySubsequences: true) {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            let name = percentDecode(parts[0])
+            guard !name.isEmpty else { continue }
+            result[name] = parts.count > 1 ? percentDecode(parts[1]) : ""
+        }
+        return result
+    }
+
+    static func percentDecode(_ text: Substring) -> String {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(text.utf8.count)
+        var iterator = text.utf8.makeIterator()
+        while let byte = iterator.next() {
+            switch byte {
+            case UInt8(ascii: "+"):
+                bytes.append(UInt8(ascii: " "))
+            case UInt8(ascii: "%"):
+                guard let high = iterator.next() else { bytes.append(byte); break }
+                guard let low = iterator.next() else { bytes += [byte, high]; break }
+                if let h = hexValue(high), let l = hexValue(low) { bytes.append(h << 4 | l) } else { bytes += [byte, high, low] }
+            default:
+                bytes.append(byte)
+            }
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    private static func hexValue(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): return byte - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): return byte - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): return byte - UInt8(ascii: "A") + 10
+        default: return nil
+        }
+    }
+
+    static func parseJSONObject(_ body: [UInt8]) throws(DecodingError) -> [String: String] {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(body), options: [.fragmentsAllowed]) as? [String: Any] else {
+            throw DecodingError(message: "the body is not a JSON object")
+        }
+        var result: [String: String] = [:]
+        for (name, value) in object { result[name] = text(of: value) }
+        return result
+    }
+
+    /// A JSON value as text: strings as they are, numbers in decimal, the rest as compact JSON.
+    static func text(of value: Any) -> String {
+        switch value {
+        case let string as String: return string
+        case is NSNull: return ""
+        case let number as NSNumber:
+            if String(cString: number.objCType) == "c" { return number.boolValue ? "true" : "false" }
+            let double = number.doubleValue
+            if double.rounded() == double, abs(double) < 9e15 { return String(number.int64Value) }
+            return number.stringValue
+        default:
+            guard JSONSerialization.isValidJSONObject(value),
+                  let data = try? JSONSerialization.data(withJSONObject: value, options: [.withoutEscapingSlashes]) else { return "" }
+            return String(decoding: data, as: UTF8.self)
+        }
+    }
+}
