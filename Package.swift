@@ -10,6 +10,7 @@ let package = Package(
         .library(name: "WliveCodec", targets: ["WliveCodec"]),
         .library(name: "WliveProtocol", targets: ["WliveProtocol"]),
         .library(name: "WliveEngine", targets: ["WliveEngine"]),
+        .library(name: "WliveSpam", targets: ["WliveSpam"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -31,14 +32,22 @@ let package = Package(
         .target(name: "WliveProtocol", dependencies: ["WliveCodec"]),
         // Engine: channels, subscribers, timers. No I/O.
         .target(name: "WliveEngine", dependencies: ["WliveProtocol"]),
+        // Spam rules for posted comments (code 303). No I/O.
+        .target(name: "WliveSpam"),
+        // The live HTTP API of seed 000: calls, login tokens, the channel and watcher store. No I/O.
+        .target(name: "WliveAPI", dependencies: [
+            "WliveCodec", "WliveProtocol", "WliveSpam",
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         // Configuration: the settings, their defaults and loading them from file, environment and flags.
         .target(name: "WliveConfig", dependencies: [
-            "WliveProtocol",
+            "WliveProtocol", "WliveAPI", "WliveSpam",
             .product(name: "Configuration", package: "swift-configuration"),
         ]),
         // Transport and the embeddable Gateway: libuv loops, TCP, connections.
         .target(name: "WliveServer", dependencies: [
-            "CLibUV", "WliveCodec", "WliveProtocol", "WliveEngine", "WliveConfig",
+            "CLibUV", "WliveCodec", "WliveProtocol", "WliveEngine", "WliveConfig", "WliveAPI", "WliveSpam",
             .product(name: "Logging", package: "swift-log"),
         ]),
         // The `wlive` command.
@@ -51,6 +60,8 @@ let package = Package(
         .testTarget(name: "WliveCodecTests", dependencies: ["WliveCodec"]),
         .testTarget(name: "WliveProtocolTests", dependencies: ["WliveProtocol"]),
         .testTarget(name: "WliveEngineTests", dependencies: ["WliveEngine"]),
+        .testTarget(name: "WliveSpamTests", dependencies: ["WliveSpam"]),
+        .testTarget(name: "WliveAPITests", dependencies: ["WliveAPI", "WliveSpam", "WliveCodec"]),
         .testTarget(name: "WliveConfigTests", dependencies: [
             "WliveConfig", .product(name: "Configuration", package: "swift-configuration"),
         ]),

@@ -62,9 +62,9 @@ extension LiveAPI {
     }
 
     /// A known channel (1 when unknown) that is live (2 when closed).
-    func liveChannel(_ id: ChannelID) throws(APIReply) -> ChannelInfo {
-        guard let channel = store.channel(id) else { throw .failure(.channelNotFound) }
-        guard channel.status == .normal else { throw .failure(.channelClosed) }
+    func liveChannel(_ id: ChannelID) throws -> ChannelInfo {
+        guard let channel = try store.channel(id) else { throw APIReply.failure(.channelNotFound) }
+        guard channel.status == .normal else { throw APIReply.failure(.channelClosed) }
         return channel
     }
 

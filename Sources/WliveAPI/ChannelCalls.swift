@@ -3,7 +3,7 @@ import WliveProtocol
 
 extension LiveAPI {
     /// `startLive`: opens a channel owned by the caller (seed 000, 1.1).
-    func startLive(_ fields: RequestFields) throws(APIReply) -> APIReply {
+    func startLive(_ fields: RequestFields) throws -> APIReply {
         let caller = try authenticate(fields)
         let title = try required(fields, "channel_title")
         let describe = try required(fields, "channel_describe")
@@ -12,7 +12,7 @@ extension LiveAPI {
         let id = ids.next(now: now)
         let channel = ChannelInfo(id: id, title: title, describe: describe, coverURL: cover, extJSON: fields["ext_json"] ?? "",
                                   ownerUserID: caller.userID, ownerBiz: caller.biz, ownerSource: caller.source, createTime: now)
-        store.insert(channel)
+        try store.insert(channel)
         fanOut.openChannel(id)
         logger.info("channel started", metadata: ["channel": "\(id)", "userid": "\(caller.userID)"])
         var json = JSONObjectWriter()
@@ -25,15 +25,15 @@ extension LiveAPI {
     }
 
     /// `stopLive`: the owner ends the channel (seed 000, 1.2).
-    func stopLive(_ fields: RequestFields) throws(APIReply) -> APIReply {
+    func stopLive(_ fields: RequestFields) throws -> APIReply {
         let caller = try authenticate(fields)
         let id = try channelID(fields)
         let channel = try liveChannel(id)
         guard channel.ownerUserID == caller.userID, channel.ownerSource == caller.source else {
-            throw .failure(.permissionDenied, "only the channel's owner may stop it")
+            throw APIReply.failure(.permissionDenied, "only the channel's owner may stop it")
         }
         let reason = fields["reason"].flatMap { $0.isEmpty ? nil : $0 } ?? "stopped by owner"
-        _ = store.close(id, releaseTime: wallClock(), reason: reason)
+        _ = try store.close(id, releaseTime: wallClock(), reason: reason)
         fanOut.closeChannel(id, reason: reason)
         logger.info("channel stopped", metadata: ["channel": "\(id)"])
         return APIReply(code: .success)
@@ -41,19 +41,19 @@ extension LiveAPI {
 
     /// `retrieveChannel` (the SDK's `retriveChannel`): every known channel of `channel_ids` (seed 000, 1.5).
     /// Unknown ids are left out of `channel` and listed in `not_found`.
-    func retrieveChannel(_ fields: RequestFields) throws(APIReply) -> APIReply {
+    func retrieveChannel(_ fields: RequestFields) throws -> APIReply {
         _ = try authenticate(fields)
         let text = try required(fields, "channel_ids")
         guard let list = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [Any], list.count <= 100 else {
-            throw .failure(.invalidParameter, "channel_ids must be a JSON array of at most 100 ids")
+            throw APIReply.failure(.invalidParameter, "channel_ids must be a JSON array of at most 100 ids")
         }
         var found: [[UInt8]] = []
         var missing: [[UInt8]] = []
         for element in list {
             guard let id = ChannelID(RequestFields.text(of: element)) else {
-                throw .failure(.invalidParameter, "channel_ids must hold decimal channel ids")
+                throw APIReply.failure(.invalidParameter, "channel_ids must hold decimal channel ids")
             }
-            if let channel = store.channel(id) { found.append(encode(channel)) } else { missing.append(JSONObjectWriter.quoted(id.description)) }
+            if let channel = try store.channel(id) { found.append(encode(channel)) } else { missing.append(JSONObjectWriter.quoted(id.description)) }
         }
         return APIReply(code: .success, fields: [("channel", JSONObjectWriter.array(found)), ("not_found", JSONObjectWriter.array(missing))])
     }

@@ -5,20 +5,20 @@ import WliveSpam
 extension LiveAPI {
     /// `sendComment` (seed 000, 1.7). Checks in order: fields (-4), login (-2), the channel exists
     /// (1) and is live (2), spam (303); then the comment is published and its id and seq returned.
-    func sendComment(_ fields: RequestFields) throws(APIReply) -> APIReply {
+    func sendComment(_ fields: RequestFields) throws -> APIReply {
         let caller = try checkFields(fields)
         let commentText = try required(fields, "comment")
         guard let comment = try? JSONSerialization.jsonObject(with: Data(commentText.utf8)) as? [String: Any] else {
-            throw .failure(.invalidParameter, "comment must be a JSON object")
+            throw APIReply.failure(.invalidParameter, "comment must be a JSON object")
         }
         let commentFields = RequestFields(comment.mapValues(RequestFields.text(of:)))
         let id = try channelID(commentFields)
         let content = commentFields["content"] ?? ""
         guard !content.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
-            throw .failure(.invalidParameter, "the comment's content is empty")
+            throw APIReply.failure(.invalidParameter, "the comment's content is empty")
         }
         guard content.count <= settings.maxCommentLength else {
-            throw .failure(.invalidParameter, "the comment is longer than \(settings.maxCommentLength) characters")
+            throw APIReply.failure(.invalidParameter, "the comment is longer than \(settings.maxCommentLength) characters")
         }
         try checkLogin(fields, caller)
         _ = try liveChannel(id)
@@ -30,8 +30,8 @@ extension LiveAPI {
         guard let published = fanOut.publish(channel: id, userID: caller.userID, source: caller.source, biz: caller.biz,
                                              content: content, extJSON: commentFields["ext_json"] ?? "",
                                              commentType: commentFields["type"] ?? "") else {
-            // The channel closed between the check and the publish.
-            return .failure(.channelClosed)
+            // Only when the gateway is shutting down: the comment was checked but not delivered.
+            return .failure(.failure, "comment not delivered: the gateway is shutting down")
         }
         return APIReply(code: .success, fields: [
             ("comment_id", JSONObjectWriter.quoted(published.id)),

@@ -80,8 +80,11 @@ public final class LiveAPI {
             case .retrieveWatcherList: return try retrieveWatcherList(fields)
             case .sendComment: return try sendComment(fields)
             }
+        } catch let reply as APIReply {
+            return reply
         } catch {
-            return error
+            logger.error("API call failed", metadata: ["call": "\(call.rawValue)", "error": "\(error)"])
+            return .failure(.internalError)
         }
     }
 
@@ -89,7 +92,7 @@ public final class LiveAPI {
     public func flushNotices() {
         guard !changedChannels.isEmpty else { return }
         for id in changedChannels {
-            guard let channel = store.channel(id), channel.status == .normal else { continue }
+            guard let channel = try? store.channel(id), channel.status == .normal else { continue }
             fanOut.announceWatchers(channel: id, online: channel.onlineCount, total: channel.totalCount)
         }
         changedChannels.removeAll(keepingCapacity: true)

@@ -69,16 +69,17 @@ public struct WatcherCursor: Sendable, Equatable {
 
 /// Channels and watchers. The handlers see only this protocol, so a persistent store can
 /// replace the in-memory one without touching them. Implementations are used from one thread
-/// (the API loop) and need no locking of their own.
+/// (the API loop) and need no locking of their own. Every method may throw (a persistent store
+/// can fail); the API answers code 100 and logs the error.
 public protocol LiveStore: AnyObject {
-    func insert(_ channel: ChannelInfo)
-    func channel(_ id: ChannelID) -> ChannelInfo?
+    func insert(_ channel: ChannelInfo) throws
+    func channel(_ id: ChannelID) throws -> ChannelInfo?
     /// Marks the channel closed; returns the updated record (nil when unknown).
-    func close(_ id: ChannelID, releaseTime: Int64, reason: String) -> ChannelInfo?
+    func close(_ id: ChannelID, releaseTime: Int64, reason: String) throws -> ChannelInfo?
     /// Adds or refreshes a watcher; returns the updated channel (nil when unknown).
-    func join(_ id: ChannelID, _ watcher: Watcher) -> ChannelInfo?
+    func join(_ id: ChannelID, _ watcher: Watcher) throws -> ChannelInfo?
     /// Removes a watcher if present; returns the updated channel (nil when unknown).
-    func leave(_ id: ChannelID, source: Int, userID: String) -> ChannelInfo?
+    func leave(_ id: ChannelID, source: Int, userID: String) throws -> ChannelInfo?
     /// Up to `count` watchers watching now, by view time (then source, then user id), after `cursor`.
-    func watchers(of id: ChannelID, after cursor: WatcherCursor?, count: Int, ascending: Bool) -> [Watcher]
+    func watchers(of id: ChannelID, after cursor: WatcherCursor?, count: Int, ascending: Bool) throws -> [Watcher]
 }

@@ -3,42 +3,42 @@ import WliveProtocol
 extension LiveAPI {
     /// `joinLive` (`event=beginwatch`, seed 000 1.3) and `leaveLive` (`event=endwatch`, 1.4): the
     /// caller starts or stops watching. Leaving twice, or leaving a closed channel, is not an error.
-    func watch(_ fields: RequestFields, event expectedEvent: String) throws(APIReply) -> APIReply {
+    func watch(_ fields: RequestFields, event expectedEvent: String) throws -> APIReply {
         let caller = try authenticate(fields)
         if let event = fields["event"], !event.isEmpty, event != expectedEvent {
-            throw .failure(.invalidParameter, "event must be \(expectedEvent) here")
+            throw APIReply.failure(.invalidParameter, "event must be \(expectedEvent) here")
         }
         let id = try channelID(fields)
         if expectedEvent == "endwatch" {
-            guard store.channel(id) != nil else { throw .failure(.channelNotFound) }
-            _ = store.leave(id, source: caller.source, userID: caller.userID)
+            guard try store.channel(id) != nil else { throw APIReply.failure(.channelNotFound) }
+            _ = try store.leave(id, source: caller.source, userID: caller.userID)
         } else {
             _ = try liveChannel(id)
             let watcher = Watcher(source: caller.source, userID: caller.userID, biz: caller.biz,
                                   extJSON: fields["ext_json"] ?? "", viewTime: wallClock())
-            _ = store.join(id, watcher)
+            _ = try store.join(id, watcher)
         }
         watchersChanged(id)
         return APIReply(code: .success)
     }
 
     /// `retrieveWatcherList` (the SDK's `retriiveWatcherList`): a page of who watches now (seed 000, 1.6).
-    func retrieveWatcherList(_ fields: RequestFields) throws(APIReply) -> APIReply {
+    func retrieveWatcherList(_ fields: RequestFields) throws -> APIReply {
         _ = try authenticate(fields)
         let id = try channelID(fields)
         guard let count = fields["get_count"].flatMap({ Int($0.trimmingCharacters(in: .whitespaces)) }), (1...100).contains(count) else {
-            throw .failure(.invalidParameter, "get_count must be an integer from 1 to 100")
+            throw APIReply.failure(.invalidParameter, "get_count must be an integer from 1 to 100")
         }
         let order = (fields["order_by_type"] ?? "").lowercased()
-        guard order == "asc" || order == "desc" else { throw .failure(.invalidParameter, "order_by_type must be asc or desc") }
+        guard order == "asc" || order == "desc" else { throw APIReply.failure(.invalidParameter, "order_by_type must be asc or desc") }
         let lastSource = fields["last_source"]?.trimmingCharacters(in: .whitespaces) ?? ""
         let lastUser = fields["last_user_id"] ?? ""
         guard let sourceValue = Int(lastSource), !lastUser.isEmpty else {
-            throw .failure(.invalidParameter, "last_source and last_user_id are required (-1 for the first page)")
+            throw APIReply.failure(.invalidParameter, "last_source and last_user_id are required (-1 for the first page)")
         }
         let cursor = sourceValue == -1 || lastUser == "-1" ? nil : WatcherCursor(source: sourceValue, userID: lastUser)
-        guard let channel = store.channel(id) else { throw .failure(.channelNotFound) }
-        let page = store.watchers(of: id, after: cursor, count: count, ascending: order == "asc")
+        guard let channel = try store.channel(id) else { throw APIReply.failure(.channelNotFound) }
+        let page = try store.watchers(of: id, after: cursor, count: count, ascending: order == "asc")
         let users = page.map { watcher -> [UInt8] in
             var json = JSONObjectWriter()
             json.field("ext_json", watcher.extJSON)

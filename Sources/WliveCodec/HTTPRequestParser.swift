@@ -25,6 +25,14 @@ public final class HTTPRequestParser {
         public var requests: [HTTPRequest] = []
         /// Non-nil once an upgrade request was parsed: the bytes that came after it.
         public var upgradeLeftover: [UInt8]?
+        /// Set when the stream broke the rules after `requests`; answer it and close.
+        public var error: HTTPParseError?
+
+        /// The requests, or the error when there is one.
+        public func get() throws(HTTPParseError) -> [HTTPRequest] {
+            if let error { throw error }
+            return requests
+        }
     }
 
     public let limits: Limits
@@ -51,8 +59,9 @@ public final class HTTPRequestParser {
 
     deinit { parser.deallocate() }
 
-    /// Parses the next bytes of the stream.
-    public func parse(_ bytes: UnsafeRawBufferPointer) throws(HTTPParseError) -> Output {
+    /// Parses the next bytes of the stream. Requests completed before an error are returned
+    /// with it, so pipelined requests ahead of a bad one are still answered.
+    public func parse(_ bytes: UnsafeRawBufferPointer) -> Output {
         precondition(!isUpgraded, "an upgraded stream is no longer HTTP")
         guard bytes.count > 0, let base = bytes.baseAddress else { return Output() }
         parser.pointee.data = Unmanaged.passUnretained(self).toOpaque()
@@ -60,23 +69,19 @@ public final class HTTPRequestParser {
         parser.pointee.data = nil
         var output = Output()
         swap(&output.requests, &completed)
-        if let limitError { throw limitError }
         let errno = http_errno(rawValue: parser.pointee.http_errno)
-        if errno != HPE_OK {
-            if errno == HPE_HEADER_OVERFLOW { throw .headersTooLarge }
-            throw .malformed(String(cString: http_errno_description(errno)))
-        }
-        if parser.pointee.upgrade == 1 {
+        if let limitError {
+            output.error = limitError
+        } else if errno == HPE_HEADER_OVERFLOW {
+            output.error = .headersTooLarge
+        } else if errno != HPE_OK {
+            output.error = .malformed(String(cString: http_errno_description(errno)))
+        } else if parser.pointee.upgrade == 1 {
             isUpgraded = true
             output.upgradeLeftover = Array(UnsafeRawBufferPointer(rebasing: bytes[parsed...]))
-        } else if isInsideRequest, !isPastHeaders, headerBytes > limits.maxHeaderBytes {
-            throw .headersTooLarge
         }
         return output
     }
-
-    /// Whether the current request's header block is complete.
-    private var isPastHeaders = false
 
     // MARK: - Callbacks from http_parser
 
@@ -109,7 +114,6 @@ public final class HTTPRequestParser {
         settings.pointee.on_message_begin = { parser in
             let this = instance(parser)
             this.isInsideRequest = true
-            this.isPastHeaders = false
             this.target = []
             this.headers = []
             this.body = []
@@ -136,7 +140,6 @@ public final class HTTPRequestParser {
         settings.pointee.on_headers_complete = { parser in
             let this = instance(parser)
             this.finishHeaderField()
-            this.isPastHeaders = true
             if parser!.pointee.flags & UInt32(F_CONTENTLENGTH.rawValue) != 0,
                parser!.pointee.content_length > UInt64(this.limits.maxBodyBytes) {
                 this.limitError = .bodyTooLarge

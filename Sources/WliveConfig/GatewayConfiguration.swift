@@ -1,4 +1,6 @@
+import WliveAPI
 import WliveProtocol
+import WliveSpam
 
 /// Everything a `Gateway` can be told. The defaults here are the single source of the defaults:
 /// `ConfigurationLoader` seeds its lowest layer from `GatewayConfiguration()`, and
@@ -22,6 +24,17 @@ public struct GatewayConfiguration: Sendable, Equatable {
     public var allowedOrigins: [String] = []
     /// The HTTP API port (`http.port`); 0 picks a free port.
     public var httpPort = 8081
+    /// Largest API request head and body, in bytes (`http.max_header_size`, `http.max_body_size`): above, 431 and 413.
+    public var apiMaxHeaderSize = 16 * 1024
+    public var apiMaxBodySize = 64 * 1024
+    /// Seconds an API client has to send a request, and that an idle keep-alive connection is kept (`http.request_timeout`).
+    public var apiRequestTimeout = 10.0
+    /// The HTTP API: login (`auth.*`), channel ids and URLs (`channels.*`), comment length (`comment.max_length`).
+    public var api = APISettings()
+    /// The spam rules' thresholds (`spam.*`).
+    public var spam = SpamSettings()
+    /// The banned-word dictionary, one word a line (`spam.banned_words_file`); reloaded on SIGHUP.
+    public var bannedWordsFile = "config/banned-words.txt"
     /// Event loops for WebSocket connections (`workers`); 0 means one per core.
     public var workers = 0
     /// Seconds a client has to send its handshake after the upgrade (`wlive.handshake_timeout`).
@@ -29,8 +42,18 @@ public struct GatewayConfiguration: Sendable, Equatable {
     /// The Wlive session rules: sources (`wlive.sources`), heartbeat (`heartbeat.*`) and the
     /// upstream allowance (`wlive.upstream_allowance`).
     public var session = WliveSession.Configuration()
-    /// Outbound bytes a connection may have queued before it is dropped as too slow (`fanout.max_pending_bytes`).
+    /// Outbound bytes a connection may have queued before `slowConsumerPolicy` applies (`fanout.max_pending_bytes`).
     public var maxPendingBytes = 1024 * 1024
+    /// The kernel send buffer of each WebSocket connection, in bytes (`fanout.send_buffer`); 0
+    /// leaves it to the kernel's autotuning, which may grow to megabytes per slow reader.
+    public var socketSendBuffer = 0
+    /// What happens to a reader over `maxPendingBytes` (`fanout.slow_consumer_policy`).
+    public var slowConsumerPolicy = SlowConsumerPolicy.disconnect
+    /// Entries in each channel's ring, a power of two (`fanout.ring_capacity`).
+    public var ringCapacity = 4096
+    /// Seconds a busy worker gathers comments before writing them in one go (`fanout.max_delay`);
+    /// a quiet one writes at once.
+    public var maxDelay = 0.020
     /// Seconds `shutdown()` waits for clients to answer the close before dropping them (`shutdown.timeout`).
     public var shutdownTimeout = 5.0
     /// trace, debug, info, notice, warning, error or critical (`log.level`).
@@ -42,6 +65,14 @@ public struct GatewayConfiguration: Sendable, Equatable {
     public var effectiveWorkers: Int {
         workers > 0 ? workers : max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
     }
+}
+
+/// What to do with a subscriber that reads too slowly.
+public enum SlowConsumerPolicy: String, Sendable, Equatable, CaseIterable {
+    /// Close it with 1013 (try again later).
+    case disconnect
+    /// Drop messages for it while it is behind, then send a `gap` notice saying how many.
+    case skip
 }
 
 #if canImport(Glibc)

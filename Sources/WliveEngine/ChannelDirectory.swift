@@ -4,11 +4,41 @@ import WliveProtocol
 /// One channel's shared state: read by every loop, written by whoever publishes.
 public final class ChannelRecord: Sendable {
     public let id: ChannelID
+    /// The channel's messages on their way to the worker loops.
+    public let ring: ChannelRing<ChannelMessage>
+    /// One bit per worker loop that has subscribers of this channel: whom to wake.
+    private let interest = Atomic<UInt64>(0)
+    private let deliveredCount = Atomic<Int>(0)
+    private let gapCount = Atomic<Int>(0)
     private let closedFlag = Atomic<Bool>(false)
-    private let online = Atomic<Int>(0)
+    private let subscribers = Atomic<Int>(0)
+    private let watchersOnline = Atomic<Int>(0)
+    private let watchersTotal = Atomic<Int>(0)
     private let sequence = Atomic<UInt64>(0)
 
-    init(id: ChannelID) { self.id = id }
+    init(id: ChannelID, ring: ChannelRing<ChannelMessage>) {
+        self.id = id
+        self.ring = ring
+    }
+
+    /// The workers to wake after publishing (bit `n` for worker `n`).
+    public var interestedWorkers: UInt64 { interest.load(ordering: .sequentiallyConsistent) }
+
+    /// Worker `worker` starts or stops serving the channel. Set before the worker reads its
+    /// starting cursor, so that no later publish can miss waking it.
+    public func setInterest(of worker: Int, _ interested: Bool) {
+        if interested {
+            interest.bitwiseOr(1 << UInt64(worker), ordering: .sequentiallyConsistent)
+        } else {
+            interest.bitwiseAnd(~(1 << UInt64(worker)), ordering: .sequentiallyConsistent)
+        }
+    }
+
+    /// Messages written to subscribers (one per message per subscriber), and gap notices sent.
+    public var delivered: Int { deliveredCount.load(ordering: .relaxed) }
+    public var gaps: Int { gapCount.load(ordering: .relaxed) }
+    public func countDelivered(_ count: Int) { deliveredCount.add(count, ordering: .relaxed) }
+    public func countGap() { gapCount.add(1, ordering: .relaxed) }
 
     public var status: ChannelStatus { closedFlag.load(ordering: .acquiring) ? .closed : .live }
 
@@ -17,11 +47,23 @@ public final class ChannelRecord: Sendable {
         !closedFlag.exchange(true, ordering: .acquiringAndReleasing)
     }
 
-    /// Viewers connected to the channel right now, over every loop.
-    public var onlineCount: Int { online.load(ordering: .relaxed) }
+    /// Sockets subscribed to the channel right now, over every loop.
+    public var subscriberCount: Int { subscribers.load(ordering: .relaxed) }
 
-    /// Counts a subscriber in (+1) or out (-1). A relaxed count: it is only ever displayed.
-    public func adjustOnline(by delta: Int) { online.wrappingAdd(delta, ordering: .relaxed) }
+    /// Counts a subscriber in (+1) or out (-1). Relaxed: the counts are only ever displayed.
+    public func adjustSubscribers(by delta: Int) { subscribers.wrappingAdd(delta, ordering: .relaxed) }
+
+    /// Mirrors the API's watcher counts (joinLive/leaveLive) for the messages the loops send.
+    public func setWatchers(online: Int, total: Int) {
+        watchersOnline.store(online, ordering: .relaxed)
+        watchersTotal.store(total, ordering: .relaxed)
+    }
+
+    /// The counts to report, with `extraConnections` more sockets than are subscribed yet.
+    public func counts(extraConnections: Int = 0) -> ChannelCounts {
+        ChannelCounts(online: watchersOnline.load(ordering: .relaxed), total: watchersTotal.load(ordering: .relaxed),
+                      connections: subscriberCount + extraConnections)
+    }
 
     /// The sequence number of the newest comment (0 before the first).
     public var lastSeq: UInt64 { sequence.load(ordering: .acquiring) }
@@ -35,15 +77,22 @@ public final class ChannelRecord: Sendable {
 /// the API opens and closes them.
 public final class ChannelDirectory: Sendable {
     private let channels = Mutex<[ChannelID: ChannelRecord]>([:])
+    /// Entries per channel ring (a power of two).
+    public let ringCapacity: Int
+    /// Shared by every ring: one epoch per worker loop.
+    public let tracker: QuiescenceTracker
 
-    public init() {}
+    public init(ringCapacity: Int = 4096, workers: Int = 1) {
+        self.ringCapacity = ringCapacity
+        tracker = QuiescenceTracker(consumers: workers)
+    }
 
     /// Opens a channel; returns nil when the id is taken.
     @discardableResult
     public func open(_ id: ChannelID) -> ChannelRecord? {
         channels.withLock { channels in
             guard channels[id] == nil else { return nil }
-            let record = ChannelRecord(id: id)
+            let record = ChannelRecord(id: id, ring: ChannelRing(capacity: ringCapacity, tracker: tracker))
             channels[id] = record
             return record
         }

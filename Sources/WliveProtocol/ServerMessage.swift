@@ -31,35 +31,51 @@ public struct Comment: Sendable, Equatable {
     }
 }
 
+/// How many watch a channel: `online` and `total` are the API's watchers (joinLive, now and
+/// ever), `connections` the sockets subscribed on this gateway now.
+public struct ChannelCounts: Sendable, Equatable {
+    public var online: Int
+    public var total: Int
+    public var connections: Int
+
+    public init(online: Int, total: Int, connections: Int) {
+        self.online = online
+        self.total = total
+        self.connections = connections
+    }
+}
+
 /// Every JSON message the server pushes down a Wlive connection.
 ///
 /// All share the seed's envelope style: a `type`, and where an outcome is reported, `code` and
 /// `message`. `encoded()` gives the UTF-8 JSON text, the payload of one text frame.
 public enum ServerMessage: Sendable, Equatable {
     /// The answer to a good handshake.
-    case handshakeAccepted(channelID: ChannelID, timerInterval: Int, onlineCount: Int, lastSeq: UInt64, serverTime: Int64)
+    case handshakeAccepted(channelID: ChannelID, timerInterval: Int, counts: ChannelCounts, lastSeq: UInt64, serverTime: Int64)
     /// The answer to a bad handshake; a close follows.
     case handshakeRejected(code: WliveResultCode, message: String)
     case comment(Comment)
     /// A channel event that is not a comment, such as the online count.
-    case notice(channelID: ChannelID, kind: String, onlineCount: Int, totalCount: Int, time: Int64)
+    case notice(channelID: ChannelID, kind: String, counts: ChannelCounts, time: Int64)
     /// Sent every heartbeat interval; `lastSeq` lets a client check it missed no comment.
-    case heartbeat(channelID: ChannelID, onlineCount: Int, lastSeq: UInt64, time: Int64)
+    case heartbeat(channelID: ChannelID, counts: ChannelCounts, lastSeq: UInt64, time: Int64)
     /// The channel ended; a normal close follows.
     case channelClosed(channelID: ChannelID, reason: String, time: Int64)
     /// Something the client did was refused; the connection stays open unless a close follows.
     case error(code: WliveResultCode, message: String)
+    /// `missed` messages of the channel were dropped for this client (it fell behind).
+    case gap(channelID: ChannelID, missed: UInt64, time: Int64)
 
     public func encoded() -> [UInt8] {
         var json = JSONObjectWriter()
         switch self {
-        case let .handshakeAccepted(channelID, timerInterval, onlineCount, lastSeq, serverTime):
+        case let .handshakeAccepted(channelID, timerInterval, counts, lastSeq, serverTime):
             json.field("type", "handshake")
             json.field("code", WliveResultCode.success.rawValue)
             json.field("message", "success")
             json.field("channel_id", channelID.description)
             json.field("timer_interval", timerInterval)
-            json.field("online_num", onlineCount)
+            json.counts(counts)
             json.field("last_seq", lastSeq)
             json.field("server_time", serverTime)
         case let .handshakeRejected(code, message):
@@ -78,17 +94,16 @@ public enum ServerMessage: Sendable, Equatable {
             json.field("content", comment.content)
             json.field("comment_type", comment.commentType)
             json.field("time", comment.time)
-        case let .notice(channelID, kind, onlineCount, totalCount, time):
+        case let .notice(channelID, kind, counts, time):
             json.field("type", "notice")
             json.field("notice", kind)
             json.field("channel_id", channelID.description)
-            json.field("online_num", onlineCount)
-            json.field("total_num", totalCount)
+            json.counts(counts)
             json.field("time", time)
-        case let .heartbeat(channelID, onlineCount, lastSeq, time):
+        case let .heartbeat(channelID, counts, lastSeq, time):
             json.field("type", "heartbeat")
             json.field("channel_id", channelID.description)
-            json.field("online_num", onlineCount)
+            json.counts(counts)
             json.field("last_seq", lastSeq)
             json.field("time", time)
         case let .channelClosed(channelID, reason, time):
@@ -102,7 +117,20 @@ public enum ServerMessage: Sendable, Equatable {
             json.field("type", "error")
             json.field("code", code.rawValue)
             json.field("message", message)
+        case let .gap(channelID, missed, time):
+            json.field("type", "gap")
+            json.field("channel_id", channelID.description)
+            json.field("missed", missed)
+            json.field("time", time)
         }
         return json.finish()
+    }
+}
+
+extension JSONObjectWriter {
+    mutating func counts(_ counts: ChannelCounts) {
+        field("online_num", counts.online)
+        field("total_num", counts.total)
+        field("connections", counts.connections)
     }
 }

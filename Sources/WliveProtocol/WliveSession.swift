@@ -83,7 +83,7 @@ public struct WliveSession: Sendable {
     }
 
     /// The channel the handshake named, as the directory knows it (nil: no such channel).
-    public mutating func channelResolved(_ status: ChannelStatus?, onlineCount: Int, lastSeq: UInt64, now: Int64) -> Action {
+    public mutating func channelResolved(_ status: ChannelStatus?, counts: ChannelCounts, lastSeq: UInt64, now: Int64) -> Action {
         guard case let .resolvingChannel(handshake, interval) = state else { return .none }
         switch status {
         case nil: return reject(.channelNotFound, "channel \(handshake.channelID) not found")
@@ -91,7 +91,7 @@ public struct WliveSession: Sendable {
         case .live?:
             state = .subscribed(handshake.channelID, interval: interval)
             return .subscribe(handshake.channelID, interval: interval, acknowledgement: .handshakeAccepted(
-                channelID: handshake.channelID, timerInterval: interval, onlineCount: onlineCount, lastSeq: lastSeq, serverTime: now))
+                channelID: handshake.channelID, timerInterval: interval, counts: counts, lastSeq: lastSeq, serverTime: now))
         }
     }
 

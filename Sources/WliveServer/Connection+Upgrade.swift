@@ -5,16 +5,20 @@ extension Connection {
     /// Bytes of the HTTP upgrade request.
     func receiveRequestBytes(_ bytes: UnsafeRawBufferPointer) {
         guard let parser = requestParser else { return }
-        let output: HTTPRequestParser.Output
-        do {
-            output = try parser.parse(bytes)
-        } catch {
-            respondAndClose(.error(error.status, error.reason))
-            return
+        let output = parser.parse(bytes)
+        switch kind {
+        case .api:
+            serve(output.requests)
+        case .webSocket:
+            // A WebSocket port answers exactly one request: the upgrade.
+            if let request = output.requests.first {
+                upgrade(request, leftover: output.upgradeLeftover ?? [])
+                return
+            }
         }
-        // A WebSocket port answers exactly one request: the upgrade.
-        guard let request = output.requests.first else { return }
-        upgrade(request, leftover: output.upgradeLeftover ?? [])
+        if let error = output.error, phase == .http {
+            respondAndClose(.error(error.status, error.reason))
+        }
     }
 
     private func upgrade(_ request: HTTPRequest, leftover: [UInt8]) {
@@ -44,6 +48,24 @@ extension Connection {
                 if phase == .open { unparsed = Array(leftover[used...]) }
             }
         }
+    }
+
+    /// Answers API requests in order (pipelined ones included), keeping the connection alive
+    /// unless a request says otherwise.
+    private func serve(_ requests: [HTTPRequest]) {
+        guard !requests.isEmpty, let api = loop.api else { return }
+        for request in requests {
+            if request.isUpgrade {
+                respondAndClose(.error(400, "this is the HTTP API port; WebSocket clients connect to the WebSocket port"))
+                return
+            }
+            sendRaw(api.respond(to: request).encoded())
+            guard request.keepAlive else {
+                linger()
+                return
+            }
+        }
+        setPhaseDeadline(afterSeconds: loop.context.configuration.apiRequestTimeout)
     }
 
     /// Sends an HTTP error and closes once it is flushed.

@@ -45,7 +45,7 @@ extension Connection {
             if phase == .open {
                 // Echo the peer's code; a close without a code is answered without one.
                 let payload = code.map { WebSocketFrameEncoder.closePayload(code: $0, reason: "") } ?? []
-                send(SharedFrame(opcode: .close, payload: payload))
+                send([SharedFrame(opcode: .close, payload: payload)])
             }
             linger()
         case let .fail(error):
@@ -61,8 +61,8 @@ extension Connection {
         case let .resolveChannel(id):
             guard case var .wlive(session) = role else { return }
             let record = loop.context.channels.lookup(id)
-            let next = session.channelResolved(record?.status, onlineCount: (record?.onlineCount ?? 0) + 1,
-                                               lastSeq: record?.lastSeq ?? 0, now: wallClockMilliseconds())
+            let counts = record?.counts(extraConnections: 1) ?? ChannelCounts(online: 0, total: 0, connections: 0)
+            let next = session.channelResolved(record?.status, counts: counts, lastSeq: record?.lastSeq ?? 0, now: wallClockMilliseconds())
             role = .wlive(session)
             if case let .subscribe(_, interval, acknowledgement) = next, let record {
                 subscribe(to: record, interval: interval, acknowledgement: acknowledgement)
@@ -81,11 +81,12 @@ extension Connection {
     }
 
     private func subscribe(to record: ChannelRecord, interval: Int, acknowledgement: ServerMessage) {
+        // Counted and subscribed before the acknowledgement leaves, so a client that has it is in.
+        channel = record
+        loop.subscribe(self, to: record)
+        record.adjustSubscribers(by: 1)
         write(acknowledgement)
         guard phase == .open else { return }
-        channel = record
-        loop.subscribers.add(self, to: record.id)
-        record.adjustOnline(by: 1)
         heartbeatTicks = EventLoop.ticks(Double(interval))
         nextHeartbeat = loop.currentTick + heartbeatTicks
         phaseDeadline = .max
@@ -101,9 +102,8 @@ extension Connection {
             return
         }
         if now >= nextHeartbeat {
-            write(.heartbeat(channelID: channel.id, onlineCount: channel.onlineCount, lastSeq: channel.lastSeq,
-                             time: wallClockMilliseconds()))
-            write(Self.pingFrame)
+            let beat = ServerMessage.heartbeat(channelID: channel.id, counts: channel.counts(), lastSeq: channel.lastSeq, time: wallClockMilliseconds())
+            send([SharedFrame(opcode: .text, payload: beat.encoded()), Self.pingFrame])
             nextHeartbeat = now + heartbeatTicks
         }
     }

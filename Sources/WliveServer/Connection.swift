@@ -8,11 +8,13 @@ import WliveProtocol
 /// Owned by its loop: created, used and closed on the loop's thread only. The object owns the
 /// `uv_tcp_t` and sits in its `data` retained; the close callback releases it.
 final class Connection: Subscriber {
-    enum Kind { case webSocket }
+    /// Which port accepted it: the WebSocket port upgrades its one request, the API port
+    /// answers requests until the client or a timeout ends the keep-alive.
+    enum Kind { case webSocket, api }
 
     enum Phase: Equatable {
-        /// Reading the HTTP upgrade request.
-        case upgrading
+        /// Reading HTTP requests: the upgrade request, or API calls.
+        case http
         /// WebSocket frames flow.
         case open
         /// We sent a close frame and wait for the peer's.
@@ -32,9 +34,9 @@ final class Connection: Subscriber {
     unowned let loop: EventLoop
     let kind: Kind
     let handle: UnsafeMutablePointer<uv_tcp_t>
-    var phase = Phase.upgrading
+    var phase = Phase.http
     var role = Role.echo
-    /// Only while upgrading; dropped afterwards so an open connection carries no parser.
+    /// Only while speaking HTTP; dropped after the upgrade so an open WebSocket carries no parser.
     var requestParser: HTTPRequestParser?
     var decoder: WebSocketFrameDecoder
     var assembler: WebSocketMessageAssembler
@@ -55,6 +57,8 @@ final class Connection: Subscriber {
 
     /// Write requests libuv has not completed yet.
     var writesInFlight = 0
+    /// Channel messages dropped for this reader while it was too far behind (policy `skip`).
+    var skippedMessages: UInt64 = 0
 
     init(loop: EventLoop, kind: Kind) {
         self.loop = loop
@@ -79,9 +83,13 @@ final class Connection: Subscriber {
         loop.counters.connections.add(1, ordering: .relaxed)
         loop.counters.accepted.add(1, ordering: .relaxed)
         uv_tcp_nodelay(handle, 1)
-        requestParser = HTTPRequestParser(limits: loop.context.requestLimits)
+        if kind == .webSocket, loop.context.configuration.socketSendBuffer > 0 {
+            var size = Int32(loop.context.configuration.socketSendBuffer)
+            uv_send_buffer_size(cast(handle, to: uv_handle_t.self), &size)
+        }
+        requestParser = HTTPRequestParser(limits: kind == .api ? loop.context.apiRequestLimits : loop.context.requestLimits)
         lastActivity = loop.currentTick
-        setPhaseDeadline(afterSeconds: loop.context.configuration.requestTimeout)
+        setPhaseDeadline(afterSeconds: kind == .api ? loop.context.configuration.apiRequestTimeout : loop.context.configuration.requestTimeout)
         uv_read_start(stream, { handle, _, buffer in
             let loop = EventLoop.from(handle!.pointee.loop)
             buffer!.pointee = uv_buf_init(loop.readBuffer.baseAddress!.assumingMemoryBound(to: CChar.self), UInt32(loop.readBuffer.count))
@@ -102,7 +110,7 @@ final class Connection: Subscriber {
         switch phase {
         case .lingering, .closed:
             return
-        case .upgrading:
+        case .http:
             receiveRequestBytes(bytes)
         case .open, .closeSent:
             if unparsed.isEmpty {
@@ -173,8 +181,12 @@ final class Connection: Subscriber {
 
     private func phaseTimedOut() {
         switch phase {
-        case .upgrading:
-            respondAndClose(.error(408, "the upgrade request took too long"))
+        case .http:
+            if requestParser?.isInsideRequest == false, kind == .api {
+                linger() // an idle keep-alive connection: close quietly
+            } else {
+                respondAndClose(.error(408, "the request took too long"))
+            }
         case .open:
             if case var .wlive(session) = role {
                 let action = session.handshakeTimedOut()
@@ -198,7 +210,7 @@ final class Connection: Subscriber {
             phase = .closeSent
             leaveSubscription()
             setPhaseDeadline(afterSeconds: Self.closeHandshakeSeconds)
-        case .upgrading:
+        case .http:
             abort()
         case .closeSent, .lingering, .closed:
             break
@@ -251,8 +263,8 @@ final class Connection: Subscriber {
     /// Stops receiving the channel's comments.
     func leaveSubscription() {
         guard let channel else { return }
-        loop.subscribers.remove(self, from: channel.id)
-        channel.adjustOnline(by: -1)
+        loop.unsubscribe(self, from: channel)
+        channel.adjustSubscribers(by: -1)
         self.channel = nil
     }
 }

@@ -2,34 +2,39 @@ import CLibUV
 import Foundation
 import Logging
 import Synchronization
+import WliveAPI
 import WliveCodec
 import WliveEngine
 import WliveProtocol
 
 /// Work other threads hand to a loop. Everything else a loop touches is its own.
 enum LoopMessage: Sendable {
-    /// Write an encoded frame to every subscriber of the channel on this loop.
-    case deliver(ChannelID, SharedFrame)
-    /// The channel ended: write the message to its subscribers, then close them normally.
-    case closeChannel(ChannelID, SharedFrame)
     /// Begin the graceful shutdown.
     case shutdown
+    /// Run a closure on the loop (for loop-confined state such as the API and the fan-out engine).
+    case run(@Sendable (EventLoop) -> Void)
 }
 
 /// One libuv event loop on its own thread, owning every handle it creates.
 ///
-/// Other threads talk to it only through `send(_:)`: the message goes into a locked inbox and a
-/// `uv_async_t` wakes the loop, which drains the whole inbox at once (libuv coalesces sends).
+/// Other threads talk to it only through its inbox (a locked array and a `uv_async_t`: libuv
+/// coalesces sends, and the loop drains everything at once) and, for fan-out, through the
+/// channel rings plus a "wake pending" flag, so that a burst of comments costs one wake-up.
 final class EventLoop: @unchecked Sendable {
-    // @unchecked: `inbox` and `counters` are thread-safe; every other property is touched only on
-    // the loop's thread (or before the thread starts).
+    // @unchecked: `inbox`, `counters` and `wakePending` are thread-safe; every other property is
+    // touched only on the loop's thread (or before the thread starts).
     let index: Int
     let uv: UnsafeMutablePointer<uv_loop_t>
     let context: GatewayContext
     let logger: Logger
     private let wakeup: UnsafeMutablePointer<uv_async_t>
     private let ticker: UnsafeMutablePointer<uv_timer_t>
+    /// Fires a deferred ring drain (adaptive flush).
+    private let flushTimer: UnsafeMutablePointer<uv_timer_t>
+    /// Runs once per loop iteration after I/O, on the ingest loop: wakes the workers.
+    private let iterationEnd: UnsafeMutablePointer<uv_check_t>
     private let inbox = Mutex<[LoopMessage]>([])
+    private let wakePending = Atomic<Bool>(false)
     private let stopped = DispatchSemaphore(value: 0)
     let counters = LoopCounters()
 
@@ -44,6 +49,15 @@ final class EventLoop: @unchecked Sendable {
     var listener: Listener?
     var isShuttingDown = false
     private var shutdownDeadline: UInt64 = .max
+    /// The HTTP API and the fan-out producer, on the ingest loop only.
+    var api: LiveAPI?
+    var fanOut: FanOutEngine?
+    private var lastSecond: UInt64 = 0
+    /// Channels this worker has subscribers for, with its read position in each ring.
+    private var served: [ChannelID: (record: ChannelRecord, cursor: UInt64)] = [:]
+    private var lastDrain: UInt64 = 0
+    private var flushArmed = false
+    private let maxDelayMilliseconds: UInt64
 
     /// The wheel's resolution: 10 ticks a second.
     static let tickMilliseconds: UInt64 = 100
@@ -54,14 +68,19 @@ final class EventLoop: @unchecked Sendable {
         var logger = logger
         logger[metadataKey: "loop"] = "\(index)"
         self.logger = logger
+        maxDelayMilliseconds = UInt64((context.configuration.maxDelay * 1000).rounded())
         uv = .allocate(capacity: 1)
         wakeup = .allocate(capacity: 1)
         ticker = .allocate(capacity: 1)
+        flushTimer = .allocate(capacity: 1)
+        iterationEnd = .allocate(capacity: 1)
         try check(uv_loop_init(uv), "uv_loop_init")
         uv.pointee.data = Unmanaged.passUnretained(self).toOpaque()
-        uv_async_init(uv, wakeup) { handle in EventLoop.from(handle!.pointee.loop).drainInbox() }
+        uv_async_init(uv, wakeup) { handle in EventLoop.from(handle!.pointee.loop).woken() }
         uv_timer_init(uv, ticker)
         uv_timer_start(ticker, { handle in EventLoop.from(handle!.pointee.loop).tick() }, Self.tickMilliseconds, Self.tickMilliseconds)
+        uv_timer_init(uv, flushTimer)
+        uv_check_init(uv, iterationEnd)
         wheel = TimerWheel(now: currentTick)
     }
 
@@ -70,6 +89,8 @@ final class EventLoop: @unchecked Sendable {
         uv.deallocate()
         wakeup.deallocate()
         ticker.deallocate()
+        flushTimer.deallocate()
+        iterationEnd.deallocate()
     }
 
     static func from(_ loop: UnsafeMutablePointer<uv_loop_t>!) -> EventLoop {
@@ -81,6 +102,13 @@ final class EventLoop: @unchecked Sendable {
 
     /// Ticks in `seconds`, at least one.
     static func ticks(_ seconds: Double) -> UInt64 { max(1, UInt64((seconds * 1000).rounded()) / tickMilliseconds) }
+
+    /// Makes this the ingest loop: it runs the API and produces into the rings.
+    func becomeIngestLoop(api: LiveAPI, fanOut: FanOutEngine) {
+        self.api = api
+        self.fanOut = fanOut
+        uv_check_start(iterationEnd) { handle in EventLoop.from(handle!.pointee.loop).fanOut?.flushWakeups() }
+    }
 
     /// Runs the loop on a new thread until it has shut down.
     func start() {
@@ -100,16 +128,15 @@ final class EventLoop: @unchecked Sendable {
         uv_async_send(wakeup)
     }
 
-    /// Hands several messages over with one wake-up.
-    func send(contentsOf messages: [LoopMessage]) {
-        inbox.withLock { $0.append(contentsOf: messages) }
-        uv_async_send(wakeup)
-    }
-
     /// Blocks until the loop's thread has finished.
     func waitUntilStopped() { stopped.wait() }
 
-    private func drainInbox() {
+    /// A ring this worker serves has new entries. Any thread; one `uv_async_send` per drain at most.
+    func wakeForRings() {
+        if !wakePending.exchange(true, ordering: .sequentiallyConsistent) { uv_async_send(wakeup) }
+    }
+
+    private func woken() {
         let messages = inbox.withLock { inbox in
             var taken: [LoopMessage] = []
             swap(&taken, &inbox)
@@ -117,18 +144,11 @@ final class EventLoop: @unchecked Sendable {
         }
         for message in messages {
             switch message {
-            case let .deliver(channel, frame):
-                for connection in subscribers.subscribers(of: channel) { connection.write(frame) }
-                counters.delivered.add(subscribers.subscribers(of: channel).count, ordering: .relaxed)
-            case let .closeChannel(channel, frame):
-                for connection in subscribers.subscribers(of: channel) {
-                    connection.write(frame)
-                    connection.close(.normalClosure, reason: "channel closed")
-                }
-            case .shutdown:
-                beginShutdown()
+            case .shutdown: beginShutdown()
+            case let .run(body): body(self)
             }
         }
+        if wakePending.load(ordering: .sequentiallyConsistent) { ringsChanged() }
     }
 
     private func tick() {
@@ -136,7 +156,86 @@ final class EventLoop: @unchecked Sendable {
         for (deadline, connection) in wheel.advance(to: now) {
             connection.timerFired(deadline: deadline, now: now)
         }
+        let second = now * Self.tickMilliseconds / 1000
+        if second != lastSecond {
+            lastSecond = second
+            // Online-count notices are coalesced to one per channel per second.
+            api?.flushNotices()
+        }
         if isShuttingDown { finishShutdownIfDone(now: now) }
+    }
+
+    // MARK: - Consuming the rings
+
+    /// Drains now if the last drain was at least `fanout.max_delay` ago (a quiet channel goes out
+    /// at once); otherwise gathers until then, so a busy stream leaves in few large writes.
+    private func ringsChanged() {
+        let now = uv_now(uv)
+        if now >= lastDrain + maxDelayMilliseconds {
+            drainRings()
+        } else if !flushArmed {
+            flushArmed = true
+            uv_timer_start(flushTimer, { handle in EventLoop.from(handle!.pointee.loop).drainRings() }, lastDrain + maxDelayMilliseconds - now, 0)
+        }
+    }
+
+    /// Reads everything new from every ring this worker serves and writes it to the subscribers:
+    /// per subscriber, all of a channel's new frames in one write.
+    private func drainRings() {
+        flushArmed = false
+        uv_timer_stop(flushTimer)
+        // Cleared before reading, so a publish that lands after the reads wakes us again.
+        wakePending.store(false, ordering: .sequentiallyConsistent)
+        lastDrain = uv_now(uv)
+        let tracker = context.channels.tracker
+        var batches: [(ChannelRecord, ChannelRing<ChannelMessage>.Batch)] = []
+        tracker.enter(index)
+        for (id, entry) in served {
+            let batch = entry.record.ring.read(from: entry.cursor)
+            guard batch.next != entry.cursor else { continue }
+            served[id]?.cursor = batch.next
+            batches.append((entry.record, batch))
+        }
+        tracker.leave(index)
+        for (record, batch) in batches { deliver(batch, of: record) }
+    }
+
+    private func deliver(_ batch: ChannelRing<ChannelMessage>.Batch, of record: ChannelRecord) {
+        let audience = subscribers.subscribers(of: record.id)
+        var frames = batch.elements.map(\.frame)
+        if batch.missed > 0 {
+            // This worker fell more than a ring behind: say how much its subscribers lost.
+            let gap = ServerMessage.gap(channelID: record.id, missed: batch.missed, time: wallClockMilliseconds())
+            frames.insert(SharedFrame(opcode: .text, payload: gap.encoded()), at: 0)
+            counters.gaps.add(1, ordering: .relaxed)
+            record.countGap()
+        }
+        var written = 0
+        for connection in audience where connection.deliver(frames) { written += batch.elements.count }
+        counters.delivered.add(written, ordering: .relaxed)
+        record.countDelivered(written)
+        if batch.elements.contains(where: { $0.kind == .closing }) {
+            for connection in audience { connection.close(.normalClosure, reason: "channel closed") }
+        }
+    }
+
+    /// Adds a subscriber, and starts reading the channel's ring if it is the first here.
+    func subscribe(_ connection: Connection, to record: ChannelRecord) {
+        if served[record.id] == nil {
+            record.setInterest(of: index, true)
+            served[record.id] = (record, record.ring.publishedCount)
+        }
+        subscribers.add(connection, to: record.id)
+        counters.subscribers.add(1, ordering: .relaxed)
+    }
+
+    /// Removes a subscriber, and stops reading the ring when it was the last here.
+    func unsubscribe(_ connection: Connection, from record: ChannelRecord) {
+        subscribers.remove(connection, from: record.id)
+        counters.subscribers.subtract(1, ordering: .relaxed)
+        if subscribers.subscribers(of: record.id).isEmpty, served.removeValue(forKey: record.id) != nil {
+            record.setInterest(of: index, false)
+        }
     }
 
     // MARK: - Shutdown
@@ -161,8 +260,10 @@ final class EventLoop: @unchecked Sendable {
         guard connections.isEmpty else { return }
         // Nothing left but the loop's own handles: closing them lets uv_run return.
         if uv_is_closing(cast(ticker, to: uv_handle_t.self)) == 0 {
-            uv_close(cast(ticker, to: uv_handle_t.self), nil)
-            uv_close(cast(wakeup, to: uv_handle_t.self), nil)
+            for handle in [cast(ticker, to: uv_handle_t.self), cast(wakeup, to: uv_handle_t.self),
+                           cast(flushTimer, to: uv_handle_t.self), cast(iterationEnd, to: uv_handle_t.self)] {
+                uv_close(handle, nil)
+            }
         }
     }
 
@@ -178,6 +279,13 @@ final class EventLoop: @unchecked Sendable {
 final class LoopCounters: Sendable {
     let connections = Atomic<Int>(0)
     let accepted = Atomic<Int>(0)
+    let subscribers = Atomic<Int>(0)
+    /// Messages written to subscribers (one per message per subscriber).
     let delivered = Atomic<Int>(0)
-    let slowConsumersDropped = Atomic<Int>(0)
+    /// Writes that carried more than one frame.
+    let coalescedWrites = Atomic<Int>(0)
+    /// Gap notices sent: ring overruns and skipped slow readers.
+    let gaps = Atomic<Int>(0)
+    /// Times a slow reader was disconnected or skipped.
+    let slowConsumerActions = Atomic<Int>(0)
 }

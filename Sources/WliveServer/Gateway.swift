@@ -1,10 +1,12 @@
 import Foundation
 import Logging
 import Synchronization
+import WliveAPI
 import WliveCodec
 import WliveConfig
 import WliveEngine
 import WliveProtocol
+import WliveSpam
 
 /// The Wlive gateway, embeddable in any process: tests start it in-process, `wlive serve` runs it.
 ///
@@ -15,10 +17,15 @@ import WliveProtocol
 /// gateway.publish(...)
 /// gateway.shutdown()                       // graceful and bounded
 /// ```
+///
+/// Threads: `workers` loops own the WebSocket connections; one more loop, the ingest loop, runs
+/// the HTTP API and is the only producer into the channel rings. The Swift API below may be
+/// called from any thread except a gateway loop's own.
 public final class Gateway: Sendable {
     /// The ports the gateway listens on, once started.
     public struct BoundPorts: Sendable, Equatable {
         public var webSocket: Int
+        public var http: Int
     }
 
     /// Why a publish or a close was refused, in the seed's result codes.
@@ -33,21 +40,23 @@ public final class Gateway: Sendable {
 
     private enum State {
         case idle
-        case running([EventLoop], BoundPorts)
+        case running(workers: [EventLoop], ingest: EventLoop, BoundPorts)
         case stopped
     }
 
     public init(configuration: GatewayConfiguration, logger: Logger = Logger(label: "wlive")) {
         self.configuration = configuration
         self.logger = logger
-        channels = ChannelDirectory()
+        channels = ChannelDirectory(ringCapacity: configuration.ringCapacity, workers: configuration.effectiveWorkers)
         context = GatewayContext(configuration: configuration, channels: channels)
     }
 
-    /// Binds the ports and starts the loops. Throws (and leaves nothing running) when a port cannot be bound.
+    /// Binds the ports and starts the loops. Throws (and leaves nothing running) when a port
+    /// cannot be bound or the banned-word file cannot be read.
     @discardableResult
     public func start() throws -> BoundPorts {
-        try state.withLock { state in
+        let dictionary = try loadDictionary()
+        return try state.withLock { state in
             guard case .idle = state else { throw GatewayError.alreadyStarted }
             var loops: [EventLoop] = []
             var port = configuration.webSocketPort
@@ -60,6 +69,9 @@ public final class Gateway: Sendable {
                     // Every further loop binds the port the first one got.
                     port = listener.port
                 }
+                let ingest = try EventLoop(index: loops.count, context: context, logger: logger)
+                loops.append(ingest)
+                ingest.listener = try Listener(loop: ingest, host: configuration.host, port: configuration.httpPort, kind: .api)
             } catch {
                 // Nothing runs yet: stop the loops we made so their handles close.
                 for loop in loops {
@@ -69,11 +81,19 @@ public final class Gateway: Sendable {
                 }
                 throw error
             }
-            let ports = BoundPorts(webSocket: port)
-            for loop in loops { loop.start() }
-            state = .running(loops, ports)
+            let ingest = loops.removeLast()
+            let ports = BoundPorts(webSocket: port, http: ingest.listener!.port)
+            let fanOut = FanOutEngine(workers: loops, channels: channels)
+            ingest.becomeIngestLoop(
+                api: LiveAPI(settings: configuration.api, store: InMemoryLiveStore(), fanOut: GatewayFanOut(engine: fanOut),
+                             spam: SpamFilter(settings: configuration.spam, dictionary: dictionary), logger: logger,
+                             wallClock: wallClockMilliseconds, monotonicClock: monotonicSeconds),
+                fanOut: fanOut)
+            for loop in loops + [ingest] { loop.start() }
+            state = .running(workers: loops, ingest: ingest, ports)
             logger.info("wlive listening", metadata: ["ws": "\(configuration.host):\(port)\(configuration.webSocketPath)",
-                                                      "workers": "\(loops.count)"])
+                                                      "http": "\(configuration.host):\(ports.http)",
+                                                      "workers": "\(loops.count)", "banned_words": "\(dictionary.wordCount)"])
             return ports
         }
     }
@@ -82,17 +102,37 @@ public final class Gateway: Sendable {
     /// every loop has stopped (at most about `shutdown.timeout` seconds). Safe to call twice.
     public func shutdown() {
         let loops: [EventLoop] = state.withLock { state in
-            guard case let .running(loops, _) = state else {
+            guard case let .running(workers, ingest, _) = state else {
                 state = .stopped
                 return []
             }
             state = .stopped
-            // Sent under the lock, so no publish can reach a loop after its wake-up handle closes.
-            for loop in loops { loop.send(.shutdown) }
-            return loops
+            // Sent under the lock, so nothing reaches a loop after its wake-up handle closes.
+            for loop in [ingest] + workers { loop.send(.shutdown) }
+            return [ingest] + workers
         }
         for loop in loops { loop.waitUntilStopped() }
         if !loops.isEmpty { logger.info("wlive stopped") }
+    }
+
+    // MARK: - Banned words
+
+    private func loadDictionary() throws -> BannedWordDictionary {
+        do {
+            return try BannedWordDictionary(contentsOfFile: configuration.bannedWordsFile)
+        } catch {
+            throw GatewayError.dictionary(path: configuration.bannedWordsFile, reason: "\(error)")
+        }
+    }
+
+    /// Reloads the banned-word dictionary from `spam.banned_words_file` without dropping a
+    /// connection (SIGHUP does this). Returns the number of words loaded.
+    @discardableResult
+    public func reloadDictionary() throws -> Int {
+        let dictionary = try loadDictionary()
+        _ = onIngestLoop { loop in loop.api?.replaceDictionary(dictionary) }
+        logger.info("banned words reloaded", metadata: ["words": "\(dictionary.wordCount)"])
+        return dictionary.wordCount
     }
 
     // MARK: - Channels and comments
@@ -106,15 +146,7 @@ public final class Gateway: Sendable {
     /// Ends a channel: its subscribers get what was published before, then a `channel_closed`
     /// message and a normal close. Later handshakes and comments get code 2.
     public func closeChannel(_ id: ChannelID, reason: String = "") -> Result<Void, Refusal> {
-        switch channels.close(id) {
-        case .failure(.notFound): return .failure(.channelNotFound)
-        case .failure(.alreadyClosed): return .failure(.channelClosed)
-        case .success:
-            let frame = SharedFrame(opcode: .text, payload: ServerMessage.channelClosed(
-                channelID: id, reason: reason, time: wallClockMilliseconds()).encoded())
-            broadcast(.closeChannel(id, frame))
-            return .success(())
-        }
+        onIngestLoop { loop in loop.fanOut!.close(id, reason: reason) } ?? .failure(.internalError)
     }
 
     /// A comment to publish; the gateway assigns `id`, `seq` and `time`.
@@ -139,51 +171,57 @@ public final class Gateway: Sendable {
         }
     }
 
-    /// Publishes a comment to every subscriber of its channel; encodes it once.
+    /// Publishes a comment to every subscriber of its channel, encoded once, with no spam check
+    /// (that is the HTTP API's job). Runs on the ingest loop, the rings' only producer.
     public func publish(_ draft: CommentDraft) -> Result<Comment, Refusal> {
-        guard let record = channels.lookup(draft.channelID) else { return .failure(.channelNotFound) }
-        guard record.status == .live else { return .failure(.channelClosed) }
-        // One lock orders sequence numbers and hand-over, so every loop sees comments in seq order.
-        return state.withLock { state in
-            guard case let .running(loops, _) = state else { return .failure(.internalError) }
-            let seq = record.nextSeq()
-            let comment = Comment(id: "\(draft.channelID)-\(seq)", seq: seq, channelID: draft.channelID,
-                                  userID: draft.userID, source: draft.source, biz: draft.biz, extJSON: draft.extJSON,
-                                  content: draft.content, commentType: draft.commentType, time: wallClockMilliseconds())
-            let frame = SharedFrame(opcode: .text, payload: ServerMessage.comment(comment).encoded())
-            for loop in loops { loop.send(.deliver(draft.channelID, frame)) }
-            return .success(comment)
-        }
+        onIngestLoop { loop in loop.fanOut!.publish(draft) } ?? .failure(.internalError)
     }
 
-    private func broadcast(_ message: LoopMessage) {
-        state.withLock { state in
-            guard case let .running(loops, _) = state else { return }
-            for loop in loops { loop.send(message) }
+    /// Runs `body` on the ingest loop and waits for its result; nil when the gateway is not running.
+    private func onIngestLoop<T: Sendable>(_ body: @escaping @Sendable (EventLoop) -> T) -> T? {
+        let result = Mutex<T?>(nil)
+        let done = DispatchSemaphore(value: 0)
+        let sent: Bool = state.withLock { state in
+            guard case let .running(_, ingest, _) = state else { return false }
+            ingest.send(.run { loop in
+                result.withLock { $0 = body(loop) }
+                done.signal()
+            })
+            return true
         }
+        guard sent else { return nil }
+        done.wait()
+        return result.withLock { $0 }
     }
 
     // MARK: - Observing
 
-    /// Open TCP connections on the WebSocket port, over every loop.
+    /// Open TCP connections on the WebSocket port, over every worker loop.
     public var connectionCount: Int { loopStatistics.reduce(0) { $0 + $1.connections } }
 
-    /// Numbers per loop, for tests and metrics.
+    /// Numbers per worker loop, for tests and metrics.
     public struct LoopStatistics: Sendable, Equatable {
         public var connections: Int
         public var accepted: Int
+        public var subscribers: Int
         public var delivered: Int
-        public var slowConsumersDropped: Int
+        public var coalescedWrites: Int
+        public var gaps: Int
+        public var slowConsumerActions: Int
     }
 
     public var loopStatistics: [LoopStatistics] {
         state.withLock { state in
-            guard case let .running(loops, _) = state else { return [] }
-            return loops.map { loop in
-                LoopStatistics(connections: loop.counters.connections.load(ordering: .relaxed),
-                               accepted: loop.counters.accepted.load(ordering: .relaxed),
-                               delivered: loop.counters.delivered.load(ordering: .relaxed),
-                               slowConsumersDropped: loop.counters.slowConsumersDropped.load(ordering: .relaxed))
+            guard case let .running(workers, _, _) = state else { return [] }
+            return workers.map { loop in
+                let counters = loop.counters
+                return LoopStatistics(connections: counters.connections.load(ordering: .relaxed),
+                                      accepted: counters.accepted.load(ordering: .relaxed),
+                                      subscribers: counters.subscribers.load(ordering: .relaxed),
+                                      delivered: counters.delivered.load(ordering: .relaxed),
+                                      coalescedWrites: counters.coalescedWrites.load(ordering: .relaxed),
+                                      gaps: counters.gaps.load(ordering: .relaxed),
+                                      slowConsumerActions: counters.slowConsumerActions.load(ordering: .relaxed))
             }
         }
     }
@@ -191,6 +229,12 @@ public final class Gateway: Sendable {
 
 public enum GatewayError: Error, CustomStringConvertible {
     case alreadyStarted
+    case dictionary(path: String, reason: String)
 
-    public var description: String { "the gateway was already started" }
+    public var description: String {
+        switch self {
+        case .alreadyStarted: return "the gateway was already started"
+        case let .dictionary(path, reason): return "cannot read the banned-word dictionary \(path) (spam.banned_words_file): \(reason)"
+        }
+    }
 }

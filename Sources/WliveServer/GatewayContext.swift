@@ -8,11 +8,13 @@ final class GatewayContext: Sendable {
     let channels: ChannelDirectory
     let allowedOrigins: Set<String>
     let requestLimits: HTTPRequestParser.Limits
+    let apiRequestLimits: HTTPRequestParser.Limits
 
     init(configuration: GatewayConfiguration, channels: ChannelDirectory) {
         self.configuration = configuration
         self.channels = channels
         allowedOrigins = Set(configuration.allowedOrigins)
         requestLimits = .init(maxHeaderBytes: configuration.maxHeaderSize, maxBodyBytes: 0)
+        apiRequestLimits = .init(maxHeaderBytes: configuration.apiMaxHeaderSize, maxBodyBytes: configuration.apiMaxBodySize)
     }
 }

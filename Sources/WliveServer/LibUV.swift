@@ -36,3 +36,10 @@ func wallClockMilliseconds() -> Int64 {
 #if canImport(Glibc)
 import Glibc
 #endif
+
+/// Seconds on a monotonic clock, for rate limits and windows that must not jump with the wall clock.
+func monotonicSeconds() -> Double {
+    var now = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &now)
+    return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
+}

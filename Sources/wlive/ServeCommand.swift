@@ -37,13 +37,7 @@ struct ServeCommand: AsyncParsableCommand {
         if let workers { overrides["workers"] = ConfigValue(.int(workers), isSecret: false) }
         if let logLevel { overrides["log.level"] = ConfigValue(.string(logLevel), isSecret: false) }
 
-        let settings: GatewayConfiguration
-        do {
-            settings = try await ConfigurationLoader.load(path: config, overrides: overrides)
-        } catch {
-            FileHandle.standardError.write(Data("wlive: \(error)\n".utf8))
-            throw ExitCode(78) // EX_CONFIG
-        }
+        let settings = try await Self.loadConfiguration(path: config, overrides: overrides)
 
         let level = Logger.Level(rawValue: settings.logLevel) ?? .info
         LoggingSystem.bootstrap { label in
@@ -61,13 +55,33 @@ struct ServeCommand: AsyncParsableCommand {
         for id in channelIDs { gateway.openChannel(id) }
         do {
             let ports = try gateway.start()
-            print("wlive: WebSocket on ws://\(settings.host):\(ports.webSocket)\(settings.webSocketPath)")
+            print("wlive: WebSocket on ws://\(settings.host):\(ports.webSocket)\(settings.webSocketPath), HTTP API on http://\(settings.host):\(ports.http)/live/")
         } catch {
             FileHandle.standardError.write(Data("wlive: cannot start: \(error)\n".utf8))
             throw ExitCode.failure
         }
+        // SIGHUP reloads the banned words; connections stay.
+        signal(SIGHUP, SIG_IGN)
+        let reload = DispatchSource.makeSignalSource(signal: SIGHUP, queue: .global())
+        reload.setEventHandler {
+            do { try gateway.reloadDictionary() } catch {
+                FileHandle.standardError.write(Data("wlive: reload failed, keeping the old dictionary: \(error)\n".utf8))
+            }
+        }
+        reload.resume()
         await Self.waitForTerminationSignal()
+        reload.cancel()
         gateway.shutdown()
+    }
+
+    /// Loads the configuration, or stops with one line naming the bad key and exit status 78.
+    static func loadConfiguration(path: String?, overrides: [String: ConfigValue]) async throws -> GatewayConfiguration {
+        do {
+            return try await ConfigurationLoader.load(path: path, overrides: overrides)
+        } catch {
+            FileHandle.standardError.write(Data("wlive: \(error)\n".utf8))
+            throw ExitCode(78) // EX_CONFIG
+        }
     }
 
     /// Returns when SIGINT or SIGTERM arrives.

@@ -5,6 +5,6 @@ struct WliveCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "wlive",
         abstract: "Wlive: the real-time comment fan-out gateway.",
-        subcommands: [ServeCommand.self],
+        subcommands: [ServeCommand.self, TokenCommand.self, ConfigCommand.self],
         defaultSubcommand: ServeCommand.self)
 }

@@ -8,7 +8,8 @@ func parse(_ text: String, limits: HTTPRequestParser.Limits = .init(), chunk: In
     var offset = 0
     while offset < bytes.count, !parser.isUpgraded {
         let end = min(bytes.count, offset + chunk)
-        let output = try bytes[offset..<end].withUnsafeBytes { try parser.parse($0) }
+        let output = bytes[offset..<end].withUnsafeBytes { parser.parse($0) }
+        if let error = output.error { throw error }
         all.requests += output.requests
         if let leftover = output.upgradeLeftover { all.upgradeLeftover = leftover + Array(bytes[end...]) }
         offset = end

@@ -15,9 +15,9 @@ struct SessionTests {
     @Test func goodHandshakeResolvesThenSubscribesWithTheClampedInterval() {
         var s = session()
         #expect(s.receiveText(handshake) == .resolveChannel(channel))
-        let action = s.channelResolved(.live, onlineCount: 3, lastSeq: 9, now: 1000)
+        let action = s.channelResolved(.live, counts: .init(online: 3, total: 5, connections: 2), lastSeq: 9, now: 1000)
         #expect(action == .subscribe(channel, interval: 120, acknowledgement: .handshakeAccepted(
-            channelID: channel, timerInterval: 120, onlineCount: 3, lastSeq: 9, serverTime: 1000)))
+            channelID: channel, timerInterval: 120, counts: .init(online: 3, total: 5, connections: 2), lastSeq: 9, serverTime: 1000)))
         #expect(s.state == .subscribed(channel, interval: 120))
     }
 
@@ -39,7 +39,7 @@ struct SessionTests {
                                       (.closed, .channelClosed, .wliveChannelClosed)] as [(ChannelStatus?, WliveResultCode, WebSocketCloseCode)] {
             var s = session()
             _ = s.receiveText(handshake)
-            guard case let .sendAndClose(.handshakeRejected(answered, _), closeCode, _) = s.channelResolved(status, onlineCount: 0, lastSeq: 0, now: 0) else {
+            guard case let .sendAndClose(.handshakeRejected(answered, _), closeCode, _) = s.channelResolved(status, counts: .init(online: 0, total: 0, connections: 0), lastSeq: 0, now: 0) else {
                 Issue.record("not refused for \(String(describing: status))")
                 continue
             }
@@ -50,7 +50,7 @@ struct SessionTests {
     @Test func upstreamDataGetsErrorsThenA1008AndHeartbeatsAreTolerated() {
         var s = session(allowance: 2)
         _ = s.receiveText(handshake)
-        _ = s.channelResolved(.live, onlineCount: 1, lastSeq: 0, now: 0)
+        _ = s.channelResolved(.live, counts: .init(online: 0, total: 0, connections: 1), lastSeq: 0, now: 0)
         for heartbeat in ["ping", " heartbeat ", "{\"type\": \"heartbeat\"}", "{\"type\":\"ping\",\"t\":1}"] {
             #expect(s.receiveText(Array(heartbeat.utf8)) == .none, "\(heartbeat)")
         }
@@ -69,7 +69,7 @@ struct SessionTests {
         }
         var subscribed = session()
         _ = subscribed.receiveText(handshake)
-        _ = subscribed.channelResolved(.live, onlineCount: 1, lastSeq: 0, now: 0)
+        _ = subscribed.channelResolved(.live, counts: .init(online: 0, total: 0, connections: 1), lastSeq: 0, now: 0)
         #expect(subscribed.handshakeTimedOut() == .none)
     }
 
@@ -104,10 +104,10 @@ struct ServerMessageTests {
     @Test func everyMessageIsAJSONObjectWithAType() throws {
         let channel = ChannelID(rawValue: 1)
         let messages: [(ServerMessage, String)] = [
-            (.handshakeAccepted(channelID: channel, timerInterval: 60, onlineCount: 1, lastSeq: 0, serverTime: 1), "handshake"),
+            (.handshakeAccepted(channelID: channel, timerInterval: 60, counts: .init(online: 1, total: 1, connections: 1), lastSeq: 0, serverTime: 1), "handshake"),
             (.handshakeRejected(code: .invalidParameter, message: "x"), "handshake"),
-            (.notice(channelID: channel, kind: "online_count", onlineCount: 3, totalCount: 9, time: 1), "notice"),
-            (.heartbeat(channelID: channel, onlineCount: 3, lastSeq: 4, time: 1), "heartbeat"),
+            (.notice(channelID: channel, kind: "online_count", counts: .init(online: 3, total: 9, connections: 2), time: 1), "notice"),
+            (.heartbeat(channelID: channel, counts: .init(online: 3, total: 9, connections: 2), lastSeq: 4, time: 1), "heartbeat"),
             (.channelClosed(channelID: channel, reason: "bye", time: 1), "channel_closed"),
             (.error(code: .permissionDenied, message: "no"), "error"),
         ]

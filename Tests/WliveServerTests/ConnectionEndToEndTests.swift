@@ -16,7 +16,7 @@ struct ConnectionEndToEndTests {
         #expect(beat.opcode == .text)
         let json = try JSONSerialization.jsonObject(with: Data(beat.payload)) as? [String: Any]
         #expect(json?["type"] as? String == "heartbeat")
-        #expect(json?["online_num"] as? Int == 1)
+        #expect(json?["connections"] as? Int == 1)
         #expect(json?["channel_id"] as? String == GatewayHarness.channel.description)
         // One interval, with slack for a loaded machine: not before half of it, not three times late.
         #expect(elapsed > 0.5 && elapsed < 3, "heartbeat after \(elapsed) s")
@@ -56,7 +56,7 @@ struct ConnectionEndToEndTests {
             frame = try lively.nextFrame()
         }
         #expect(frame.payload == [1])
-        #expect(GatewayHarness.eventually { harness.gateway.channels.lookup(GatewayHarness.channel)?.onlineCount == 1 })
+        #expect(GatewayHarness.eventually { harness.gateway.channels.lookup(GatewayHarness.channel)?.subscriberCount == 1 })
     }
 
     @Test func clientCloseIsEchoedThenTheServerHangsUp() throws {
@@ -67,7 +67,7 @@ struct ConnectionEndToEndTests {
         #expect(try client.nextClose() == 1000)
         #expect(client.serverHangsUp())
         #expect(GatewayHarness.eventually { harness.gateway.connectionCount == 0 })
-        #expect(harness.gateway.channels.lookup(GatewayHarness.channel)?.onlineCount == 0)
+        #expect(harness.gateway.channels.lookup(GatewayHarness.channel)?.subscriberCount == 0)
     }
 
     @Test func emptyCloseIsAnsweredWithAnEmptyClose() throws {

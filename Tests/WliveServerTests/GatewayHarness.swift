@@ -8,6 +8,8 @@ import WliveServer
 struct GatewayHarness {
     let gateway: Gateway
     let port: Int
+    let httpPort: Int
+    static let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     static let channel = ChannelID(rawValue: 969_806_108_841_504_768)
 
     init(workers: Int = 1, _ configure: (inout GatewayConfiguration) -> Void = { _ in }) throws {
@@ -18,9 +20,12 @@ struct GatewayHarness {
         configuration.workers = workers
         configuration.session.heartbeat.minInterval = 1
         configuration.shutdownTimeout = 2
+        configuration.bannedWordsFile = Self.repositoryRoot.appendingPathComponent("config/banned-words.txt").path
         configure(&configuration)
         gateway = Gateway(configuration: configuration)
-        port = try gateway.start().webSocket
+        let ports = try gateway.start()
+        port = ports.webSocket
+        httpPort = ports.http
         gateway.openChannel(Self.channel)
     }
 
@@ -38,8 +43,8 @@ struct GatewayHarness {
     }
 
     /// A client that has completed the Wlive handshake on the test channel.
-    func subscriber(interval: Int = 60, channel: ChannelID = channel) throws -> TestWebSocketClient {
-        let client = try TestWebSocketClient(port: port)
+    func subscriber(interval: Int = 60, channel: ChannelID = channel, receiveBuffer: Int32? = nil) throws -> TestWebSocketClient {
+        let client = try TestWebSocketClient(port: port, receiveBuffer: receiveBuffer)
         try client.sendText(Self.handshake(channel: channel, interval: interval))
         let ack = try client.nextJSON()
         guard ack["type"] as? String == "handshake", ack["code"] as? Int == 0 else {

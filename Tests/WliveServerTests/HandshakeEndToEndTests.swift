@@ -16,8 +16,9 @@ struct HandshakeEndToEndTests {
         #expect(ack["message"] as? String == "success")
         #expect(ack["channel_id"] as? String == GatewayHarness.channel.description)
         #expect(ack["timer_interval"] as? Int == 180)
-        #expect(ack["online_num"] as? Int == 1)
-        #expect(harness.gateway.channels.lookup(GatewayHarness.channel)?.onlineCount == 1)
+        #expect(ack["online_num"] as? Int == 0)
+        #expect(ack["connections"] as? Int == 1)
+        #expect(harness.gateway.channels.lookup(GatewayHarness.channel)?.subscriberCount == 1)
     }
 
     @Test func intervalIsClampedAndChannelMayComeFromTheQuery() throws {

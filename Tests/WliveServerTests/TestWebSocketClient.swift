@@ -26,9 +26,14 @@ final class TestSocket {
     var inbound: [UInt8] = []
     private(set) var sawEOF = false
 
-    init(port: Int) throws {
+    /// - Parameter receiveBuffer: a small `SO_RCVBUF`, set before connecting, makes a reader that
+    ///   stops reading back up quickly.
+    init(port: Int, receiveBuffer: Int32? = nil) throws {
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw TestClientError.system("socket", errno) }
+        if var size = receiveBuffer {
+            setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+        }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = in_port_t(UInt16(port).bigEndian)
@@ -117,8 +122,8 @@ final class TestWebSocketClient {
     static let sampleKey = "dGhlIHNhbXBsZSBub25jZQ=="
 
     /// Opens the socket and completes the upgrade, failing unless the answer is 101.
-    init(port: Int, path: String = "/ws", extraHeaders: [String] = []) throws {
-        socket = try TestSocket(port: port)
+    init(port: Int, path: String = "/ws", extraHeaders: [String] = [], receiveBuffer: Int32? = nil) throws {
+        socket = try TestSocket(port: port, receiveBuffer: receiveBuffer)
         let head = try Self.upgrade(socket, path: path, extraHeaders: extraHeaders)
         guard head.hasPrefix("HTTP/1.1 101") else { throw TestClientError.unexpected("upgrade answered \(head)") }
         guard head.contains("Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=") else { throw TestClientError.unexpected("bad accept: \(head)") }

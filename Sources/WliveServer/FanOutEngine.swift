@@ -1,0 +1,66 @@
+import WliveCodec
+import WliveEngine
+import WliveProtocol
+
+/// The producer side of fan-out, confined to the ingest (API) loop: every comment, notice and
+/// close enters its channel's ring here, encoded once, and the workers that serve the channel
+/// are woken — at most once each per loop iteration, however many messages were published.
+final class FanOutEngine {
+    let workers: [EventLoop]
+    let channels: ChannelDirectory
+    /// Workers to wake at the end of this loop iteration (bit n: worker n).
+    private var pendingWakeups: UInt64 = 0
+
+    init(workers: [EventLoop], channels: ChannelDirectory) {
+        precondition(workers.count <= 64, "at most 64 worker loops")
+        self.workers = workers
+        self.channels = channels
+    }
+
+    /// Publishes a comment: assigns its sequence number and time, encodes it once, appends it.
+    func publish(_ draft: Gateway.CommentDraft) -> Result<Comment, WliveResultCode> {
+        guard let record = channels.lookup(draft.channelID) else { return .failure(.channelNotFound) }
+        guard record.status == .live else { return .failure(.channelClosed) }
+        let seq = record.nextSeq()
+        let comment = Comment(id: "\(draft.channelID)-\(seq)", seq: seq, channelID: draft.channelID,
+                              userID: draft.userID, source: draft.source, biz: draft.biz, extJSON: draft.extJSON,
+                              content: draft.content, commentType: draft.commentType, time: wallClockMilliseconds())
+        append(.comment, ServerMessage.comment(comment), to: record)
+        return .success(comment)
+    }
+
+    /// Tells a channel's subscribers its watcher counts.
+    func announceWatchers(channel: ChannelID, online: Int, total: Int) {
+        guard let record = channels.lookup(channel), record.status == .live else { return }
+        record.setWatchers(online: online, total: total)
+        append(.notice, .notice(channelID: channel, kind: "online_count", counts: record.counts(), time: wallClockMilliseconds()), to: record)
+    }
+
+    /// Closes a channel: later handshakes and comments get code 2; subscribers receive what was
+    /// published before, then `channel_closed`, then a normal close.
+    func close(_ id: ChannelID, reason: String) -> Result<Void, WliveResultCode> {
+        switch channels.close(id) {
+        case .failure(.notFound): return .failure(.channelNotFound)
+        case .failure(.alreadyClosed): return .failure(.channelClosed)
+        case let .success(record):
+            append(.closing, .channelClosed(channelID: id, reason: reason, time: wallClockMilliseconds()), to: record)
+            return .success(())
+        }
+    }
+
+    private func append(_ kind: ChannelMessage.Kind, _ message: ServerMessage, to record: ChannelRecord) {
+        record.ring.publish(ChannelMessage(kind, frame: SharedFrame(opcode: .text, payload: message.encoded())))
+        pendingWakeups |= record.interestedWorkers
+    }
+
+    /// Wakes every worker with something new; runs once per ingest-loop iteration.
+    func flushWakeups() {
+        var mask = pendingWakeups
+        pendingWakeups = 0
+        while mask != 0 {
+            let worker = mask.trailingZeroBitCount
+            mask &= mask - 1
+            if worker < workers.count { workers[worker].wakeForRings() }
+        }
+    }
+}

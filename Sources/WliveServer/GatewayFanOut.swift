@@ -1,0 +1,23 @@
+import WliveAPI
+import WliveProtocol
+
+/// The API's view of the push tier. Both live on the ingest loop, so these are direct calls.
+final class GatewayFanOut: LiveFanOut {
+    unowned let engine: FanOutEngine
+
+    init(engine: FanOutEngine) { self.engine = engine }
+
+    func openChannel(_ id: ChannelID) { engine.channels.open(id) }
+
+    func closeChannel(_ id: ChannelID, reason: String) { _ = engine.close(id, reason: reason) }
+
+    func publish(channel: ChannelID, userID: String, source: Int, biz: String, content: String,
+                 extJSON: String, commentType: String) -> Comment? {
+        try? engine.publish(.init(channelID: channel, userID: userID, source: source, biz: biz, content: content,
+                                  extJSON: extJSON, commentType: commentType)).get()
+    }
+
+    func announceWatchers(channel: ChannelID, online: Int, total: Int) {
+        engine.announceWatchers(channel: channel, online: online, total: total)
+    }
+}

@@ -1,0 +1,108 @@
+/// Runs a posted comment through the spam rules and remembers what the stateful rules need.
+///
+/// The rules run in the order of `SpamRule`: `banned_word` and `contact` look at the text alone;
+/// `rate_limit` charges the user's bucket in the channel for every comment that gets that far;
+/// `repeat` and `flood` compare the text's normal form with what was accepted lately. Only a
+/// comment that passes every rule enters the repeat and flood history, so refused comments do
+/// not help a flood along.
+///
+/// Memory stays bounded by recent traffic: history older than its window is forgotten as the
+/// clock advances (see `SlidingWindowCounter` and `RateLimiter`), in amortised constant time
+/// per check.
+///
+/// Not thread-safe: each event loop owns one filter (the dictionary inside is shared).
+public struct SpamFilter {
+    /// The thresholds in force.
+    public private(set) var settings: SpamSettings
+    /// The banned words in force.
+    public private(set) var dictionary: BannedWordDictionary
+    /// Comments refused so far, per rule (every rule present, from zero).
+    public private(set) var refusals: [SpamRule: Int]
+
+    private let contactDetector: ContactDetector
+    private var rateLimiter: RateLimiter
+    private var repeats: SlidingWindowCounter
+    private var floods: SlidingWindowCounter
+
+    public init(settings: SpamSettings = SpamSettings(), dictionary: BannedWordDictionary) {
+        self.settings = settings
+        self.dictionary = dictionary
+        self.refusals = Dictionary(uniqueKeysWithValues: SpamRule.allCases.map { ($0, 0) })
+        contactDetector = ContactDetector(minDigits: settings.minContactDigits)
+        rateLimiter = RateLimiter(capacity: settings.rateLimitCount, window: settings.rateLimitWindow)
+        repeats = SlidingWindowCounter(window: settings.repeatWindow)
+        floods = SlidingWindowCounter(window: settings.floodWindow)
+    }
+
+    /// Swaps in a reloaded dictionary; the rate, repeat and flood history is kept.
+    public mutating func replaceDictionary(_ dictionary: BannedWordDictionary) {
+        self.dictionary = dictionary
+    }
+
+    /// Checks a comment and, if it passes, records it.
+    ///
+    /// - Parameters:
+    ///   - channel: the channel id.
+    ///   - user: an opaque user key (e.g. "2:123"), compared for equality only.
+    ///   - content: the comment as posted.
+    ///   - now: seconds on a monotonic clock; only differences matter.
+    /// - Returns: nil to accept the comment, or the verdict of the first rule that refuses it.
+    public mutating func check(channel: UInt64, user: String, content: String, now: Double) -> SpamVerdict? {
+        // One decoding pass serves the dictionary, the contact rule and the digest of the text
+        // that the later rules compare.
+        let screening = CommentScanner.withNormalFormAndTokens(content) { normalized, tokens -> Screening in
+            if settings.bannedWords && dictionary.automaton.firstMatch(in: normalized) != nil { return .refused(.bannedWord) }
+            if settings.contact && contactDetector.scan(tokens) { return .refused(.contact) }
+            return .passed(text: TextDigest.of(normalized: normalized, original: content))
+        }
+        guard case let .passed(text) = screening else {
+            if case let .refused(rule) = screening { return refuse(rule) }
+            return nil
+        }
+
+        let userKey = SpamKey.user(channel: channel, user: user)
+        if settings.limitsRate && !rateLimiter.take(userKey, now: now) { return refuse(.rateLimit) }
+
+        let repeatKey = SpamKey.userText(user: userKey, text: text)
+        if settings.refusesRepeats {
+            repeats.expire(now: now)
+            if repeats.count(of: repeatKey) > 0 { return refuse(.repeatText) }
+        }
+        let floodKey = SpamKey.channelText(channel: channel, text: text)
+        if settings.refusesFloods {
+            floods.expire(now: now)
+            if floods.count(of: floodKey) >= settings.floodCount { return refuse(.flood) }
+        }
+
+        if settings.refusesRepeats { repeats.record(repeatKey, now: now) }
+        if settings.refusesFloods { floods.record(floodKey, now: now) }
+        return nil
+    }
+
+    /// The outcome of the rules that read the text alone.
+    private enum Screening {
+        case refused(SpamRule)
+        /// Passed, with the digest of the text's normal form.
+        case passed(text: UInt64)
+    }
+
+    private mutating func refuse(_ rule: SpamRule) -> SpamVerdict {
+        refusals[rule, default: 0] += 1
+        return SpamVerdict(rule: rule)
+    }
+
+    // MARK: For tests
+
+    /// Rate-limit buckets (users per channel) remembered.
+    var trackedUserCount: Int { rateLimiter.count }
+    /// Texts per user and channel the repeat rule remembers.
+    var trackedRepeatCount: Int { repeats.keyCount }
+    /// Texts per channel the flood rule remembers.
+    var trackedTextCount: Int { floods.keyCount }
+}
+
+extension SpamSettings {
+    var limitsRate: Bool { rateLimitCount > 0 && rateLimitWindow > 0 }
+    var refusesRepeats: Bool { repeatWindow > 0 }
+    var refusesFloods: Bool { floodCount > 0 && floodWindow > 0 }
+}
