@@ -7,4 +7,6 @@ let benchmarks: @Sendable () -> Void = {
         maxDuration: .seconds(2),
         maxIterations: 1000)
     registerCodecBenchmarks()
+    registerRingBenchmarks()
+    registerSpamBenchmarks()
 }

@@ -196,6 +196,13 @@ public final class Gateway: Sendable {
 
     // MARK: - Observing
 
+    /// Comments refused with code 303 so far, by rule name (`banned_word`, `contact`, ...).
+    public var spamRefusals: [String: Int] {
+        onIngestLoop { loop in
+            Dictionary(uniqueKeysWithValues: (loop.api?.spam.refusals ?? [:]).map { ($0.key.rawValue, $0.value) })
+        } ?? [:]
+    }
+
     /// Open TCP connections on the WebSocket port, over every worker loop.
     public var connectionCount: Int { loopStatistics.reduce(0) { $0 + $1.connections } }
 

@@ -201,7 +201,7 @@ struct AhoCorasickAutomaton: Sendable {
     /// The bit of `bigrams` for a pair of symbols: a multiplicative hash to 16 bits.
     @inline(__always)
     private static func bigramBit(_ first: UInt16, _ second: UInt16) -> Int {
-        Int((UInt32(first) << 16 | UInt32(second)) &* 0x9E37_79B1 >> 16)
+        Int(((UInt32(first) << 16 | UInt32(second)) &* 0x9E37_79B1) >> 16)
     }
 
     /// The pattern that ends first in `text` (the longest of those ending at the same place), or nil.

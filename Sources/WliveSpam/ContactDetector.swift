@@ -176,7 +176,10 @@ public struct ContactDetector: Sendable {
         var contiguous = 0
         var gapSeen = false
         var hasDigit = false
-        while index < tokens.count {
+        // Ids are short (QQ numbers have at most 11 digits, WeChat ids 20 characters): looking
+        // further would only let a long comment of repeated keywords cost quadratic time.
+        let end = min(tokens.count, idStart + 48)
+        while index < end {
             let token = tokens[index]
             if ContactTokens.isAlphanumeric(token) {
                 total += 1

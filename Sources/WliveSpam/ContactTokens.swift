@@ -83,7 +83,16 @@ enum ContactTokens {
                 for index in start..<start + Int(entry >> 20 & 0xFF) { emit(expansions[index]) }
             }
         } else {
-            for token in tokens(of: value) { emit(token) }
+            // Beyond the BMP (emoji, mathematical letters, CJK extensions) only the NFKC mapping
+            // applies, and that table covers plane 1: no allocation, one lookup.
+            let table = ScalarMappingTable.shared
+            table.entries.withUnsafeBufferPointer { mappingEntries in
+                table.expansions.withUnsafeBufferPointer { mappingExpansions in
+                    ScalarMappingTable.forEachMapping(of: value, entries: mappingEntries, expansions: mappingExpansions) { mapped in
+                        emit(token(for: mapped))
+                    }
+                }
+            }
         }
     }
 
@@ -175,40 +184,5 @@ enum ContactTokens {
         case 0x4E5D, 0x7396: 0x39            // 九 玖
         default: nil
         }
-    }
-}
-
-/// The contact tokens of every BMP scalar, worked out once: tokenising a comment is then one
-/// lookup per scalar, like the normal form's `ScalarMappingTable`.
-struct ContactTokenTable: Sendable {
-    /// One entry per BMP scalar: a token, or with bit 31 set an expansion (offset in bits 0–19,
-    /// length in bits 20–27) into `expansions`.
-    let entries: [UInt32]
-    let expansions: [UInt32]
-    /// A bit per CJK Unified Ideograph (U+4E00–U+9FFF) whose token is not itself.
-    let ideographs: [UInt64]
-
-    static let shared = ContactTokenTable()
-
-    private init() {
-        var entries = [UInt32](repeating: 0, count: 0x1_0000)
-        var expansions: [UInt32] = []
-        var ideographs = [UInt64](repeating: 0, count: 0x5200 / 64)
-        for value in UInt32(0)..<0x1_0000 {
-            let tokens = ContactTokens.tokens(of: value)
-            if tokens.count == 1 {
-                entries[Int(value)] = tokens[0]
-            } else {
-                entries[Int(value)] = 1 << 31 | UInt32(tokens.count) << 20 | UInt32(expansions.count)
-                expansions += tokens
-            }
-            if value &- 0x4E00 < 0x5200 && tokens != [value] {
-                let bit = Int(value - 0x4E00)
-                ideographs[bit >> 6] |= 1 << UInt64(bit & 63)
-            }
-        }
-        self.entries = entries
-        self.expansions = expansions
-        self.ideographs = ideographs
     }
 }

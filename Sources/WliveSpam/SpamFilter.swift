@@ -29,6 +29,7 @@ public struct SpamFilter {
         self.dictionary = dictionary
         self.refusals = Dictionary(uniqueKeysWithValues: SpamRule.allCases.map { ($0, 0) })
         contactDetector = ContactDetector(minDigits: settings.minContactDigits)
+        _ = ContactTokenTable.shared  // built here, once per process, rather than in the first check
         rateLimiter = RateLimiter(capacity: settings.rateLimitCount, window: settings.rateLimitWindow)
         repeats = SlidingWindowCounter(window: settings.repeatWindow)
         floods = SlidingWindowCounter(window: settings.floodWindow)
@@ -43,21 +44,15 @@ public struct SpamFilter {
     ///
     /// - Parameters:
     ///   - channel: the channel id.
-    ///   - user: an opaque user key (e.g. "2:123"), compared for equality only.
+    ///   - user: an opaque user key (e.g. "2:123"), compared byte for byte.
     ///   - content: the comment as posted.
     ///   - now: seconds on a monotonic clock; only differences matter.
     /// - Returns: nil to accept the comment, or the verdict of the first rule that refuses it.
     public mutating func check(channel: UInt64, user: String, content: String, now: Double) -> SpamVerdict? {
-        // One decoding pass serves the dictionary, the contact rule and the digest of the text
-        // that the later rules compare.
-        let screening = CommentScanner.withNormalFormAndTokens(content) { normalized, tokens -> Screening in
-            if settings.bannedWords && dictionary.automaton.firstMatch(in: normalized) != nil { return .refused(.bannedWord) }
-            if settings.contact && contactDetector.scan(tokens) { return .refused(.contact) }
-            return .passed(text: TextDigest.of(normalized: normalized, original: content))
-        }
-        guard case let .passed(text) = screening else {
-            if case let .refused(rule) = screening { return refuse(rule) }
-            return nil
+        let text: UInt64
+        switch screen(content) {
+        case let .refused(rule): return refuse(rule)
+        case let .passed(digest): text = digest
         }
 
         let userKey = SpamKey.user(channel: channel, user: user)
@@ -83,7 +78,23 @@ public struct SpamFilter {
     private enum Screening {
         case refused(SpamRule)
         /// Passed, with the digest of the text's normal form.
-        case passed(text: UInt64)
+        case passed(UInt64)
+    }
+
+    /// Runs `banned_word` and `contact`, and digests the text for the rules after them.
+    private func screen(_ content: String) -> Screening {
+        guard settings.contact else {
+            return TextNormalizer.withNormalizedScalars(content) { normalized in
+                if settings.bannedWords && dictionary.automaton.firstMatch(in: normalized) != nil { return .refused(.bannedWord) }
+                return .passed(TextDigest.of(normalized: normalized, original: content))
+            }
+        }
+        // One decoding pass serves the dictionary, the contact rule and the digest.
+        return CommentScanner.withNormalFormAndTokens(content) { normalized, tokens in
+            if settings.bannedWords && dictionary.automaton.firstMatch(in: normalized) != nil { return .refused(.bannedWord) }
+            if contactDetector.scan(tokens) { return .refused(.contact) }
+            return .passed(TextDigest.of(normalized: normalized, original: content))
+        }
     }
 
     private mutating func refuse(_ rule: SpamRule) -> SpamVerdict {

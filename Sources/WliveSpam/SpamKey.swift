@@ -1,32 +1,40 @@
 /// The 64-bit keys of the stateful rules' tables.
 ///
-/// Keys are `Hasher` digests, seeded at random per process: the tables hold plain integers
-/// (cheap to rehash, nothing to release) and a poster cannot aim a collision at someone else's
-/// key. Collisions by chance are negligible at 64 bits: about one in 10^8 for a million keys.
+/// The user key and the text digest are `Hasher` digests, seeded at random per process, so a
+/// poster cannot aim a collision at someone else's key; the tables then hold plain integers
+/// (cheap to rehash, nothing to release). Keys built from those digests need no second keyed
+/// hash: mixing them with a fixed bijection keeps them as unpredictable as their inputs. Chance
+/// collisions are negligible at 64 bits: about one in 10^8 for a million keys.
 enum SpamKey {
-    /// A user in a channel: the `rate_limit` bucket.
+    /// A user in a channel: the `rate_limit` bucket. The user key is hashed as bytes: it is an
+    /// opaque identifier, and bytes skip the Unicode canonical equivalence `String` would apply.
     static func user(channel: UInt64, user: String) -> UInt64 {
         var hasher = Hasher()
         hasher.combine(channel)
-        hasher.combine(user)
+        user.withUTF8Bytes { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
+        hasher.combine(user.utf8.count)  // delimits the bytes, as String's own hashing does
         return UInt64(UInt(bitPattern: hasher.finalize()))
     }
 
     /// A user's text in a channel: the `repeat` history.
     static func userText(user: UInt64, text: UInt64) -> UInt64 {
-        combine(0x7265_7065_6174, user, text)  // "repeat"
+        mix(user &+ text &* 0x9E37_79B9_7F4A_7C15)
     }
 
     /// A text in a channel: the `flood` history.
     static func channelText(channel: UInt64, text: UInt64) -> UInt64 {
-        combine(0x666C_6F6F_64, channel, text)  // "flood"
+        mix(text ^ mix(channel &+ 0x666C_6F6F_64))  // "flood": keeps channel keys apart from user keys
     }
 
-    private static func combine(_ domain: UInt64, _ first: UInt64, _ second: UInt64) -> UInt64 {
-        var hasher = Hasher()
-        hasher.combine(domain)
-        hasher.combine(first)
-        hasher.combine(second)
-        return UInt64(UInt(bitPattern: hasher.finalize()))
+    /// MurmurHash3's 64-bit finaliser: a bijection that spreads every input bit over the output.
+    @inline(__always)
+    private static func mix(_ value: UInt64) -> UInt64 {
+        var value = value
+        value ^= value >> 33
+        value &*= 0xFF51_AFD7_ED55_8CCD
+        value ^= value >> 33
+        value &*= 0xC4CE_B9FE_1A85_EC53
+        value ^= value >> 33
+        return value
     }
 }

@@ -36,27 +36,18 @@ public enum TextNormalizer {
     }
 
     /// Writes the normal form into `buffer`; nil when it does not fit.
-    @inline(__always)
     private static func write(_ bytes: UnsafeBufferPointer<UInt8>, into buffer: UnsafeMutableBufferPointer<UInt32>) -> Int? {
-        let table = ScalarMappingTable.shared
-        return table.entries.withUnsafeBufferPointer { entries in
-            table.expansions.withUnsafeBufferPointer { expansions in
-                var count = 0
-                var overflow = false
-                UTF8Scalars.forEach(bytes) { value in
-                    ScalarMappingTable.forEachMapping(of: value, entries: entries, expansions: expansions) { mapped in
-                        guard mapped.isKept else { return }
-                        if count < buffer.count {
-                            buffer[count] = mapped.value
-                            count += 1
-                        } else {
-                            overflow = true
-                        }
-                    }
-                }
-                return overflow ? nil : count
+        var count = 0
+        var overflow = false
+        forEachNormalizedScalar(bytes) { value in
+            if count < buffer.count {
+                buffer[count] = value
+                count += 1
+            } else {
+                overflow = true
             }
         }
+        return overflow ? nil : count
     }
 
     /// The normal form's scalar values in an array; for loading words and for long texts.
@@ -65,18 +56,23 @@ public enum TextNormalizer {
     }
 
     private static func normalizedScalars(_ bytes: UnsafeBufferPointer<UInt8>) -> [UInt32] {
-        let table = ScalarMappingTable.shared
         var scalars: [UInt32] = []
         scalars.reserveCapacity(bytes.count)
+        forEachNormalizedScalar(bytes) { scalars.append($0) }
+        return scalars
+    }
+
+    @inline(__always)
+    private static func forEachNormalizedScalar(_ bytes: UnsafeBufferPointer<UInt8>, _ body: (UInt32) -> Void) {
+        let table = ScalarMappingTable.shared
         table.entries.withUnsafeBufferPointer { entries in
             table.expansions.withUnsafeBufferPointer { expansions in
                 UTF8Scalars.forEach(bytes) { value in
                     ScalarMappingTable.forEachMapping(of: value, entries: entries, expansions: expansions) { mapped in
-                        if mapped.isKept { scalars.append(mapped.value) }
+                        if mapped.isKept { body(mapped.value) }
                     }
                 }
             }
         }
-        return scalars
     }
 }

@@ -56,6 +56,7 @@ struct ServeCommand: AsyncParsableCommand {
         do {
             let ports = try gateway.start()
             print("wlive: WebSocket on ws://\(settings.host):\(ports.webSocket)\(settings.webSocketPath), HTTP API on http://\(settings.host):\(ports.http)/live/")
+            fflush(nil) // scripts read this line from a pipe to learn the ports
         } catch {
             FileHandle.standardError.write(Data("wlive: cannot start: \(error)\n".utf8))
             throw ExitCode.failure

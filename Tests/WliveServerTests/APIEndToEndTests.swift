@@ -21,6 +21,7 @@ struct APIEndToEndTests {
         #expect(accepted["code"] as? Int == 0 && accepted["seq"] as? Int == 1)
         let comment = try viewer.nextJSON(skipping: ["heartbeat", "notice"])
         #expect(comment["content"] as? String == "主播好！" && comment["seq"] as? Int == 1 && comment["userid"] as? String == "123")
+        #expect(harness.gateway.spamRefusals["contact"] == 1)
     }
 
     @Test func stopLiveDeliversPendingCommentsThenClosesSubscribers() throws {

@@ -30,9 +30,10 @@ struct MappedScalar: Equatable {
 ///
 /// Running Foundation's NFKC over every comment costs microseconds and allocations, far too much
 /// for half a million checks a second. Every scalar of planes 0 and 1 is therefore mapped once,
-/// when the table is first used (about 10 ms, only scalars whose NFKC or lowercase differ go
-/// through Foundation), and a check is then a table lookup per scalar. Higher planes are CJK
-/// extensions, tags and private use, classified by range.
+/// when the table is first used (some 30 ms, once per process: only the few thousand scalars
+/// whose NFKC or lowercase differ go through Foundation), and a check is then a table lookup per
+/// scalar; the table takes 512 KB. Higher planes are CJK extensions, tags and private use,
+/// classified by range.
 ///
 /// The mapping is per scalar: NFKC's canonical composition across scalars (a base letter plus a
 /// combining accent) is not done; combining diacritics are dropped instead, which suits matching.
@@ -158,43 +159,6 @@ struct ScalarMappingTable: Sendable {
             }
         default:
             return .kept
-        }
-    }
-}
-
-extension String {
-    /// Runs `body` on the string's UTF-8 bytes without copying when they are already contiguous.
-    @inline(__always)
-    func withUTF8Bytes<R>(_ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
-        if let result = try utf8.withContiguousStorageIfAvailable(body) { return result }
-        var copy = self
-        copy.makeContiguousUTF8()
-        return try copy.utf8.withContiguousStorageIfAvailable(body)!
-    }
-}
-
-/// Decodes UTF-8 that is known to be valid, as a Swift string's bytes always are.
-enum UTF8Scalars {
-    @inline(__always)
-    static func forEach(_ bytes: UnsafeBufferPointer<UInt8>, _ body: (UInt32) -> Void) {
-        var index = 0
-        let count = bytes.count
-        while index < count {
-            let lead = UInt32(bytes[index])
-            if lead < 0x80 {
-                body(lead)
-                index += 1
-            } else if lead < 0xE0 {
-                body((lead & 0x1F) << 6 | UInt32(bytes[index + 1]) & 0x3F)
-                index += 2
-            } else if lead < 0xF0 {
-                body((lead & 0x0F) << 12 | (UInt32(bytes[index + 1]) & 0x3F) << 6 | UInt32(bytes[index + 2]) & 0x3F)
-                index += 3
-            } else {
-                body((lead & 0x07) << 18 | (UInt32(bytes[index + 1]) & 0x3F) << 12
-                     | (UInt32(bytes[index + 2]) & 0x3F) << 6 | UInt32(bytes[index + 3]) & 0x3F)
-                index += 4
-            }
         }
     }
 }
