@@ -17,6 +17,7 @@ let package = Package(
                 .product(name: "WliveCodec", package: "Wlive"),
                 .product(name: "WliveProtocol", package: "Wlive"),
                 .product(name: "WliveEngine", package: "Wlive"),
+                .product(name: "WliveSpam", package: "Wlive"),
             ],
             path: "WliveBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]

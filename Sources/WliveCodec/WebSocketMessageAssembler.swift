@@ -33,6 +33,17 @@ public struct WebSocketMessageAssembler: Sendable {
     /// True while a fragmented message is unfinished.
     public var isInsideMessage: Bool { messageOpcode != nil }
 
+    /// The UTF-8 state a frame's payload continues from, when the frame carries text: a fresh
+    /// validator for a text frame that starts a message, the message's state for a continuation
+    /// of a text message, nil otherwise. Lets a transport check a frame while it still arrives.
+    public func textValidator(for header: WebSocketFrameHeader) -> UTF8Validator? {
+        switch header.opcode {
+        case .text: return messageOpcode == nil ? UTF8Validator() : nil
+        case .continuation: return messageOpcode == .text ? validator : nil
+        default: return nil
+        }
+    }
+
     /// Consumes one frame whose header was decoded by `WebSocketFrameDecoder`; `payload` is
     /// exactly `header.payloadLength` bytes as they came off the wire (still masked, if masked).
     public mutating func receive(_ header: WebSocketFrameHeader, payload: UnsafeRawBufferPointer) -> Action {

@@ -16,12 +16,33 @@ extension Connection {
                 fail(error.closeCode, reason: error.reason)
                 break
             }
-            guard rest.count >= header.frameLength else { break }
+            guard rest.count >= header.frameLength else {
+                checkArrivingText(header, UnsafeRawBufferPointer(rebasing: rest[header.headerLength...]))
+                break
+            }
+            partialFrameChecked = 0
             let payload = UnsafeRawBufferPointer(rebasing: rest[header.headerLength..<header.frameLength])
             offset += header.frameLength
             handle(assembler.receive(header, payload: payload))
         }
         return offset
+    }
+
+    /// Validates the part of a text frame that has arrived so far, so that invalid UTF-8 fails
+    /// the connection at once rather than when the frame's last byte comes (RFC 6455 section 8.1).
+    private func checkArrivingText(_ header: WebSocketFrameHeader, _ arrived: UnsafeRawBufferPointer) {
+        guard arrived.count > partialFrameChecked, let key = header.maskingKey else { return }
+        if partialFrameChecked == 0 {
+            guard let validator = assembler.textValidator(for: header) else { return }
+            partialFrameValidator = validator
+        }
+        let fresh = UnsafeRawBufferPointer(rebasing: arrived[partialFrameChecked...])
+        let valid = withUnsafeTemporaryAllocation(byteCount: fresh.count, alignment: 8) { scratch in
+            key.apply(fresh, into: scratch, keyOffset: partialFrameChecked)
+            return partialFrameValidator.validate(UnsafeRawBufferPointer(scratch))
+        }
+        partialFrameChecked = arrived.count
+        if !valid { fail(.invalidPayloadData, reason: "invalid UTF-8") }
     }
 
     private func handle(_ action: WebSocketMessageAssembler.Action) {

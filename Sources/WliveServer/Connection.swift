@@ -57,6 +57,10 @@ final class Connection: Subscriber {
 
     /// Write requests libuv has not completed yet.
     var writesInFlight = 0
+    /// Payload bytes of the incomplete frame at the front of `unparsed` already checked as UTF-8,
+    /// and the validator's state after them: a bad byte fails the connection when it arrives.
+    var partialFrameChecked = 0
+    var partialFrameValidator = UTF8Validator()
     /// Channel messages dropped for this reader while it was too far behind (policy `skip`).
     var skippedMessages: UInt64 = 0
 

@@ -19,6 +19,7 @@ public struct ContactDetector: Sendable {
     /// The shortest run of digits taken for a phone or QQ number.
     public let minDigits: Int
 
+    /// A detector taking runs of at least `minDigits` digits (at least 1) for numbers.
     public init(minDigits: Int = 7) {
         self.minDigits = max(1, minDigits)
     }

@@ -31,4 +31,55 @@ struct ContactTokenTable: Sendable {
         self.expansions = expansions
         self.ideographs = ideographs
     }
+
+    /// The table as pointers, for loops that tokenise every scalar of a comment.
+    struct Lookup {
+        let entries: UnsafeBufferPointer<UInt32>
+        let expansions: UnsafeBufferPointer<UInt32>
+        let ideographs: UnsafeBufferPointer<UInt64>
+        /// For scalars beyond the BMP, where only the NFKC mapping applies.
+        let mapping: ScalarMappingTable.Lookup
+
+        /// Whether `value` is a CJK Unified Ideograph that is its own token: all but the numerals
+        /// and 点, found in a bitmap small enough to stay in the L1 cache.
+        @inline(__always)
+        func isPlainIdeograph(_ value: UInt32) -> Bool {
+            let bit = Int(truncatingIfNeeded: value &- 0x4E00)
+            return value &- 0x4E00 < 0x5200 && ideographs[bit >> 6] &>> UInt64(bit & 63) & 1 == 0
+        }
+
+        /// Calls `emit` with the tokens of one scalar.
+        @inline(__always)
+        func forEachToken(of value: UInt32, _ emit: (UInt32) -> Void) {
+            if isPlainIdeograph(value) {
+                emit(value)
+            } else if value < 0x1_0000 {
+                let entry = entries[Int(value)]
+                if entry & 1 << 31 == 0 {
+                    emit(entry)
+                } else {
+                    let start = Int(entry & 0xF_FFFF)
+                    for index in start..<start + Int(entry >> 20 & 0xFF) { emit(expansions[index]) }
+                }
+            } else {
+                // Emoji, mathematical letters, CJK extensions: one lookup, no allocation.
+                mapping.forEachMapping(of: value) { emit(ContactTokens.token(for: $0)) }
+            }
+        }
+    }
+
+    /// Runs `body` with a `Lookup` of the shared tables.
+    @inline(__always)
+    static func withLookup<R>(_ body: (Lookup) -> R) -> R {
+        let table = shared
+        return ScalarMappingTable.withLookup { mapping in
+            table.entries.withUnsafeBufferPointer { entries in
+                table.expansions.withUnsafeBufferPointer { expansions in
+                    table.ideographs.withUnsafeBufferPointer { ideographs in
+                        body(Lookup(entries: entries, expansions: expansions, ideographs: ideographs, mapping: mapping))
+                    }
+                }
+            }
+        }
+    }
 }

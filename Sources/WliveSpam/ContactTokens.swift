@@ -25,21 +25,14 @@ enum ContactTokens {
     /// Runs `body` with the tokens of `text`, on the stack for comment-sized texts.
     static func withTokens<R>(_ text: String, _ body: (UnsafeBufferPointer<UInt32>) -> R) -> R {
         text.withUTF8Bytes { bytes in
-            let capacity = bytes.count * 2 + 16
-            let result: R? = withUnsafeTemporaryAllocation(of: UInt32.self, capacity: capacity) { buffer in
-                var count = 0
-                var overflow = false
-                tokenize(bytes) { token in
-                    if count < buffer.count {
-                        buffer[count] = token
-                        count += 1
-                    } else {
-                        overflow = true
-                    }
-                }
-                return overflow ? nil : body(UnsafeBufferPointer(rebasing: buffer[..<count]))
+            let capacity = ScalarBuffer.capacity(forUTF8Count: bytes.count)
+            let result: R? = withUnsafeTemporaryAllocation(of: UInt32.self, capacity: capacity) { storage in
+                var tokens = ScalarBuffer(storage)
+                tokenize(bytes) { tokens.append($0) }
+                return tokens.overflowed ? nil : body(tokens.written)
             }
             if let result { return result }
+            // Texts full of long expansions: on the heap.
             var tokens: [UInt32] = []
             tokenize(bytes) { tokens.append($0) }
             return tokens.withUnsafeBufferPointer(body)
@@ -48,51 +41,8 @@ enum ContactTokens {
 
     @inline(__always)
     static func tokenize(_ bytes: UnsafeBufferPointer<UInt8>, _ emit: (UInt32) -> Void) {
-        let table = ContactTokenTable.shared
-        table.entries.withUnsafeBufferPointer { entries in
-            table.expansions.withUnsafeBufferPointer { expansions in
-                table.ideographs.withUnsafeBufferPointer { ideographs in
-                    UTF8Scalars.forEach(bytes) { value in
-                        if value &- 0x4E00 < 0x5200 {
-                            // CJK Unified Ideographs: themselves, but for the numerals and 点,
-                            // found in a bitmap small enough to stay in the L1 cache.
-                            let bit = Int(value &- 0x4E00)
-                            if ideographs[bit >> 6] &>> UInt64(bit & 63) & 1 == 0 {
-                                emit(value)
-                                return
-                            }
-                        }
-                        forEachToken(of: value, entries: entries, expansions: expansions, emit)
-                    }
-                }
-            }
-        }
-    }
-
-    /// Calls `emit` with the tokens of one scalar, looked up in `ContactTokenTable`'s arrays.
-    @inline(__always)
-    static func forEachToken(
-        of value: UInt32, entries: UnsafeBufferPointer<UInt32>, expansions: UnsafeBufferPointer<UInt32>, _ emit: (UInt32) -> Void
-    ) {
-        if value < 0x1_0000 {
-            let entry = entries[Int(value)]
-            if entry & 1 << 31 == 0 {
-                emit(entry)
-            } else {
-                let start = Int(entry & 0xF_FFFF)
-                for index in start..<start + Int(entry >> 20 & 0xFF) { emit(expansions[index]) }
-            }
-        } else {
-            // Beyond the BMP (emoji, mathematical letters, CJK extensions) only the NFKC mapping
-            // applies, and that table covers plane 1: no allocation, one lookup.
-            let table = ScalarMappingTable.shared
-            table.entries.withUnsafeBufferPointer { mappingEntries in
-                table.expansions.withUnsafeBufferPointer { mappingExpansions in
-                    ScalarMappingTable.forEachMapping(of: value, entries: mappingEntries, expansions: mappingExpansions) { mapped in
-                        emit(token(for: mapped))
-                    }
-                }
-            }
+        ContactTokenTable.withLookup { table in
+            UTF8Scalars.forEach(bytes) { table.forEachToken(of: $0, emit) }
         }
     }
 
@@ -106,13 +56,8 @@ enum ContactTokens {
         }
         if let token = specialToken(value) { return [token] }
         var tokens: [UInt32] = []
-        let table = ScalarMappingTable.shared
-        table.entries.withUnsafeBufferPointer { entries in
-            table.expansions.withUnsafeBufferPointer { expansions in
-                ScalarMappingTable.forEachMapping(of: value, entries: entries, expansions: expansions) { mapped in
-                    tokens.append(token(for: mapped))
-                }
-            }
+        ScalarMappingTable.withLookup { mapping in
+            mapping.forEachMapping(of: value) { tokens.append(token(for: $0)) }
         }
         return tokens
     }
@@ -130,7 +75,9 @@ enum ContactTokens {
         }
     }
 
-    private static func token(for mapped: MappedScalar) -> UInt32 {
+    /// The token of a scalar as NFKC maps it.
+    @inline(__always)
+    static func token(for mapped: MappedScalar) -> UInt32 {
         let value = mapped.value
         if value < 0x80 { return asciiToken(value) }
         switch mapped.kind {

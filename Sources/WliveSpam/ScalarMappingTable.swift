@@ -78,32 +78,46 @@ struct ScalarMappingTable: Sendable {
             || (0xD800...0xF8FF).contains(value)
     }
 
-    /// Calls `body` with each scalar `value` maps to: usually one, none or several for a few.
-    @inline(__always)
-    static func forEachMapping(
-        of value: UInt32, entries: UnsafeBufferPointer<UInt32>, expansions: UnsafeBufferPointer<UInt32>,
-        _ body: (MappedScalar) -> Void
-    ) {
-        if value >= 0x4E00 && value <= 0x9FFF {
-            // CJK Unified Ideographs, the bulk of Chinese text: unchanged, no lookup.
-            body(MappedScalar(value, .kept))
-        } else if value < Self.limit {
-            let entry = entries[Int(value)]
-            if entry & 1 << 31 == 0 {
-                body(MappedScalar(bits: entry))
-            } else {
-                let start = Int(entry & 0xF_FFFF)
-                for index in start..<start + Int(entry >> 20 & 0xFF) {
-                    body(MappedScalar(bits: expansions[index]))
+    /// The table as pointers, for loops that map every scalar of a comment.
+    struct Lookup {
+        let entries: UnsafeBufferPointer<UInt32>
+        let expansions: UnsafeBufferPointer<UInt32>
+
+        /// Calls `body` with each scalar `value` maps to: usually one, none or several for a few.
+        @inline(__always)
+        func forEachMapping(of value: UInt32, _ body: (MappedScalar) -> Void) {
+            if value &- 0x4E00 < 0x5200 {
+                // CJK Unified Ideographs, the bulk of Chinese text: unchanged, no lookup.
+                body(MappedScalar(value, .kept))
+            } else if value < ScalarMappingTable.limit {
+                let entry = entries[Int(value)]
+                if entry & 1 << 31 == 0 {
+                    body(MappedScalar(bits: entry))
+                } else {
+                    let start = Int(entry & 0xF_FFFF)
+                    for index in start..<start + Int(entry >> 20 & 0xFF) {
+                        body(MappedScalar(bits: expansions[index]))
+                    }
                 }
+            } else if value >= 0xE0000 && value <= 0xE0FFF {
+                body(MappedScalar(value, .invisible))  // tags and variation selectors supplement
+            } else if value >= 0x2F800 && value <= 0x2FA1F {
+                // CJK compatibility ideographs supplement: rare, mapped by Foundation when met.
+                for mapped in ScalarMappingTable.map(value) { body(mapped) }
+            } else {
+                body(MappedScalar(value, .kept))  // CJK extensions B–J and private use
             }
-        } else if value >= 0xE0000 && value <= 0xE0FFF {
-            body(MappedScalar(value, .invisible))  // tags and variation selectors supplement
-        } else if value >= 0x2F800 && value <= 0x2FA1F {
-            // CJK compatibility ideographs supplement: rare, mapped by Foundation when met.
-            for mapped in map(value) { body(mapped) }
-        } else {
-            body(MappedScalar(value, .kept))  // CJK extensions B–J and private use
+        }
+    }
+
+    /// Runs `body` with a `Lookup` of the shared table.
+    @inline(__always)
+    static func withLookup<R>(_ body: (Lookup) -> R) -> R {
+        let table = shared
+        return table.entries.withUnsafeBufferPointer { entries in
+            table.expansions.withUnsafeBufferPointer { expansions in
+                body(Lookup(entries: entries, expansions: expansions))
+            }
         }
     }
 

@@ -24,12 +24,14 @@ public struct SpamFilter {
     private var repeats: SlidingWindowCounter
     private var floods: SlidingWindowCounter
 
+    /// A filter with empty history. Builds the shared scalar tables on first use in a process
+    /// (some 30 ms), so that no comment waits for them.
     public init(settings: SpamSettings = SpamSettings(), dictionary: BannedWordDictionary) {
         self.settings = settings
         self.dictionary = dictionary
         self.refusals = Dictionary(uniqueKeysWithValues: SpamRule.allCases.map { ($0, 0) })
         contactDetector = ContactDetector(minDigits: settings.minContactDigits)
-        _ = ContactTokenTable.shared  // built here, once per process, rather than in the first check
+        _ = ContactTokenTable.shared  // built here (with the mapping table under it), not in the first check
         rateLimiter = RateLimiter(capacity: settings.rateLimitCount, window: settings.rateLimitWindow)
         repeats = SlidingWindowCounter(window: settings.repeatWindow)
         floods = SlidingWindowCounter(window: settings.floodWindow)

@@ -20,5 +20,7 @@ public struct SpamSettings: Sendable, Equatable {
     /// Seconds over which `floodCount` is counted.
     public var floodWindow: Double = 10
 
+    /// The defaults: every rule on, 7 digits, 5 comments per 10 s, repeats within 60 s, more
+    /// than 5 identical comments per 10 s.
     public init() {}
 }

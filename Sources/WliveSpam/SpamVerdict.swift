@@ -5,6 +5,7 @@ public struct SpamVerdict: Sendable, Equatable {
     /// Human-readable English, safe to show the poster: it names no dictionary word.
     public var message: String
 
+    /// A verdict with a message of the caller's.
     public init(rule: SpamRule, message: String) {
         self.rule = rule
         self.message = message

@@ -23,31 +23,16 @@ public enum TextNormalizer {
     /// stack for comment-sized texts: the hot path allocates nothing.
     static func withNormalizedScalars<R>(_ text: String, _ body: (UnsafeBufferPointer<UInt32>) -> R) -> R {
         text.withUTF8Bytes { bytes in
-            // A scalar of n bytes maps to at most 2n kept scalars, except for a handful of
-            // ligatures such as U+FDFA; texts full of those take the heap below.
-            let capacity = bytes.count * 2 + 16
-            let result: R? = withUnsafeTemporaryAllocation(of: UInt32.self, capacity: capacity) { buffer in
-                guard let count = write(bytes, into: buffer) else { return nil }
-                return body(UnsafeBufferPointer(rebasing: buffer[..<count]))
+            let capacity = ScalarBuffer.capacity(forUTF8Count: bytes.count)
+            let result: R? = withUnsafeTemporaryAllocation(of: UInt32.self, capacity: capacity) { storage in
+                var normalized = ScalarBuffer(storage)
+                forEachNormalizedScalar(bytes) { normalized.append($0) }
+                return normalized.overflowed ? nil : body(normalized.written)
             }
             if let result { return result }
+            // Texts full of long expansions: on the heap.
             return normalizedScalars(bytes).withUnsafeBufferPointer(body)
         }
-    }
-
-    /// Writes the normal form into `buffer`; nil when it does not fit.
-    private static func write(_ bytes: UnsafeBufferPointer<UInt8>, into buffer: UnsafeMutableBufferPointer<UInt32>) -> Int? {
-        var count = 0
-        var overflow = false
-        forEachNormalizedScalar(bytes) { value in
-            if count < buffer.count {
-                buffer[count] = value
-                count += 1
-            } else {
-                overflow = true
-            }
-        }
-        return overflow ? nil : count
     }
 
     /// The normal form's scalar values in an array; for loading words and for long texts.
@@ -64,13 +49,10 @@ public enum TextNormalizer {
 
     @inline(__always)
     private static func forEachNormalizedScalar(_ bytes: UnsafeBufferPointer<UInt8>, _ body: (UInt32) -> Void) {
-        let table = ScalarMappingTable.shared
-        table.entries.withUnsafeBufferPointer { entries in
-            table.expansions.withUnsafeBufferPointer { expansions in
-                UTF8Scalars.forEach(bytes) { value in
-                    ScalarMappingTable.forEachMapping(of: value, entries: entries, expansions: expansions) { mapped in
-                        if mapped.isKept { body(mapped.value) }
-                    }
+        ScalarMappingTable.withLookup { mapping in
+            UTF8Scalars.forEach(bytes) { value in
+                mapping.forEachMapping(of: value) { mapped in
+                    if mapped.isKept { body(mapped.value) }
                 }
             }
         }
