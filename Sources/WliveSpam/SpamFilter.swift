@@ -84,17 +84,25 @@ public struct SpamFilter {
     }
 
     /// Runs `banned_word` and `contact`, and digests the text for the rules after them.
+    ///
+    /// Static, with only what the rules read passed in: a closure that captured `self` would
+    /// copy the whole filter (retaining each of its tables) on every check.
     private func screen(_ content: String) -> Screening {
-        guard settings.contact else {
+        Self.screen(content, dictionary: settings.bannedWords ? dictionary : nil,
+                    contact: settings.contact ? contactDetector : nil)
+    }
+
+    private static func screen(_ content: String, dictionary: BannedWordDictionary?, contact: ContactDetector?) -> Screening {
+        guard let contact else {
             return TextNormalizer.withNormalizedScalars(content) { normalized in
-                if settings.bannedWords && dictionary.automaton.firstMatch(in: normalized) != nil { return .refused(.bannedWord) }
+                if let dictionary, dictionary.automaton.firstMatch(in: normalized) != nil { return .refused(.bannedWord) }
                 return .passed(TextDigest.of(normalized: normalized, original: content))
             }
         }
         // One decoding pass serves the dictionary, the contact rule and the digest.
         return CommentScanner.withNormalFormAndTokens(content) { normalized, tokens in
-            if settings.bannedWords && dictionary.automaton.firstMatch(in: normalized) != nil { return .refused(.bannedWord) }
-            if contactDetector.scan(tokens) { return .refused(.contact) }
+            if let dictionary, dictionary.automaton.firstMatch(in: normalized) != nil { return .refused(.bannedWord) }
+            if contact.scan(tokens) { return .refused(.contact) }
             return .passed(TextDigest.of(normalized: normalized, original: content))
         }
     }
