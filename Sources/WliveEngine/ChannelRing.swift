@@ -20,7 +20,10 @@ public final class ChannelRing<Element: AnyObject & Sendable>: @unchecked Sendab
     // @unchecked: slots and the counter are atomics; `retired` is touched by the producer only.
     public let capacity: Int
     private let mask: UInt64
-    private let slots: UnsafeMutablePointer<Atomic<UInt>>
+    /// The slots, allocated by the first publish so a channel nobody comments on costs no ring.
+    /// Stored before `published` first becomes 1, and read by consumers only after they saw it
+    /// non-zero, so the sequentially consistent pair makes the allocation visible to them.
+    private let slotStorage = Atomic<UInt>(0)
     private let published = Atomic<UInt64>(0)
     private let tracker: QuiescenceTracker
     /// Displaced entries waiting for every consumer to pass a quiescent state (producer only).
@@ -33,20 +36,26 @@ public final class ChannelRing<Element: AnyObject & Sendable>: @unchecked Sendab
         self.capacity = capacity
         mask = UInt64(capacity - 1)
         self.tracker = tracker
-        slots = .allocate(capacity: capacity)
-        for index in 0..<capacity { (slots + index).initialize(to: Atomic(0)) }
     }
 
     deinit {
         // No consumer can hold a ring it no longer references, so everything can go.
+        for entry in retired[retiredHead...] { Unmanaged<Element>.fromOpaque(UnsafeRawPointer(bitPattern: entry.bits)!).release() }
+        guard let slots = allocatedSlots else { return }
         for index in 0..<capacity {
             let bits = slots[index].load(ordering: .relaxed)
             if bits != 0 { Unmanaged<Element>.fromOpaque(UnsafeRawPointer(bitPattern: bits)!).release() }
         }
-        for entry in retired[retiredHead...] { Unmanaged<Element>.fromOpaque(UnsafeRawPointer(bitPattern: entry.bits)!).release() }
         slots.deinitialize(count: capacity)
         slots.deallocate()
     }
+
+    private var allocatedSlots: UnsafeMutablePointer<Atomic<UInt>>? {
+        UnsafeMutablePointer(bitPattern: slotStorage.load(ordering: .sequentiallyConsistent))
+    }
+
+    /// Whether the slots exist yet (for tests and metrics).
+    public var isAllocated: Bool { allocatedSlots != nil }
 
     /// Entries ever published: the position the next one will take.
     public var publishedCount: UInt64 { published.load(ordering: .sequentiallyConsistent) }
@@ -56,6 +65,14 @@ public final class ChannelRing<Element: AnyObject & Sendable>: @unchecked Sendab
     /// Appends an entry. Producer thread only.
     public func publish(_ element: Element) {
         let position = published.load(ordering: .relaxed)
+        let slots: UnsafeMutablePointer<Atomic<UInt>>
+        if let existing = allocatedSlots {
+            slots = existing
+        } else {
+            slots = .allocate(capacity: capacity)
+            for index in 0..<capacity { (slots + index).initialize(to: Atomic(0)) }
+            slotStorage.store(UInt(bitPattern: slots), ordering: .sequentiallyConsistent)
+        }
         let slot = Int(position & mask)
         let bits = UInt(bitPattern: Unmanaged.passRetained(element).toOpaque())
         let displaced = slots[slot].exchange(bits, ordering: .sequentiallyConsistent)
@@ -104,6 +121,10 @@ public final class ChannelRing<Element: AnyObject & Sendable>: @unchecked Sendab
             position = end - window
         }
         let stop = min(end, position + UInt64(max(limit, 0)))
+        guard position < stop, let slots = allocatedSlots else {
+            batch.next = max(position, cursor)
+            return batch
+        }
         while position < stop {
             let bits = slots[Int(position & mask)].load(ordering: .sequentiallyConsistent)
             // Was this slot overwritten by a newer lap while we read it?

@@ -35,13 +35,6 @@ enum CommentScanner {
         var tokens = ScalarBuffer(tokenStorage)
         ContactTokenTable.withLookup { table in
             UTF8Scalars.forEach(bytes) { value in
-                if value < 0x80 {
-                    // The rest of a mixed comment: one entry per reading, no mapping to walk.
-                    let normal = table.asciiNormalForms[Int(value)]
-                    if normal != ContactTokenTable.noNormalForm { normalized.append(normal) }
-                    tokens.append(table.entries[Int(value)])
-                    return
-                }
                 if table.isPlainIdeograph(value) {
                     // Most of a Chinese comment: itself in both readings.
                     normalized.append(value)

@@ -7,11 +7,6 @@ struct ContactTokenTable: Sendable {
     let expansions: [UInt32]
     /// A bit per CJK Unified Ideograph (U+4E00–U+9FFF) whose token is not itself.
     let ideographs: [UInt64]
-    /// The normal form of each ASCII scalar, or `noNormalForm` when it has none (spaces and
-    /// punctuation), so that the decoding loop reads an ASCII scalar's two readings from two
-    /// small tables. ASCII tokens are always single entries of `entries`.
-    let asciiNormalForms: [UInt32]
-    static let noNormalForm: UInt32 = .max
 
     static let shared = ContactTokenTable()
 
@@ -32,19 +27,9 @@ struct ContactTokenTable: Sendable {
                 ideographs[bit >> 6] |= 1 << UInt64(bit & 63)
             }
         }
-        var asciiNormalForms = [UInt32](repeating: Self.noNormalForm, count: 0x80)
-        ScalarMappingTable.withLookup { mapping in
-            for value in UInt32(0)..<0x80 {
-                var kept: [UInt32] = []
-                mapping.forEachMapping(of: value) { if $0.isKept { kept.append($0.value) } }
-                precondition(kept.count <= 1 && entries[Int(value)] & 1 << 31 == 0, "ASCII maps to one scalar at most")
-                if let normal = kept.first { asciiNormalForms[Int(value)] = normal }
-            }
-        }
         self.entries = entries
         self.expansions = expansions
         self.ideographs = ideographs
-        self.asciiNormalForms = asciiNormalForms
     }
 
     /// The table as pointers, for loops that tokenise every scalar of a comment.
@@ -52,7 +37,6 @@ struct ContactTokenTable: Sendable {
         let entries: UnsafeBufferPointer<UInt32>
         let expansions: UnsafeBufferPointer<UInt32>
         let ideographs: UnsafeBufferPointer<UInt64>
-        let asciiNormalForms: UnsafeBufferPointer<UInt32>
         /// For scalars beyond the BMP, where only the NFKC mapping applies.
         let mapping: ScalarMappingTable.Lookup
 
@@ -92,10 +76,7 @@ struct ContactTokenTable: Sendable {
             table.entries.withUnsafeBufferPointer { entries in
                 table.expansions.withUnsafeBufferPointer { expansions in
                     table.ideographs.withUnsafeBufferPointer { ideographs in
-                        table.asciiNormalForms.withUnsafeBufferPointer { asciiNormalForms in
-                            body(Lookup(entries: entries, expansions: expansions, ideographs: ideographs,
-                                        asciiNormalForms: asciiNormalForms, mapping: mapping))
-                        }
+                        body(Lookup(entries: entries, expansions: expansions, ideographs: ideographs, mapping: mapping))
                     }
                 }
             }

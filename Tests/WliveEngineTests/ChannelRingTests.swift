@@ -19,7 +19,9 @@ struct ChannelRingTests {
     @Test func readsInOrderAndReportsOverrun() {
         let tracker = QuiescenceTracker(consumers: 1)
         let ring = ChannelRing<NumberedEntry>(capacity: 8, tracker: tracker)
+        #expect(!ring.isAllocated && ring.read(from: 0).elements.isEmpty)
         for n in 0..<5 { ring.publish(NumberedEntry(UInt64(n))) }
+        #expect(ring.isAllocated)
         tracker.enter(0)
         var batch = ring.read(from: 0)
         tracker.leave(0)
