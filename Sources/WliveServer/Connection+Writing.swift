@@ -32,8 +32,9 @@ extension Connection {
 
     /// Delivers channel messages: all of them in one write, unless the reader is too far behind,
     /// where the `fanout.slow_consumer_policy` decides. Returns whether they were written.
+    /// `buffers` are the frames' `uv_buf_t`s, built once per batch and shared by every subscriber.
     @discardableResult
-    func deliver(_ frames: [SharedFrame]) -> Bool {
+    func deliver(_ frames: [SharedFrame], buffers: [uv_buf_t]) -> Bool {
         guard phase == .open, !frames.isEmpty else { return false }
         if uv_stream_get_write_queue_size(stream) > loop.context.configuration.maxPendingBytes {
             loop.counters.slowConsumerActions.add(1, ordering: .relaxed)
@@ -52,22 +53,28 @@ extension Connection {
             loop.counters.gaps.add(1, ordering: .relaxed)
             send([SharedFrame(opcode: .text, payload: gap.encoded())] + frames)
         } else {
-            send(frames)
+            send(frames, buffers: buffers)
         }
         return true
+    }
+
+    /// The `uv_buf_t`s that point at `frames`' bytes.
+    static func buffers(for frames: [SharedFrame]) -> [uv_buf_t] {
+        frames.map { frame in
+            uv_buf_init(UnsafeMutableRawPointer(mutating: frame.bytes.baseAddress!).assumingMemoryBound(to: CChar.self), UInt32(frame.count))
+        }
     }
 
     /// Writes the frames' bytes zero-copy, all in one system call where possible: tries
     /// `uv_try_write` at once when nothing is queued, and queues what is left with one
     /// `uv_write` of several buffers, keeping the frames retained until libuv is done.
-    func send(_ frames: [SharedFrame]) {
+    func send(_ frames: [SharedFrame], buffers precomputed: [uv_buf_t]? = nil) {
         guard phase != .closed, phase != .lingering, !frames.isEmpty else { return }
-        var buffers = frames.map { frame in
-            uv_buf_init(UnsafeMutableRawPointer(mutating: frame.bytes.baseAddress!).assumingMemoryBound(to: CChar.self), UInt32(frame.count))
-        }
+        // Shared with other subscribers: only copied if a partial write has to adjust it.
+        var buffers = precomputed ?? Self.buffers(for: frames)
         var first = 0
         if writesInFlight == 0 {
-            let written = buffers.withUnsafeMutableBufferPointer { uv_try_write(stream, $0.baseAddress, UInt32($0.count)) }
+            let written = buffers.withUnsafeBufferPointer { uv_try_write(stream, $0.baseAddress, UInt32($0.count)) }
             if written < 0, written != uvEAGAIN {
                 abort()
                 return

@@ -211,7 +211,8 @@ final class EventLoop: @unchecked Sendable {
             record.countGap()
         }
         var written = 0
-        for connection in audience where connection.deliver(frames) { written += batch.elements.count }
+        let buffers = Connection.buffers(for: frames)
+        for connection in audience where connection.deliver(frames, buffers: buffers) { written += batch.elements.count }
         counters.delivered.add(written, ordering: .relaxed)
         record.countDelivered(written)
         if batch.elements.contains(where: { $0.kind == .closing }) {
