@@ -101,18 +101,24 @@ public final class Gateway: Sendable {
     /// Graceful shutdown: stop accepting, close every client with 1001, flush, and return once
     /// every loop has stopped (at most about `shutdown.timeout` seconds). Safe to call twice.
     public func shutdown() {
-        let loops: [EventLoop] = state.withLock { state in
+        let running: (ingest: EventLoop, workers: [EventLoop])? = state.withLock { state in
             guard case let .running(workers, ingest, _) = state else {
                 state = .stopped
-                return []
+                return nil
             }
             state = .stopped
-            // Sent under the lock, so nothing reaches a loop after its wake-up handle closes.
-            for loop in [ingest] + workers { loop.send(.shutdown) }
-            return [ingest] + workers
+            // Sent under the lock, so no publish or API hop reaches the ingest loop after its
+            // wake-up handle closes.
+            ingest.send(.shutdown)
+            return (ingest, workers)
         }
-        for loop in loops { loop.waitUntilStopped() }
-        if !loops.isEmpty { logger.info("wlive stopped") }
+        guard let running else { return }
+        // The ingest loop wakes the workers; it must be gone before they close their wake-up
+        // handles, or it could signal a closed one (libuv aborts on that).
+        running.ingest.waitUntilStopped()
+        for loop in running.workers { loop.send(.shutdown) }
+        for loop in running.workers { loop.waitUntilStopped() }
+        logger.info("wlive stopped")
     }
 
     // MARK: - Banned words
