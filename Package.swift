@@ -6,6 +6,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "wlive", targets: ["wlive"]),
+        .executable(name: "wlive-load", targets: ["wlive-load"]),
         .library(name: "WliveServer", targets: ["WliveServer"]),
         .library(name: "WliveCodec", targets: ["WliveCodec"]),
         .library(name: "WliveProtocol", targets: ["WliveProtocol"]),
@@ -17,6 +18,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-configuration", from: "1.4.0", traits: ["JSON", "YAML"]),
         .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
     ],
     targets: [
         // C libraries from Debian, each behind a one-line shim header.
@@ -57,6 +59,17 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
 
+        // The load generator (loadtest/): libuv client loops, scenarios, HDR latency, reports.
+        .target(name: "WliveLoad", dependencies: [
+            "CLibUV", "CHTTPParser", "WliveCodec", "WliveAPI", "WliveConfig", "WliveServer",
+            .product(name: "Histogram", package: "hdrhistogram-swift"),
+            .product(name: "Configuration", package: "swift-configuration"),
+        ], path: "loadtest/Sources/WliveLoad"),
+        .executableTarget(name: "wlive-load", dependencies: [
+            "WliveLoad", "WliveConfig",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ], path: "loadtest/Sources/wlive-load"),
+
         .testTarget(name: "WliveCodecTests", dependencies: ["WliveCodec"]),
         .testTarget(name: "WliveProtocolTests", dependencies: ["WliveProtocol"]),
         .testTarget(name: "WliveEngineTests", dependencies: ["WliveEngine"]),
@@ -66,6 +79,7 @@ let package = Package(
             "WliveConfig", .product(name: "Configuration", package: "swift-configuration"),
         ]),
         .testTarget(name: "WliveServerTests", dependencies: ["WliveServer", "WliveConfig", "WliveCodec"]),
+        .testTarget(name: "WliveLoadTests", dependencies: ["WliveLoad", "WliveServer", "WliveConfig", "WliveSpam"]),
     ],
     swiftLanguageModes: [.v6]
 )

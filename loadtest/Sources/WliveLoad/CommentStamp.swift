@@ -1,0 +1,78 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The load generator's stamp in every comment it posts: when it was sent and where it stands
+/// in its channel, so a receiver can measure latency and check loss and order.
+///
+/// Its text, `wlt=<ns>;wls=<seq>;`, holds no quote or backslash, so it passes through JSON
+/// escaping unchanged and is found the same way in a Wlive comment message (inside `ext_json`)
+/// and in the raw body another push server relays.
+public struct CommentStamp: Equatable, Sendable {
+    /// `CLOCK_MONOTONIC` nanoseconds at the moment the post was written. The clock is system-wide,
+    /// so a receiver in another process on the same machine can subtract it.
+    public var sentAt: UInt64
+    /// The comment's place in its channel, from 1; 0 marks a spam probe that must never arrive.
+    public var sequence: UInt64
+
+    public init(sentAt: UInt64, sequence: UInt64) {
+        self.sentAt = sentAt
+        self.sequence = sequence
+    }
+
+    public var text: String { "wlt=\(sentAt);wls=\(sequence);" }
+
+    private static let sequenceTag: [UInt8] = Array("wls=".utf8)
+
+    /// The first stamp in `payload`, or nil when it has none (a heartbeat, a notice).
+    public static func find(in payload: UnsafeRawBufferPointer) -> CommentStamp? {
+        guard let base = payload.baseAddress, payload.count >= 12 else { return nil }
+        guard var offset = firstTag(in: payload, base: base) else { return nil }
+        offset += 4
+        guard let time = number(payload, &offset), matches(sequenceTag, payload, &offset),
+              let sequence = number(payload, &offset) else { return nil }
+        return CommentStamp(sentAt: time, sequence: sequence)
+    }
+
+    /// Where `wlt=` starts: memchr finds each `w` (fast on long payloads), then the rest is compared.
+    private static func firstTag(in payload: UnsafeRawBufferPointer, base: UnsafeRawPointer) -> Int? {
+        var start = 0
+        while start + 4 <= payload.count, let found = memchr(base + start, Int32(UInt8(ascii: "w")), payload.count - start - 3) {
+            let offset = UnsafeRawPointer(found) - base
+            if payload[offset + 1] == UInt8(ascii: "l"), payload[offset + 2] == UInt8(ascii: "t"), payload[offset + 3] == UInt8(ascii: "=") {
+                return offset
+            }
+            start = offset + 1
+        }
+        return nil
+    }
+
+    /// Digits up to a `;`, which is consumed.
+    private static func number(_ bytes: UnsafeRawBufferPointer, _ offset: inout Int) -> UInt64? {
+        var value: UInt64 = 0
+        var digits = 0
+        while offset < bytes.count {
+            let byte = bytes[offset]
+            offset += 1
+            if byte == UInt8(ascii: ";") { return digits > 0 ? value : nil }
+            guard byte &- UInt8(ascii: "0") < 10, digits < 19 else { return nil }
+            value = value * 10 + UInt64(byte &- UInt8(ascii: "0"))
+            digits += 1
+        }
+        return nil
+    }
+
+    private static func matches(_ tag: [UInt8], _ bytes: UnsafeRawBufferPointer, _ offset: inout Int) -> Bool {
+        guard offset + tag.count <= bytes.count else { return false }
+        for index in tag.indices where bytes[offset + index] != tag[index] { return false }
+        offset += tag.count
+        return true
+    }
+}
+
+/// `CLOCK_MONOTONIC` in nanoseconds.
+public func monotonicNanoseconds() -> UInt64 {
+    var now = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &now)
+    return UInt64(now.tv_sec) * 1_000_000_000 + UInt64(now.tv_nsec)
+}

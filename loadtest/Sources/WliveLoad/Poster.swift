@@ -1,0 +1,100 @@
+import Foundation
+
+/// Posts comments at the scenario's rate from one loop, over keep-alive HTTP connections,
+/// stamping each with its send time and its channel's next sequence number.
+final class Poster: @unchecked Sendable {
+    // @unchecked: made on the caller's thread, then used only on the posting loop's thread.
+    private let plan: RunPlan
+    private let endpoint: Endpoint
+    private var publishers: [PublisherClient] = []
+    private var generator: SplitMix64
+    private let distribution: ZipfDistribution
+    private var nextSequence: [UInt64]
+    private let credentials: ClientRequests.Credentials
+    private var posted = 0
+    private var roundRobin = 0
+    private var go: UInt64 = 0
+    private var end: UInt64 = 0
+    private(set) var isFinished = false
+
+    init(plan: RunPlan) throws(ScenarioError) {
+        self.plan = plan
+        let scenario = plan.scenario
+        endpoint = try Endpoint.parse(scenario.target == .wlive ? scenario.httpURL : scenario.pubURL, key: scenario.target == .wlive ? "http_url" : "pub_url")
+        generator = SplitMix64(seed: scenario.seed)
+        distribution = ZipfDistribution(count: plan.channels.count, exponent: scenario.distribution == "zipf" ? scenario.zipfExponent : 0)
+        nextSequence = Array(repeating: 0, count: plan.channels.count)
+        credentials = scenario.authSecret.isEmpty ? .test : .secret(scenario.authSecret)
+    }
+
+    /// Opens the publishing connections on `loop`.
+    func connect(on loop: LoadLoop, sources: [String]) {
+        for index in 0..<plan.scenario.publishers {
+            let publisher = PublisherClient(loop: loop, endpoint: endpoint, wliveAnswers: plan.scenario.target == .wlive)
+            publisher.start(source: sources[index % sources.count])
+            publishers.append(publisher)
+        }
+    }
+
+    var readyPublishers: Int { publishers.filter(\.isReady).count }
+
+    /// Posting runs from `go` for the scenario's duration.
+    func schedule(go: UInt64) {
+        self.go = go
+        end = go + UInt64(plan.scenario.duration * 1e9)
+    }
+
+    /// Posts what is due by now; called every millisecond on the loop.
+    func pace(_ loop: LoadLoop) {
+        guard go > 0, !isFinished else { return }
+        let now = monotonicNanoseconds()
+        guard now >= go else { return }
+        if now >= end {
+            isFinished = true
+            loop.tally.postingEnd = now
+            return
+        }
+        if loop.tally.postingStart == 0 { loop.tally.postingStart = now }
+        let due = Int(Double(now - go) / 1e9 * plan.scenario.postRate) + 1
+        while posted < due, let publisher = nextPublisher() {
+            post(through: publisher, loop)
+        }
+    }
+
+    private func nextPublisher() -> PublisherClient? {
+        for _ in publishers.indices {
+            roundRobin = (roundRobin + 1) % publishers.count
+            let candidate = publishers[roundRobin]
+            if candidate.isReady, !candidate.isClosed, candidate.inFlight < plan.scenario.pipeline { return candidate }
+        }
+        return nil
+    }
+
+    private func post(through publisher: PublisherClient, _ loop: LoadLoop) {
+        let scenario = plan.scenario
+        let channel = distribution.sample(&generator)
+        let isSpam = scenario.spamShare > 0 && Double.random(in: 0..<1, using: &generator) < scenario.spamShare
+        var sequence: UInt64 = 0
+        if !isSpam {
+            nextSequence[channel] += 1
+            sequence = nextSequence[channel]
+        }
+        let stamp = CommentStamp(sentAt: monotonicNanoseconds(), sequence: sequence)
+        let request: [UInt8]
+        switch scenario.target {
+        case .wlive:
+            let user = "u\(generator.next() % UInt64(scenario.users))"
+            let content = isSpam ? CommentText.spam[Int(generator.next() % UInt64(CommentText.spam.count))]
+                : CommentText.ordinary(sequence: sequence, size: scenario.commentSize)
+            request = ClientRequests.sendComment(endpoint, channel: plan.channels[channel], user: user,
+                                                 credentials: credentials, content: content, stamp: stamp)
+        case .generic:
+            request = ClientRequests.genericPublish(endpoint.replacing(channel: plan.channels[channel]), stamp: stamp, size: scenario.commentSize)
+        }
+        posted += 1
+        loop.tally.posted += 1
+        if isSpam { loop.tally.spamPosted += 1 }
+        loop.progress.posted.add(1, ordering: .relaxed)
+        publisher.send(request, .init(channelIndex: channel, isSpam: isSpam))
+    }
+}

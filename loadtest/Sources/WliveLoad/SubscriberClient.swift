@@ -1,0 +1,177 @@
+import WliveCodec
+
+/// One subscriber: upgrade, Wlive handshake (for the wlive target), then reading comments,
+/// recording their latency and checking their order. Pings are answered so the server keeps it.
+final class SubscriberClient: TCPClient {
+    enum State { case connecting, upgrading, handshaking, subscribed }
+
+    struct Plan: Sendable {
+        var endpoint: Endpoint
+        var channel: String
+        var channelIndex: Int
+        var source: String?
+        var wliveHandshake: Bool
+        var heartbeatInterval: Int
+        var slow: Bool
+        var device: Int
+    }
+
+    let plan: Plan
+    private(set) var state = State.connecting
+    private var startedAt: UInt64 = 0
+    private var expectedAccept = ""
+    private(set) var tracker = SequenceTracker()
+    /// Subscribed when posting began: the comments it is owed are counted from then.
+    var countsAsReader = false
+    private static let decoder = WebSocketFrameDecoder(role: .client, maxPayloadLength: 16 << 20)
+    private static let gapPrefix = Array("{\"type\":\"gap\"".utf8)
+    private static let handshakePrefix = Array("{\"type\":\"handshake\",\"code\":0,".utf8)
+
+    /// Called once when the subscription is settled: subscribed, or failed before it.
+    var onSettled: ((SubscriberClient, Bool) -> Void)?
+
+    init(loop: LoadLoop, plan: Plan) {
+        self.plan = plan
+        super.init(loop: loop)
+    }
+
+    func start() {
+        startedAt = monotonicNanoseconds()
+        loop.tally.connectAttempts += 1
+        connect(host: plan.endpoint.host, port: plan.endpoint.port, source: plan.source)
+    }
+
+    override func didConnect() {
+        state = .upgrading
+        let upgrade = ClientRequests.upgrade(plan.endpoint)
+        expectedAccept = upgrade.expectedAccept
+        write(upgrade.request)
+    }
+
+    override func didRead(_ bytes: UnsafeRawBufferPointer) -> Int {
+        var offset = 0
+        if state == .upgrading {
+            guard let end = Self.headEnd(bytes) else {
+                if bytes.count > 16 * 1024 { fail("upgrade answer too long") }
+                return 0
+            }
+            let head = String(decoding: bytes[..<end], as: UTF8.self)
+            guard head.hasPrefix("HTTP/1.1 101"), head.contains(expectedAccept) else {
+                fail("upgrade refused: \(head.prefix(40))")
+                return bytes.count
+            }
+            offset = end
+            if plan.wliveHandshake {
+                state = .handshaking
+                write(ClientRequests.wliveHandshake(channel: plan.channel, timerInterval: plan.heartbeatInterval, device: plan.device))
+            } else {
+                subscribed()
+            }
+        }
+        var comments = 0
+        var now: UInt64 = 0
+        while offset < bytes.count, !isClosed {
+            let rest = UnsafeRawBufferPointer(rebasing: bytes[offset...])
+            let header: WebSocketFrameHeader
+            do {
+                guard let decoded = try Self.decoder.decodeHeader(rest), rest.count >= decoded.frameLength else { break }
+                header = decoded
+            } catch {
+                fail("bad frame: \(error)")
+                break
+            }
+            let payload = UnsafeRawBufferPointer(rebasing: rest[header.headerLength..<header.frameLength])
+            offset += header.frameLength
+            switch header.opcode {
+            case .text, .binary, .continuation:
+                if state == .handshaking {
+                    guard Self.starts(payload, with: Self.handshakePrefix) else {
+                        fail("handshake refused: \(String(decoding: payload.prefix(80), as: UTF8.self))")
+                        break
+                    }
+                    subscribed()
+                } else if let stamp = CommentStamp.find(in: payload) {
+                    if now == 0 { now = monotonicNanoseconds() }
+                    received(stamp, at: now)
+                    comments += 1
+                } else if Self.starts(payload, with: Self.gapPrefix) {
+                    loop.tally.gapNotices += 1
+                    loop.tally.gapMissed += Self.missed(payload)
+                }
+            case .ping:
+                write(ClientRequests.pong(payload))
+            case .close:
+                fail("closed by server: \(payload.count >= 2 ? Int(payload[0]) << 8 | Int(payload[1]) : 1005)")
+            default:
+                break
+            }
+        }
+        if comments > 0 {
+            loop.progress.delivered.add(comments, ordering: .relaxed)
+            loop.progress.lastDelivery.store(now, ordering: .relaxed)
+        }
+        return offset
+    }
+
+    private func subscribed() {
+        state = .subscribed
+        let elapsed = (monotonicNanoseconds() - startedAt) / 1000
+        loop.tally.connectLatency.record(max(1, elapsed))
+        loop.tally.connected += 1
+        loop.progress.connected.add(1, ordering: .relaxed)
+        if plan.slow {
+            loop.tally.slowReaders += 1
+            stopReading()
+        }
+        onSettled?(self, true)
+        onSettled = nil
+    }
+
+    private func received(_ stamp: CommentStamp, at now: UInt64) {
+        guard stamp.sequence > 0 else {
+            loop.tally.spamDelivered += 1
+            return
+        }
+        let before = tracker.inOrder
+        tracker.observe(stamp.sequence)
+        guard countsAsReader else { return }
+        if tracker.inOrder > before {
+            loop.tally.delivered += 1
+            loop.tally.latency.record(now > stamp.sentAt ? max(1, (now - stamp.sentAt) / 1000) : 1)
+        } else {
+            loop.tally.outOfOrder += 1
+        }
+    }
+
+    override func didClose(reason: String?) {
+        if state == .subscribed {
+            if reason != nil { loop.tally.closedByServer += 1 }
+        } else {
+            loop.tally.connectFailures += 1
+            onSettled?(self, false)
+            onSettled = nil
+        }
+    }
+
+    /// The end of an HTTP head (after its blank line), if it has arrived.
+    private static func headEnd(_ bytes: UnsafeRawBufferPointer) -> Int? {
+        guard bytes.count >= 4 else { return nil }
+        for index in 3..<bytes.count where bytes[index] == 10 && bytes[index - 1] == 13 && bytes[index - 2] == 10 && bytes[index - 3] == 13 {
+            return index + 1
+        }
+        return nil
+    }
+
+    private static func starts(_ payload: UnsafeRawBufferPointer, with prefix: [UInt8]) -> Bool {
+        guard payload.count >= prefix.count else { return false }
+        for index in prefix.indices where payload[index] != prefix[index] { return false }
+        return true
+    }
+
+    /// The `missed` count of a gap notice.
+    private static func missed(_ payload: UnsafeRawBufferPointer) -> Int {
+        let text = String(decoding: payload, as: UTF8.self)
+        guard let range = text.range(of: "\"missed\":") else { return 0 }
+        return Int(text[range.upperBound...].prefix { $0.isNumber }) ?? 0
+    }
+}

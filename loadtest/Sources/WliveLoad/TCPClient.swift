@@ -1,0 +1,133 @@
+import CLibUV
+import Foundation
+
+/// A client TCP connection on a `LoadLoop`: connects (from a chosen source address), writes, and
+/// hands what it reads to its subclass. It owns its `uv_tcp_t`; the handle's `data` holds the
+/// client retained until the close callback, so libuv never calls into a freed object.
+class TCPClient {
+    unowned let loop: LoadLoop
+    let handle: UnsafeMutablePointer<uv_tcp_t>
+    private let connectRequest: UnsafeMutablePointer<uv_connect_t>
+    private(set) var isClosed = false
+    /// Bytes of an unfinished message, kept between reads.
+    var leftover: [UInt8] = []
+
+    init(loop: LoadLoop) {
+        self.loop = loop
+        handle = .allocate(capacity: 1)
+        connectRequest = .allocate(capacity: 1)
+        uv_tcp_init(loop.uv, handle)
+        handle.pointee.data = Unmanaged.passRetained(self).toOpaque()
+        loop.register(self)
+    }
+
+    deinit {
+        handle.deallocate()
+        connectRequest.deallocate()
+    }
+
+    private static func from(_ pointer: UnsafeMutableRawPointer!) -> TCPClient {
+        Unmanaged<TCPClient>.fromOpaque(pointer).takeUnretainedValue()
+    }
+
+    /// Starts connecting to `host:port`, bound first to `source` (port 0) when given.
+    func connect(host: String, port: Int, source: String?) {
+        var target = sockaddr_in()
+        guard uv_ip4_addr(host, Int32(port), &target) == 0 else { return fail("bad address \(host)") }
+        if let source, source != "0.0.0.0" {
+            var local = sockaddr_in()
+            uv_ip4_addr(source, 0, &local)
+            let bound = withUnsafePointer(to: &local) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { uv_tcp_bind(handle, $0, 0) } }
+            guard bound == 0 else { return fail("bind \(source): \(String(cString: uv_strerror(bound)))") }
+        }
+        uv_tcp_nodelay(handle, 1)
+        connectRequest.pointee.data = handle.pointee.data
+        let status = withUnsafePointer(to: &target) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                uv_tcp_connect(connectRequest, handle, $0) { request, status in
+                    let client = TCPClient.from(request!.pointee.data)
+                    guard !client.isClosed else { return }
+                    guard status == 0 else { return client.fail("connect: \(String(cString: uv_strerror(status)))") }
+                    client.startReading()
+                    client.didConnect()
+                }
+            }
+        }
+        if status != 0 { fail("connect: \(String(cString: uv_strerror(status)))") }
+    }
+
+    private func startReading() {
+        uv_read_start(cast(handle, to: uv_stream_t.self), { handle, _, buffer in
+            let loop = LoadLoop.from(handle!.pointee.loop)
+            buffer!.pointee = uv_buf_init(loop.readBuffer.baseAddress!.assumingMemoryBound(to: CChar.self), UInt32(loop.readBuffer.count))
+        }, { stream, count, _ in
+            let client = TCPClient.from(stream!.pointee.data)
+            guard count > 0 else {
+                if count < 0 { client.fail(count == Int(UV_EOF.rawValue) ? "closed by peer" : String(cString: uv_strerror(Int32(count)))) }
+                return
+            }
+            let fresh = UnsafeRawBufferPointer(start: client.loop.readBuffer.baseAddress, count: count)
+            if client.leftover.isEmpty {
+                let used = client.didRead(fresh)
+                if used < count, !client.isClosed { client.leftover = Array(fresh[used...]) }
+            } else {
+                client.leftover.append(contentsOf: fresh)
+                let pending = client.leftover
+                let used = pending.withUnsafeBytes { client.didRead($0) }
+                if !client.isClosed { client.leftover.removeFirst(min(used, client.leftover.count)) }
+            }
+        })
+    }
+
+    /// Stops reading: the socket's receive buffer fills and the server sees a slow reader.
+    func stopReading() { uv_read_stop(cast(handle, to: uv_stream_t.self)) }
+
+    /// Writes `bytes`, trying a direct write first and queueing whatever the socket did not take.
+    func write(_ bytes: [UInt8]) {
+        guard !isClosed, !bytes.isEmpty else { return }
+        let stream = cast(handle, to: uv_stream_t.self)
+        let written = bytes.withUnsafeBufferPointer { pointer -> Int32 in
+            var buffer = uv_buf_init(UnsafeMutableRawPointer(mutating: pointer.baseAddress!).assumingMemoryBound(to: CChar.self), UInt32(pointer.count))
+            return uv_try_write(stream, &buffer, 1)
+        }
+        let done = written > 0 ? Int(written) : 0
+        guard done < bytes.count else { return }
+        if written < 0, written != Int32(UV_EAGAIN.rawValue) {
+            return fail("write: \(String(cString: uv_strerror(written)))")
+        }
+        let rest = bytes.count - done
+        let memory = UnsafeMutableRawPointer.allocate(byteCount: rest, alignment: 1)
+        bytes.withUnsafeBytes { memory.copyMemory(from: $0.baseAddress! + done, byteCount: rest) }
+        let request = UnsafeMutablePointer<uv_write_t>.allocate(capacity: 1)
+        request.pointee.data = memory
+        var buffer = uv_buf_init(memory.assumingMemoryBound(to: CChar.self), UInt32(rest))
+        uv_write(request, stream, &buffer, 1) { request, _ in
+            request!.pointee.data.deallocate()
+            request!.deallocate()
+        }
+    }
+
+    /// Closes the connection (once); `didClose` follows at once.
+    func close() { end(reason: nil) }
+
+    /// Ends the connection because of `reason`.
+    func fail(_ reason: String) { end(reason: reason) }
+
+    private func end(reason: String?) {
+        guard !isClosed else { return }
+        isClosed = true
+        didClose(reason: reason)
+        uv_close(cast(handle, to: uv_handle_t.self)) { handle in
+            let client = Unmanaged<TCPClient>.fromOpaque(handle!.pointee.data)
+            client.takeUnretainedValue().loop.unregister(client.takeUnretainedValue())
+            client.release()
+        }
+    }
+
+    // For subclasses.
+    func didConnect() {}
+    /// Consumes bytes and returns how many it used; the rest comes back with the next read.
+    func didRead(_ bytes: UnsafeRawBufferPointer) -> Int { bytes.count }
+    /// The connection ended: `reason` nil when this side closed it.
+    func didClose(reason: String?) {}
+}
