@@ -10,6 +10,8 @@ final class Poster: @unchecked Sendable {
     private var generator: SplitMix64
     private let distribution: ZipfDistribution
     private var nextSequence: [UInt64]
+    /// Posts per channel so far, spam included: picks the posting user in rotation.
+    private var postsInChannel: [UInt64]
     private let credentials: ClientRequests.Credentials
     private var posted = 0
     private var roundRobin = 0
@@ -24,6 +26,7 @@ final class Poster: @unchecked Sendable {
         generator = SplitMix64(seed: scenario.seed)
         distribution = ZipfDistribution(count: plan.channels.count, exponent: scenario.distribution == "zipf" ? scenario.zipfExponent : 0)
         nextSequence = Array(repeating: 0, count: plan.channels.count)
+        postsInChannel = Array(repeating: 0, count: plan.channels.count)
         credentials = scenario.authSecret.isEmpty ? .test : .secret(scenario.authSecret)
     }
 
@@ -83,7 +86,9 @@ final class Poster: @unchecked Sendable {
         let request: [UInt8]
         switch scenario.target {
         case .wlive:
-            let user = "u\(generator.next() % UInt64(scenario.users))"
+            // Users take turns per channel, so none posts more often than rate / users: the
+            // per-user limit (5 in 10 s by default) holds while users ≥ 2 s × the channel's rate.
+            let user = "u\(postsInChannel[channel] % UInt64(scenario.users))"
             let content = isSpam ? CommentText.spam[Int(generator.next() % UInt64(CommentText.spam.count))]
                 : CommentText.ordinary(sequence: sequence, size: scenario.commentSize)
             request = ClientRequests.sendComment(endpoint, channel: plan.channels[channel], user: user,
@@ -92,6 +97,7 @@ final class Poster: @unchecked Sendable {
             request = ClientRequests.genericPublish(endpoint.replacing(channel: plan.channels[channel]), stamp: stamp, size: scenario.commentSize)
         }
         posted += 1
+        postsInChannel[channel] += 1
         loop.tally.posted += 1
         if isSpam { loop.tally.spamPosted += 1 }
         loop.progress.posted.add(1, ordering: .relaxed)
