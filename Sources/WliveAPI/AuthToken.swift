@@ -26,7 +26,7 @@ public struct AuthTokenVerifier: Sendable {
 
     /// Checks `token` for `userID` and `source` at `now` (Unix seconds).
     public func verify(_ token: String, userID: String, source: Int, now: Int64) -> Result<Void, Failure> {
-        guard !token.trimmingCharacters(in: .whitespaces).isEmpty else { return .failure(.missing) }
+        guard !token.isBlank else { return .failure(.missing) }
         guard !secrets.isEmpty else { return .failure(.noSecretConfigured) }
         let parts = token.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 3, parts[0] == "v1", let expiry = Int64(parts[1]) else { return .failure(.malformed) }

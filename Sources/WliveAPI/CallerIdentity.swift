@@ -17,11 +17,11 @@ extension LiveAPI {
     /// The field checks (-4, then -3) of every call.
     func checkFields(_ fields: RequestFields) throws(APIReply) -> CallerIdentity {
         for name in CallerIdentity.requiredFields {
-            guard let value = fields[name], !value.trimmingCharacters(in: .whitespaces).isEmpty else {
+            guard let value = fields[name], !value.isBlank else {
                 throw .failure(.invalidParameter, "missing or empty field: \(name)")
             }
         }
-        guard let source = Int(fields["source"]!.trimmingCharacters(in: .whitespaces)) else {
+        guard let source = Int(fields["source"]!.trimmingWhitespace) else {
             throw .failure(.invalidParameter, "source must be an integer")
         }
         guard settings.allowedSources.contains(source) else {
@@ -33,7 +33,7 @@ extension LiveAPI {
     /// The login check (-2): a valid `authtoken` for this user and source, unless `test=1` is
     /// allowed here (the seed: "线上环境该字段不生效", it has no effect in production).
     func checkLogin(_ fields: RequestFields, _ caller: CallerIdentity) throws(APIReply) {
-        if settings.allowTest, fields["test"]?.trimmingCharacters(in: .whitespaces) == "1" { return }
+        if settings.allowTest, fields["test"]?.trimmingWhitespace == "1" { return }
         switch verifier.verify(fields["authtoken"] ?? "", userID: caller.userID, source: caller.source, now: wallClock() / 1000) {
         case .success: return
         case .failure(.missing): throw .failure(.notLoggedIn, "authtoken missing")
@@ -52,7 +52,7 @@ extension LiveAPI {
 
     /// A `channel_id` field as an id, or the -4 reply.
     func channelID(_ fields: RequestFields, _ name: String = "channel_id") throws(APIReply) -> ChannelID {
-        guard let text = fields[name]?.trimmingCharacters(in: .whitespaces), !text.isEmpty else {
+        guard let text = fields[name]?.trimmingWhitespace, !text.isEmpty else {
             throw .failure(.invalidParameter, "missing or empty field: \(name)")
         }
         guard let id = ChannelID(text) else {

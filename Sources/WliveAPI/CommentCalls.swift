@@ -1,4 +1,5 @@
 import Foundation
+import WliveCodec
 import WliveProtocol
 import WliveSpam
 
@@ -8,13 +9,13 @@ extension LiveAPI {
     func sendComment(_ fields: RequestFields) throws -> APIReply {
         let caller = try checkFields(fields)
         let commentText = try required(fields, "comment")
-        guard let comment = try? JSONSerialization.jsonObject(with: Data(commentText.utf8)) as? [String: Any] else {
+        guard let comment = try? JSONObjectFields.parse(Array(commentText.utf8)) else {
             throw APIReply.failure(.invalidParameter, "comment must be a JSON object")
         }
-        let commentFields = RequestFields(comment.mapValues(RequestFields.text(of:)))
+        let commentFields = RequestFields(comment)
         let id = try channelID(commentFields)
         let content = commentFields["content"] ?? ""
-        guard !content.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
+        guard !content.isBlank else {
             throw APIReply.failure(.invalidParameter, "the comment's content is empty")
         }
         guard content.count <= settings.maxCommentLength else {

@@ -71,13 +71,14 @@ public struct RequestFields: Sendable, Equatable {
         }
     }
 
+    /// A JSON object's members as text (see `JSONObjectFields`): nested objects such as
+    /// `comment` keep their JSON text, so a form post and a JSON body read the same.
     static func parseJSONObject(_ body: [UInt8]) throws(DecodingError) -> [String: String] {
-        guard let object = try? JSONSerialization.jsonObject(with: Data(body), options: [.fragmentsAllowed]) as? [String: Any] else {
+        do {
+            return try JSONObjectFields.parse(body)
+        } catch {
             throw DecodingError(message: "the body is not a JSON object")
         }
-        var result: [String: String] = [:]
-        for (name, value) in object { result[name] = text(of: value) }
-        return result
     }
 
     /// A JSON value as text: strings as they are, numbers in decimal, the rest as compact JSON.

@@ -26,12 +26,12 @@ extension LiveAPI {
     func retrieveWatcherList(_ fields: RequestFields) throws -> APIReply {
         _ = try authenticate(fields)
         let id = try channelID(fields)
-        guard let count = fields["get_count"].flatMap({ Int($0.trimmingCharacters(in: .whitespaces)) }), (1...100).contains(count) else {
+        guard let count = fields["get_count"].flatMap({ Int($0.trimmingWhitespace) }), (1...100).contains(count) else {
             throw APIReply.failure(.invalidParameter, "get_count must be an integer from 1 to 100")
         }
         let order = (fields["order_by_type"] ?? "").lowercased()
         guard order == "asc" || order == "desc" else { throw APIReply.failure(.invalidParameter, "order_by_type must be asc or desc") }
-        let lastSource = fields["last_source"]?.trimmingCharacters(in: .whitespaces) ?? ""
+        let lastSource = fields["last_source"]?.trimmingWhitespace ?? ""
         let lastUser = fields["last_user_id"] ?? ""
         guard let sourceValue = Int(lastSource), !lastUser.isEmpty else {
             throw APIReply.failure(.invalidParameter, "last_source and last_user_id are required (-1 for the first page)")

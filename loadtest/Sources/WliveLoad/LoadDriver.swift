@@ -29,11 +29,14 @@ public enum LoadDriver {
             let go = monotonicNanoseconds() + 20_000_000
             run.start(go: go)
             atGo = sample()
+            let ownAtGo = ProcessStatistics.current()
             run.waitUntilDrained()
+            let ownCPU = ProcessStatistics.current().cpuSeconds - ownAtGo.cpuSeconds
             let connectionsPerLoop = gateway?.loopStatistics.map(\.accepted)
             ticker?.stop()
             report = run.finish()
             report.connectionsPerLoop = connectionsPerLoop
+            report.loadGeneratorCPUSeconds = ownCPU
         }
         report.processes = scenario.procs
         if let end = sample() {
@@ -82,12 +85,16 @@ public enum LoadDriver {
                 return 1
             }
             run.start(go: go)
+            let ownAtGo = ProcessStatistics.current()
             let ticker = ProgressTicker(every: 1, measure: { run.progress() }, report: { snapshot in
                 output.write(ChildMessage(event: "progress", progress: snapshot).line())
             })
             run.waitUntilDrained()
             ticker.stop()
-            output.write(ChildMessage(event: "result", report: run.finish()).line())
+            let ownCPU = ProcessStatistics.current().cpuSeconds - ownAtGo.cpuSeconds
+            var report = run.finish()
+            report.loadGeneratorCPUSeconds = ownCPU
+            output.write(ChildMessage(event: "result", report: report).line())
             return 0
         } catch {
             output.write(ChildMessage(event: "error", error: "\(error)").line())

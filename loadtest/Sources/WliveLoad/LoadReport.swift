@@ -56,6 +56,8 @@ public struct LoadReport: Codable, Sendable {
     public var serverPeakRSSBytes: Int?
     /// True when the CPU figure covers the load generator too (an in-process gateway).
     public var serverCPUIncludesLoadGenerator = false
+    /// CPU seconds the load generator's own processes used from go to the end.
+    public var loadGeneratorCPUSeconds = 0.0
     /// Connections per gateway loop (an in-process gateway only).
     public var connectionsPerLoop: [Int]?
 
@@ -134,6 +136,7 @@ public struct LoadReport: Codable, Sendable {
         if let rss = other.serverPeakRSSBytes { serverPeakRSSBytes = rss }
         serverCPUIncludesLoadGenerator = serverCPUIncludesLoadGenerator || other.serverCPUIncludesLoadGenerator
         if let loops = other.connectionsPerLoop { connectionsPerLoop = loops }
+        loadGeneratorCPUSeconds += other.loadGeneratorCPUSeconds
     }
 
     private static func sum(_ left: [Int], _ right: [Int]) -> [Int] {

@@ -131,7 +131,7 @@ public final class LoadRun: @unchecked Sendable {
             if now >= hardStop { return }
             guard now >= postingEnd, postsInFlight == 0 else { continue }
             let last = max(lastDelivery, postingEnd)
-            if now - last >= quiet { return }
+            if now > last, now - last >= quiet { return }
         }
     }
 

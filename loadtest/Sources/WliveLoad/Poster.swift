@@ -14,7 +14,8 @@ final class Poster: @unchecked Sendable {
     private var postsInChannel: [UInt64]
     private let credentials: ClientRequests.Credentials
     private var posted = 0
-    private var roundRobin = 0
+    /// The channel drawn for the next post, kept while its connection is full.
+    private var pendingChannel: Int?
     private var go: UInt64 = 0
     private var end: UInt64 = 0
     private(set) var isFinished = false
@@ -59,23 +60,21 @@ final class Poster: @unchecked Sendable {
         }
         if loop.tally.postingStart == 0 { loop.tally.postingStart = now }
         let due = Int(Double(now - go) / 1e9 * plan.scenario.postRate) + 1
-        while posted < due, let publisher = nextPublisher() {
-            post(through: publisher, loop)
+        while posted < due {
+            if pendingChannel == nil { pendingChannel = distribution.sample(&generator) }
+            let channel = pendingChannel!
+            // A channel always posts through the same connection: its comments then reach the
+            // server in sequence order (one connection's requests are handled in order), so
+            // the receivers' order check measures the server, not racing connections.
+            let publisher = publishers[channel % publishers.count]
+            guard publisher.isReady, !publisher.isClosed, publisher.inFlight < plan.scenario.pipeline else { break }
+            pendingChannel = nil
+            post(channel, through: publisher, loop)
         }
     }
 
-    private func nextPublisher() -> PublisherClient? {
-        for _ in publishers.indices {
-            roundRobin = (roundRobin + 1) % publishers.count
-            let candidate = publishers[roundRobin]
-            if candidate.isReady, !candidate.isClosed, candidate.inFlight < plan.scenario.pipeline { return candidate }
-        }
-        return nil
-    }
-
-    private func post(through publisher: PublisherClient, _ loop: LoadLoop) {
+    private func post(_ channel: Int, through publisher: PublisherClient, _ loop: LoadLoop) {
         let scenario = plan.scenario
-        let channel = distribution.sample(&generator)
         let isSpam = scenario.spamShare > 0 && Double.random(in: 0..<1, using: &generator) < scenario.spamShare
         var sequence: UInt64 = 0
         if !isSpam {

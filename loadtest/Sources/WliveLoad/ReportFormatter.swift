@@ -32,6 +32,9 @@ public enum ReportFormatter {
             if report.serverCPUIncludesLoadGenerator { text += "  [in process: includes the load generator]" }
             row("server CPU", text)
         }
+        if report.loadGeneratorCPUSeconds > 0, !report.serverCPUIncludesLoadGenerator {
+            row("load generator CPU", String(format: "%.2f s", report.loadGeneratorCPUSeconds))
+        }
         if let rss = report.serverPeakRSSBytes { row("server peak RSS", "\(rss / (1024 * 1024)) MiB") }
         if let loops = report.connectionsPerLoop, !loops.isEmpty {
             let mean = Double(loops.reduce(0, +)) / Double(loops.count)
@@ -61,6 +64,7 @@ public enum ReportFormatter {
             "expectations_failed": failures,
         ]
         if let cpu = report.serverCPUSeconds { summary["server_cpu_seconds"] = cpu; summary["server_cpu_includes_load_generator"] = report.serverCPUIncludesLoadGenerator }
+        summary["load_generator_cpu_seconds"] = report.loadGeneratorCPUSeconds
         if let perCPU = report.deliveredPerCPUSecond { summary["delivered_per_cpu_second"] = perCPU }
         if let rss = report.serverPeakRSSBytes { summary["server_peak_rss_bytes"] = rss }
         if let loops = report.connectionsPerLoop { summary["connections_per_loop"] = loops }

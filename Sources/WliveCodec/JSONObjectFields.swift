@@ -1,0 +1,241 @@
+/// Reads one JSON object into its top-level members as text, in a single pass with no Foundation:
+/// the API's request bodies and nested `comment` objects go through here on every post.
+///
+/// Strings are unescaped; numbers keep their decimal text (integral exponent forms such as `1e3`
+/// become `1000`); `true`/`false` stay as words; `null` is empty; nested objects and arrays are
+/// kept as their exact JSON text, so they can be passed on or read again. Duplicate names: the
+/// last wins. Anything that is not one well-formed JSON object (RFC 8259) is an error.
+public enum JSONObjectFields {
+    public struct Malformed: Error, Equatable, Sendable {
+        /// Byte offset where reading stopped.
+        public var offset: Int
+    }
+
+    /// Nesting deeper than this is refused rather than risking the stack on hostile input.
+    public static let maxDepth = 64
+
+    public static func parse(_ bytes: [UInt8]) throws(Malformed) -> [String: String] {
+        try bytes.withUnsafeBufferPointer { buffer throws(Malformed) in
+            var reader = Reader(bytes: buffer)
+            let fields = try reader.object()
+            reader.skipWhitespace()
+            guard reader.offset == buffer.count else { throw Malformed(offset: reader.offset) }
+            return fields
+        }
+    }
+
+    private struct Reader {
+        let bytes: UnsafeBufferPointer<UInt8>
+        var offset = 0
+
+        mutating func skipWhitespace() {
+            while offset < bytes.count, bytes[offset] == 0x20 || bytes[offset] == 0x0A || bytes[offset] == 0x0D || bytes[offset] == 0x09 { offset += 1 }
+        }
+
+        func fail() -> Malformed { Malformed(offset: offset) }
+
+        mutating func expect(_ byte: UInt8) throws(Malformed) {
+            skipWhitespace()
+            guard offset < bytes.count, bytes[offset] == byte else { throw fail() }
+            offset += 1
+        }
+
+        mutating func object() throws(Malformed) -> [String: String] {
+            try expect(UInt8(ascii: "{"))
+            var fields: [String: String] = [:]
+            skipWhitespace()
+            if offset < bytes.count, bytes[offset] == UInt8(ascii: "}") {
+                offset += 1
+                return fields
+            }
+            while true {
+                skipWhitespace()
+                guard offset < bytes.count, bytes[offset] == UInt8(ascii: "\"") else { throw fail() }
+                let name = try string()
+                try expect(UInt8(ascii: ":"))
+                fields[name] = try valueText()
+                skipWhitespace()
+                guard offset < bytes.count else { throw fail() }
+                if bytes[offset] == UInt8(ascii: ",") { offset += 1; continue }
+                guard bytes[offset] == UInt8(ascii: "}") else { throw fail() }
+                offset += 1
+                return fields
+            }
+        }
+
+        /// A member's value as text.
+        mutating func valueText() throws(Malformed) -> String {
+            skipWhitespace()
+            guard offset < bytes.count else { throw fail() }
+            switch bytes[offset] {
+            case UInt8(ascii: "\""): return try string()
+            case UInt8(ascii: "{"), UInt8(ascii: "["):
+                let start = offset
+                try skipValue(depth: 1)
+                return String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<offset]), as: UTF8.self)
+            case UInt8(ascii: "t"): try word("true"); return "true"
+            case UInt8(ascii: "f"): try word("false"); return "false"
+            case UInt8(ascii: "n"): try word("null"); return ""
+            default: return try number()
+            }
+        }
+
+        mutating func word(_ text: StaticString) throws(Malformed) {
+            let count = text.utf8CodeUnitCount
+            guard offset + count <= bytes.count else { throw fail() }
+            for index in 0..<count where bytes[offset + index] != text.utf8Start[index] { throw fail() }
+            offset += count
+        }
+
+        mutating func number() throws(Malformed) -> String {
+            let start = offset
+            var integral = true
+            if offset < bytes.count, bytes[offset] == UInt8(ascii: "-") { offset += 1 }
+            let integerStart = offset
+            let integerDigits = try digits()
+            // RFC 8259: at least one digit, and no leading zero.
+            guard integerDigits > 0, integerDigits == 1 || bytes[integerStart] != UInt8(ascii: "0") else { throw fail() }
+            if offset < bytes.count, bytes[offset] == UInt8(ascii: ".") {
+                offset += 1
+                integral = false
+                guard try digits() > 0 else { throw fail() }
+            }
+            if offset < bytes.count, bytes[offset] | 0x20 == UInt8(ascii: "e") {
+                offset += 1
+                integral = false
+                if offset < bytes.count, bytes[offset] == UInt8(ascii: "+") || bytes[offset] == UInt8(ascii: "-") { offset += 1 }
+                guard try digits() > 0 else { throw fail() }
+            }
+            let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<offset]), as: UTF8.self)
+            // 1.0 and 1e3 read as the integers they are, as a JSON library's number would.
+            if !integral, let value = Double(text), value.rounded() == value, abs(value) < 9e15 { return String(Int64(value)) }
+            return text
+        }
+
+        mutating func digits() throws(Malformed) -> Int {
+            let start = offset
+            while offset < bytes.count, bytes[offset] &- UInt8(ascii: "0") < 10 { offset += 1 }
+            return offset - start
+        }
+
+        /// A string at `offset` (on its opening quote), unescaped.
+        mutating func string() throws(Malformed) -> String {
+            offset += 1
+            let start = offset
+            // Fast path: no escapes.
+            while offset < bytes.count, bytes[offset] != UInt8(ascii: "\""), bytes[offset] != UInt8(ascii: "\\") {
+                guard bytes[offset] >= 0x20 else { throw fail() }
+                offset += 1
+            }
+            guard offset < bytes.count else { throw fail() }
+            if bytes[offset] == UInt8(ascii: "\"") {
+                defer { offset += 1 }
+                return try validated(UnsafeBufferPointer(rebasing: bytes[start..<offset]))
+            }
+            var text = Array(bytes[start..<offset])
+            while true {
+                guard offset < bytes.count else { throw fail() }
+                let byte = bytes[offset]
+                offset += 1
+                switch byte {
+                case UInt8(ascii: "\""): return try text.withUnsafeBufferPointer { buffer throws(Malformed) in try validated(buffer) }
+                case UInt8(ascii: "\\"): try escape(into: &text)
+                case 0..<0x20: throw fail()
+                default: text.append(byte)
+                }
+            }
+        }
+
+        func validated(_ buffer: UnsafeBufferPointer<UInt8>) throws(Malformed) -> String {
+            guard let text = String(validating: buffer, as: UTF8.self) else { throw fail() }
+            return text
+        }
+
+        mutating func escape(into text: inout [UInt8]) throws(Malformed) {
+            guard offset < bytes.count else { throw fail() }
+            let byte = bytes[offset]
+            offset += 1
+            switch byte {
+            case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): text.append(byte)
+            case UInt8(ascii: "b"): text.append(0x08)
+            case UInt8(ascii: "f"): text.append(0x0C)
+            case UInt8(ascii: "n"): text.append(0x0A)
+            case UInt8(ascii: "r"): text.append(0x0D)
+            case UInt8(ascii: "t"): text.append(0x09)
+            case UInt8(ascii: "u"):
+                var scalar = try hex4()
+                if (0xD800..<0xDC00).contains(scalar) {
+                    // A high surrogate must be followed by an escaped low one.
+                    guard offset + 1 < bytes.count, bytes[offset] == UInt8(ascii: "\\"), bytes[offset + 1] == UInt8(ascii: "u") else { throw fail() }
+                    offset += 2
+                    let low = try hex4()
+                    guard (0xDC00..<0xE000).contains(low) else { throw fail() }
+                    scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
+                } else if (0xDC00..<0xE000).contains(scalar) {
+                    throw fail()
+                }
+                text.append(contentsOf: String(Character(Unicode.Scalar(scalar)!)).utf8)
+            default: throw fail()
+            }
+        }
+
+        mutating func hex4() throws(Malformed) -> UInt32 {
+            guard offset + 4 <= bytes.count else { throw fail() }
+            var value: UInt32 = 0
+            for _ in 0..<4 {
+                let byte = bytes[offset]
+                let digit: UInt8
+                switch byte {
+                case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = byte - UInt8(ascii: "0")
+                case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = byte - UInt8(ascii: "a") + 10
+                case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = byte - UInt8(ascii: "A") + 10
+                default: throw fail()
+                }
+                value = value << 4 | UInt32(digit)
+                offset += 1
+            }
+            return value
+        }
+
+        /// Skips any value, checking it is well formed.
+        mutating func skipValue(depth: Int) throws(Malformed) {
+            guard depth <= JSONObjectFields.maxDepth else { throw fail() }
+            skipWhitespace()
+            guard offset < bytes.count else { throw fail() }
+            switch bytes[offset] {
+            case UInt8(ascii: "\""): _ = try string()
+            case UInt8(ascii: "{"):
+                offset += 1
+                skipWhitespace()
+                if offset < bytes.count, bytes[offset] == UInt8(ascii: "}") { offset += 1; return }
+                while true {
+                    skipWhitespace()
+                    guard offset < bytes.count, bytes[offset] == UInt8(ascii: "\"") else { throw fail() }
+                    _ = try string()
+                    try expect(UInt8(ascii: ":"))
+                    try skipValue(depth: depth + 1)
+                    skipWhitespace()
+                    guard offset < bytes.count else { throw fail() }
+                    if bytes[offset] == UInt8(ascii: ",") { offset += 1; continue }
+                    guard bytes[offset] == UInt8(ascii: "}") else { throw fail() }
+                    offset += 1
+                    return
+                }
+            case UInt8(ascii: "["):
+                offset += 1
+                skipWhitespace()
+                if offset < bytes.count, bytes[offset] == UInt8(ascii: "]") { offset += 1; return }
+                while true {
+                    try skipValue(depth: depth + 1)
+                    skipWhitespace()
+                    guard offset < bytes.count else { throw fail() }
+                    if bytes[offset] == UInt8(ascii: ",") { offset += 1; continue }
+                    guard bytes[offset] == UInt8(ascii: "]") else { throw fail() }
+                    offset += 1
+                    return
+                }
+            default: _ = try valueText()
+            }
+        }
+    }
+}
