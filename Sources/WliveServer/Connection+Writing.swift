@@ -73,7 +73,9 @@ extension Connection {
         // Shared with other subscribers: only copied if a partial write has to adjust it.
         var buffers = precomputed ?? Self.buffers(for: frames)
         var first = 0
+        if frames.count > 1 { loop.counters.coalescedWrites.add(1, ordering: .relaxed) }
         if writesInFlight == 0 {
+            loop.counters.writeCalls.add(1, ordering: .relaxed)
             let written = buffers.withUnsafeBufferPointer { uv_try_write(stream, $0.baseAddress, UInt32($0.count)) }
             if written < 0, written != uvEAGAIN {
                 abort()
@@ -91,7 +93,7 @@ extension Connection {
                 buffers[first].len -= type(of: buffers[first].len).init(left)
             }
         }
-        if frames.count > 1 { loop.counters.coalescedWrites.add(1, ordering: .relaxed) }
+        loop.counters.writeCalls.add(1, ordering: .relaxed)
         let request = UnsafeMutablePointer<uv_write_t>.allocate(capacity: 1)
         request.pointee.data = Unmanaged.passRetained(QueuedFrames(frames)).toOpaque()
         writesInFlight += 1

@@ -187,6 +187,7 @@ final class EventLoop: @unchecked Sendable {
         // Cleared before reading, so a publish that lands after the reads wakes us again.
         wakePending.store(false, ordering: .sequentiallyConsistent)
         lastDrain = uv_now(uv)
+        counters.drains.add(1, ordering: .relaxed)
         let tracker = context.channels.tracker
         var batches: [(ChannelRecord, ChannelRing<ChannelMessage>.Batch)] = []
         tracker.enter(index)
@@ -283,8 +284,12 @@ final class LoopCounters: Sendable {
     let subscribers = Atomic<Int>(0)
     /// Messages written to subscribers (one per message per subscriber).
     let delivered = Atomic<Int>(0)
-    /// Writes that carried more than one frame.
+    /// Sends that carried more than one frame in one write.
     let coalescedWrites = Atomic<Int>(0)
+    /// Write system calls to sockets: each `uv_try_write` and each `uv_write` queued.
+    let writeCalls = Atomic<Int>(0)
+    /// Ring drains: rounds of writes to the subscribers of the channels that had news.
+    let drains = Atomic<Int>(0)
     /// Gap notices sent: ring overruns and skipped slow readers.
     let gaps = Atomic<Int>(0)
     /// Times a slow reader was disconnected or skipped.

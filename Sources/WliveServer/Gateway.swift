@@ -218,7 +218,12 @@ public final class Gateway: Sendable {
         public var accepted: Int
         public var subscribers: Int
         public var delivered: Int
+        /// Sends of more than one frame in one write.
         public var coalescedWrites: Int
+        /// Write system calls to sockets (tried or queued).
+        public var writeCalls: Int
+        /// Rounds of ring draining.
+        public var drains: Int
         public var gaps: Int
         public var slowConsumerActions: Int
     }
@@ -233,6 +238,8 @@ public final class Gateway: Sendable {
                                       subscribers: counters.subscribers.load(ordering: .relaxed),
                                       delivered: counters.delivered.load(ordering: .relaxed),
                                       coalescedWrites: counters.coalescedWrites.load(ordering: .relaxed),
+                                      writeCalls: counters.writeCalls.load(ordering: .relaxed),
+                                      drains: counters.drains.load(ordering: .relaxed),
                                       gaps: counters.gaps.load(ordering: .relaxed),
                                       slowConsumerActions: counters.slowConsumerActions.load(ordering: .relaxed))
             }

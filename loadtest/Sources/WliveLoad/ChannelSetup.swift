@@ -6,8 +6,9 @@ import Glibc
 /// Makes the run's channels before any subscriber connects, once for all processes.
 public enum ChannelSetup {
     /// Wlive: `startLive` once per channel over one keep-alive connection, returning the ids.
-    /// Generic: the names `c0`, `c1`, … that go into the URL templates.
+    /// Generic: the names `c0`, `c1`, … that go into the URL templates. `channel_ids` skips this.
     public static func channels(for scenario: Scenario) throws -> [String] {
+        if !scenario.channelIDs.isEmpty { return scenario.channelIDs.split(separator: ",").map(String.init) }
         switch scenario.target {
         case .generic:
             return (0..<scenario.channels).map { "c\($0)" }

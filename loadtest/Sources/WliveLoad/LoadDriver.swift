@@ -30,6 +30,7 @@ public enum LoadDriver {
             run.start(go: go)
             atGo = sample()
             let ownAtGo = ProcessStatistics.current()
+            let gatewayAtGo = gateway?.loopStatistics
             run.waitUntilDrained()
             let ownCPU = ProcessStatistics.current().cpuSeconds - ownAtGo.cpuSeconds
             let connectionsPerLoop = gateway?.loopStatistics.map(\.accepted)
@@ -37,6 +38,13 @@ public enum LoadDriver {
             report = run.finish()
             report.connectionsPerLoop = connectionsPerLoop
             report.loadGeneratorCPUSeconds = ownCPU
+            if let gateway, let gatewayAtGo {
+                let writes: (Gateway.LoopStatistics) -> Int = { $0.writeCalls }
+                let drains: (Gateway.LoopStatistics) -> Int = { $0.drains }
+                let now = gateway.loopStatistics
+                report.gatewayWriteCalls = now.map(writes).reduce(0, +) - gatewayAtGo.map(writes).reduce(0, +)
+                report.gatewayDrains = now.map(drains).reduce(0, +) - gatewayAtGo.map(drains).reduce(0, +)
+            }
         }
         report.processes = scenario.procs
         if let end = sample() {
@@ -170,16 +178,17 @@ final class ChildProcess: @unchecked Sendable {
         process.arguments = ["child", "--plan", planFile, "--index", "\(index)", "--count", "\(count)"]
         process.standardInput = input
         process.standardOutput = output
-        process.terminationHandler = { [self] process in
-            self.state.withLock { if $0.result == nil, $0.failure == nil { $0.failure = "exited with status \(process.terminationStatus)" } }
-        }
         try process.run()
         let handle = output.fileHandleForReading
         Thread { [self] in
             var pending = Data()
             while true {
                 let chunk = handle.availableData
-                if chunk.isEmpty { break }
+                if chunk.isEmpty {
+                    // The child closed its output: it has exited, with or without its result.
+                    self.state.withLock { if $0.result == nil, $0.failure == nil { $0.failure = "exited without a result" } }
+                    break
+                }
                 pending.append(chunk)
                 while let newline = pending.firstIndex(of: 0x0A) {
                     let line = pending[pending.startIndex..<newline]

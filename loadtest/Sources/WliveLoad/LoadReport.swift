@@ -56,6 +56,9 @@ public struct LoadReport: Codable, Sendable {
     public var serverPeakRSSBytes: Int?
     /// True when the CPU figure covers the load generator too (an in-process gateway).
     public var serverCPUIncludesLoadGenerator = false
+    /// An in-process gateway's write system calls and ring drains from go to the end.
+    public var gatewayWriteCalls: Int?
+    public var gatewayDrains: Int?
     /// CPU seconds the load generator's own processes used from go to the end.
     public var loadGeneratorCPUSeconds = 0.0
     /// Connections per gateway loop (an in-process gateway only).
@@ -137,6 +140,8 @@ public struct LoadReport: Codable, Sendable {
         serverCPUIncludesLoadGenerator = serverCPUIncludesLoadGenerator || other.serverCPUIncludesLoadGenerator
         if let loops = other.connectionsPerLoop { connectionsPerLoop = loops }
         loadGeneratorCPUSeconds += other.loadGeneratorCPUSeconds
+        if let writes = other.gatewayWriteCalls { gatewayWriteCalls = writes }
+        if let drains = other.gatewayDrains { gatewayDrains = drains }
     }
 
     private static func sum(_ left: [Int], _ right: [Int]) -> [Int] {

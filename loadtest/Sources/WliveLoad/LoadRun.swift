@@ -121,7 +121,12 @@ public final class LoadRun: @unchecked Sendable {
     /// `drain_quiet` seconds (or `drain` seconds passed).
     public func waitUntilDrained() {
         let scenario = plan.scenario
-        guard scenario.postRate > 0, scenario.duration > 0 else { return }
+        guard scenario.postRate > 0 else {
+            // Nothing to post: hold the connections for the duration.
+            usleep(UInt32(min(scenario.duration, 3600) * 1e6))
+            return
+        }
+        guard scenario.duration > 0 else { return }
         let postingEnd = go + UInt64(scenario.duration * 1e9)
         let hardStop = postingEnd + UInt64(scenario.drain * 1e9)
         let quiet = UInt64(scenario.drainQuiet * 1e9)

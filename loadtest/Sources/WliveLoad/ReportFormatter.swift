@@ -36,6 +36,9 @@ public enum ReportFormatter {
             row("load generator CPU", String(format: "%.2f s", report.loadGeneratorCPUSeconds))
         }
         if let rss = report.serverPeakRSSBytes { row("server peak RSS", "\(rss / (1024 * 1024)) MiB") }
+        if let writes = report.gatewayWriteCalls, let drains = report.gatewayDrains, report.delivered > 0 {
+            row("gateway writes", "\(writes) write calls, \(String(format: "%.3f", Double(writes) / Double(report.delivered))) per delivered comment, \(drains) ring drains")
+        }
         if let loops = report.connectionsPerLoop, !loops.isEmpty {
             let mean = Double(loops.reduce(0, +)) / Double(loops.count)
             let spread = loops.map { mean > 0 ? abs(Double($0) - mean) / mean * 100 : 0 }.max() ?? 0
@@ -68,6 +71,8 @@ public enum ReportFormatter {
         if let perCPU = report.deliveredPerCPUSecond { summary["delivered_per_cpu_second"] = perCPU }
         if let rss = report.serverPeakRSSBytes { summary["server_peak_rss_bytes"] = rss }
         if let loops = report.connectionsPerLoop { summary["connections_per_loop"] = loops }
+        if let writes = report.gatewayWriteCalls { summary["gateway_write_calls"] = writes }
+        if let drains = report.gatewayDrains { summary["gateway_drains"] = drains }
         if !report.answerCodes.isEmpty { summary["answer_codes"] = report.answerCodes }
         let data = try! JSONSerialization.data(withJSONObject: summary, options: [.sortedKeys])
         return String(decoding: data, as: UTF8.self)

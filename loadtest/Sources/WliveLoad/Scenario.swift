@@ -27,10 +27,13 @@ public struct Scenario: Codable, Sendable, Equatable {
 
     public var subscribers = 100
     public var channels = 10
+    /// Use these existing channels (comma list) instead of making `channels` new ones.
+    public var channelIDs = ""
+    /// Posted comments per second, over all channels; 0 posts nothing and just holds the
+    /// subscribers for `duration` seconds (idle connections, or another process publishing).
     /// How posts pick a channel: `uniform` or `zipf` (exponent `zipf_exponent`).
     public var distribution = "uniform"
     public var zipfExponent = 1.0
-    /// Posted comments per second, over all channels; 0 posts nothing.
     public var postRate = 100.0
     /// Seconds of posting.
     public var duration = 5.0
@@ -92,7 +95,7 @@ public struct Scenario: Codable, Sendable, Equatable {
     /// Every key a scenario file or `--set` may give, in file order.
     public static let keys = [
         "name", "target", "in_process", "gateway_workers", "ws_url", "http_url", "sub_url", "pub_url",
-        "subscribers", "channels", "distribution", "zipf_exponent", "post_rate", "duration", "comment_size",
+        "subscribers", "channels", "channel_ids", "distribution", "zipf_exponent", "post_rate", "duration", "comment_size",
         "connect_rate", "connect_concurrency", "heartbeat_interval", "source_addresses", "procs", "loops",
         "slow_readers", "spam_share", "publishers", "pipeline", "users", "drain", "drain_quiet",
         "auth_secret", "gateway_pids", "seed",
@@ -131,6 +134,13 @@ public struct Scenario: Codable, Sendable, Equatable {
         case "pub_url": pubURL = value
         case "subscribers": subscribers = try int()
         case "channels": channels = try int(1...1_000_000)
+        case "channel_ids":
+            let ids = value.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+            guard ids.allSatisfy({ !$0.isEmpty && $0.allSatisfy(\.isNumber) }) || value.isEmpty else {
+                throw ScenarioError(key: key, problem: "expected channel ids separated by commas, got \"\(text)\"")
+            }
+            channelIDs = ids.joined(separator: ",")
+            if !ids.isEmpty { channels = ids.count }
         case "distribution":
             guard ["uniform", "zipf"].contains(value) else { throw ScenarioError(key: key, problem: "expected uniform or zipf, got \"\(text)\"") }
             distribution = value
