@@ -54,9 +54,7 @@ final class EventLoop: @unchecked Sendable {
     var fanOut: FanOutEngine?
     private var lastSecond: UInt64 = 0
     /// Channels this worker has subscribers for, with its read position in each ring.
-    private var served: [ChannelID: (record: ChannelRecord, cursor: UInt64)] = [:]
-    private var lastDrain: UInt64 = 0
-    private var flushArmed = false
+    private var served: [ChannelID: ServedChannel] = [:]
     private let maxDelayMilliseconds: UInt64
 
     /// The wheel's resolution: 10 ticks a second.
@@ -167,38 +165,35 @@ final class EventLoop: @unchecked Sendable {
 
     // MARK: - Consuming the rings
 
-    /// Drains now if the last drain was at least `fanout.max_delay` ago (a quiet channel goes out
-    /// at once); otherwise gathers until then, so a busy stream leaves in few large writes.
+    /// The adaptive flush, per channel: a channel whose subscribers were last written at least
+    /// `fanout.max_delay` ago is quiet, and its news goes out at once; a busy one gathers until
+    /// then, so that one write per subscriber carries many comments. The timer wakes the loop for
+    /// the earliest channel still gathering.
     private func ringsChanged() {
-        let now = uv_now(uv)
-        if now >= lastDrain + maxDelayMilliseconds {
-            drainRings()
-        } else if !flushArmed {
-            flushArmed = true
-            uv_timer_start(flushTimer, { handle in EventLoop.from(handle!.pointee.loop).drainRings() }, lastDrain + maxDelayMilliseconds - now, 0)
-        }
-    }
-
-    /// Reads everything new from every ring this worker serves and writes it to the subscribers:
-    /// per subscriber, all of a channel's new frames in one write.
-    private func drainRings() {
-        flushArmed = false
-        uv_timer_stop(flushTimer)
         // Cleared before reading, so a publish that lands after the reads wakes us again.
         wakePending.store(false, ordering: .sequentiallyConsistent)
-        lastDrain = uv_now(uv)
-        counters.drains.add(1, ordering: .relaxed)
-        let tracker = context.channels.tracker
+        let now = uv_now(uv)
+        var nextDue = UInt64.max
         var batches: [(ChannelRecord, ChannelRing<ChannelMessage>.Batch)] = []
+        let tracker = context.channels.tracker
         tracker.enter(index)
-        for (id, entry) in served {
-            let batch = entry.record.ring.read(from: entry.cursor)
-            guard batch.next != entry.cursor else { continue }
-            served[id]?.cursor = batch.next
-            batches.append((entry.record, batch))
+        for (id, channel) in served where channel.record.ring.publishedCount != channel.cursor {
+            let due = channel.lastFlush &+ maxDelayMilliseconds
+            guard now >= due || channel.lastFlush == 0 else {
+                nextDue = min(nextDue, due)
+                continue
+            }
+            let batch = channel.record.ring.read(from: channel.cursor)
+            guard batch.next != channel.cursor else { continue }
+            served[id] = ServedChannel(record: channel.record, cursor: batch.next, lastFlush: max(now, 1))
+            batches.append((channel.record, batch))
         }
         tracker.leave(index)
+        if !batches.isEmpty { counters.drains.add(1, ordering: .relaxed) }
         for (record, batch) in batches { deliver(batch, of: record) }
+        if nextDue != .max {
+            uv_timer_start(flushTimer, { handle in EventLoop.from(handle!.pointee.loop).ringsChanged() }, nextDue - now, 0)
+        }
     }
 
     private func deliver(_ batch: ChannelRing<ChannelMessage>.Batch, of record: ChannelRecord) {
@@ -225,7 +220,7 @@ final class EventLoop: @unchecked Sendable {
     func subscribe(_ connection: Connection, to record: ChannelRecord) {
         if served[record.id] == nil {
             record.setInterest(of: index, true)
-            served[record.id] = (record, record.ring.publishedCount)
+            served[record.id] = ServedChannel(record: record, cursor: record.ring.publishedCount, lastFlush: 0)
         }
         subscribers.add(connection, to: record.id)
         counters.subscribers.add(1, ordering: .relaxed)
@@ -294,4 +289,12 @@ final class LoopCounters: Sendable {
     let gaps = Atomic<Int>(0)
     /// Times a slow reader was disconnected or skipped.
     let slowConsumerActions = Atomic<Int>(0)
+}
+
+/// A channel a worker serves: where it reads the ring, and when it last wrote the channel's
+/// subscribers (loop milliseconds; 0 = never), for the adaptive flush.
+struct ServedChannel {
+    let record: ChannelRecord
+    var cursor: UInt64
+    var lastFlush: UInt64
 }
