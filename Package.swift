@@ -12,6 +12,7 @@ let package = Package(
         .library(name: "WliveProtocol", targets: ["WliveProtocol"]),
         .library(name: "WliveEngine", targets: ["WliveEngine"]),
         .library(name: "WliveSpam", targets: ["WliveSpam"]),
+        .library(name: "WliveLoad", targets: ["WliveLoad"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -64,6 +65,7 @@ let package = Package(
             "CLibUV", "CHTTPParser", "WliveCodec", "WliveAPI", "WliveConfig", "WliveServer",
             .product(name: "Histogram", package: "hdrhistogram-swift"),
             .product(name: "Configuration", package: "swift-configuration"),
+            .product(name: "Logging", package: "swift-log"),
         ], path: "loadtest/Sources/WliveLoad"),
         .executableTarget(name: "wlive-load", dependencies: [
             "WliveLoad", "WliveConfig",

@@ -18,6 +18,8 @@ let package = Package(
                 .product(name: "WliveProtocol", package: "Wlive"),
                 .product(name: "WliveEngine", package: "Wlive"),
                 .product(name: "WliveSpam", package: "Wlive"),
+                .product(name: "WliveServer", package: "Wlive"),
+                .product(name: "WliveLoad", package: "Wlive"),
             ],
             path: "WliveBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]

@@ -9,4 +9,5 @@ let benchmarks: @Sendable () -> Void = {
     registerCodecBenchmarks()
     registerRingBenchmarks()
     registerSpamBenchmarks()
+    registerFanOutBenchmarks()
 }

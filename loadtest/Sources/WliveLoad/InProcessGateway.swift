@@ -1,3 +1,4 @@
+import Logging
 import WliveConfig
 import WliveServer
 
@@ -10,7 +11,10 @@ public enum InProcessGateway {
         configuration.webSocketPort = 0
         configuration.httpPort = 0
         configuration.workers = scenario.gatewayWorkers
-        let gateway = Gateway(configuration: configuration)
+        // Info lines (one per channel started) would bury the progress line: warnings and up only.
+        var logger = Logger(label: "wlive")
+        logger.logLevel = max(Logger.Level(rawValue: configuration.logLevel) ?? .info, .warning)
+        let gateway = Gateway(configuration: configuration, logger: logger)
         let ports = try gateway.start()
         scenario.wsURL = "ws://127.0.0.1:\(ports.webSocket)\(configuration.webSocketPath)"
         scenario.httpURL = "http://127.0.0.1:\(ports.http)/live/"
