@@ -13,7 +13,10 @@ mkdir -p "$out"
 load=.build/release/wlive-load
 
 run_wlive() {
-    .build/release/wlive serve --log-level warning >"$out/wlive.log" 2>&1 &
+    # slow-readers: a fixed send buffer, so the slow-consumer policy shows within the run.
+    local send_buffer=0
+    [ "$1" != slow-readers ] || send_buffer=65536
+    WLIVE_FANOUT_SEND_BUFFER=$send_buffer .build/release/wlive serve --log-level warning >"$out/wlive.log" 2>&1 &
     local gateway=$!
     sleep 1
     "$load" "loadtest/scenarios/$1.yaml" --gateway-pid "$gateway" --json >"$out/wlive-$1.json" || true

@@ -198,7 +198,10 @@ final class Connection: Subscriber {
                 perform(action)
             }
         case .closeSent, .lingering:
-            abort()
+            // The peer neither answered nor drained in time (a reader that stopped reading):
+            // reset, so the kernel drops what is still queued instead of keeping an orphan
+            // socket with its buffers, and the peer learns at once that it was cut off.
+            abort(reset: true)
         case .closed:
             break
         }
@@ -249,9 +252,16 @@ final class Connection: Subscriber {
         }
     }
 
-    /// Closes the socket now.
-    func abort() {
+    /// Closes the socket now; with `reset`, discarding unsent data with an RST (SO_LINGER 0).
+    func abort(reset: Bool = false) {
         guard phase != .closed else { return }
+        if reset {
+            var descriptor: uv_os_fd_t = -1
+            if uv_fileno(cast(handle, to: uv_handle_t.self), &descriptor) == 0 {
+                var option = CLibUV.linger(l_onoff: 1, l_linger: 0)
+                setsockopt(descriptor, SOL_SOCKET, SO_LINGER, &option, socklen_t(MemoryLayout<CLibUV.linger>.size))
+            }
+        }
         phase = .closed
         leaveSubscription()
         requestParser = nil

@@ -177,7 +177,12 @@ final class EventLoop: @unchecked Sendable {
         var batches: [(ChannelRecord, ChannelRing<ChannelMessage>.Batch)] = []
         let tracker = context.channels.tracker
         tracker.enter(index)
-        for (id, channel) in served where channel.record.ring.publishedCount != channel.cursor {
+        // By index, updating in place: mutating `served` while iterating it would copy it.
+        var position = served.values.startIndex
+        while position != served.values.endIndex {
+            defer { served.values.formIndex(after: &position) }
+            let channel = served.values[position]
+            guard channel.record.ring.publishedCount != channel.cursor else { continue }
             let due = channel.lastFlush &+ maxDelayMilliseconds
             guard now >= due || channel.lastFlush == 0 else {
                 nextDue = min(nextDue, due)
@@ -185,7 +190,8 @@ final class EventLoop: @unchecked Sendable {
             }
             let batch = channel.record.ring.read(from: channel.cursor)
             guard batch.next != channel.cursor else { continue }
-            served[id] = ServedChannel(record: channel.record, cursor: batch.next, lastFlush: max(now, 1))
+            served.values[position].cursor = batch.next
+            served.values[position].lastFlush = max(now, 1)
             batches.append((channel.record, batch))
         }
         tracker.leave(index)

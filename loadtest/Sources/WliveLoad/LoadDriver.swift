@@ -44,6 +44,7 @@ public enum LoadDriver {
                 let now = gateway.loopStatistics
                 report.gatewayWriteCalls = now.map(writes).reduce(0, +) - gatewayAtGo.map(writes).reduce(0, +)
                 report.gatewayDrains = now.map(drains).reduce(0, +) - gatewayAtGo.map(drains).reduce(0, +)
+                report.gatewaySlowConsumerActions = now.map(\.slowConsumerActions).reduce(0, +)
             }
         }
         report.processes = scenario.procs

@@ -14,6 +14,9 @@ public struct LoadReport: Codable, Sendable {
     /// Subscribed connections the server closed (or reset) before the run ended.
     public var closedByServer = 0
     public var slowReaders = 0
+    /// Slow readers whose connection the server had closed by the end (they do not read, so
+    /// this comes from the socket's TCP state, not from a close frame).
+    public var slowReadersClosed = 0
     /// Connect plus upgrade plus Wlive handshake, in microseconds.
     public var connectLatency = LoadReport.emptyHistogram()
     /// Seconds from the first connect to the last subscription.
@@ -59,6 +62,8 @@ public struct LoadReport: Codable, Sendable {
     /// An in-process gateway's write system calls and ring drains from go to the end.
     public var gatewayWriteCalls: Int?
     public var gatewayDrains: Int?
+    /// An in-process gateway's slow-consumer actions (disconnects or skips) and gap notices.
+    public var gatewaySlowConsumerActions: Int?
     /// CPU seconds the load generator's own processes used from go to the end.
     public var loadGeneratorCPUSeconds = 0.0
     /// Connections per gateway loop (an in-process gateway only).
@@ -115,6 +120,7 @@ public struct LoadReport: Codable, Sendable {
         connectFailures += other.connectFailures
         closedByServer += other.closedByServer
         slowReaders += other.slowReaders
+        slowReadersClosed += other.slowReadersClosed
         connectLatency.add(other.connectLatency)
         connectSeconds = max(connectSeconds, other.connectSeconds)
         posted += other.posted
@@ -142,6 +148,7 @@ public struct LoadReport: Codable, Sendable {
         loadGeneratorCPUSeconds += other.loadGeneratorCPUSeconds
         if let writes = other.gatewayWriteCalls { gatewayWriteCalls = writes }
         if let drains = other.gatewayDrains { gatewayDrains = drains }
+        if let actions = other.gatewaySlowConsumerActions { gatewaySlowConsumerActions = actions }
     }
 
     private static func sum(_ left: [Int], _ right: [Int]) -> [Int] {

@@ -160,6 +160,9 @@ public final class LoadRun: @unchecked Sendable {
         for loop in loops {
             report.merge(loop.sync { loop in
                 var tally = loop.tally
+                for case let subscriber as SubscriberClient in loop.clients.values where subscriber.plan.slow && subscriber.peerHasClosed {
+                    tally.slowReadersClosed += 1
+                }
                 tally.lastDelivery = loop.progress.lastDelivery.load(ordering: .relaxed)
                 return tally
             })

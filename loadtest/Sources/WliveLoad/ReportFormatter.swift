@@ -15,7 +15,7 @@ public enum ReportFormatter {
         func row(_ name: String, _ value: String) { rows.append((name, value)) }
         func ms(_ value: Double) -> String { String(format: "%.2f ms", value) }
         row("scenario", "\(report.scenario) (target \(report.target), \(report.processes) process\(report.processes == 1 ? "" : "es"))")
-        row("subscribers", "\(report.connected) of \(scenario.subscribers) subscribed, \(report.connectFailures) failed, \(report.closedByServer) closed by the server, \(report.slowReaders) slow readers")
+        row("subscribers", "\(report.connected) of \(scenario.subscribers) subscribed, \(report.connectFailures) failed, \(report.closedByServer) closed by the server, \(report.slowReaders) slow readers (\(report.slowReadersClosed) of them closed by the server)")
         row("connect + handshake", "p50 \(ms(report.connectMilliseconds(50)))  p99 \(ms(report.connectMilliseconds(99)))  all in \(String(format: "%.2f", report.connectSeconds)) s (\(Int(Double(report.connected) / max(report.connectSeconds, 1e-9))) per second)")
         if report.posted > 0 {
             row("posted", "\(report.posted) (\(Int(report.postedPerSecond))/s): \(report.accepted) accepted, \(report.refused) refused (303), \(report.failed) failed")
@@ -37,6 +37,7 @@ public enum ReportFormatter {
         }
         if let rss = report.serverPeakRSSBytes { row("server peak RSS", "\(rss / (1024 * 1024)) MiB") }
         if let writes = report.gatewayWriteCalls, let drains = report.gatewayDrains, report.delivered > 0 {
+            if let actions = report.gatewaySlowConsumerActions, actions > 0 { row("gateway slow-consumer actions", "\(actions)") }
             row("gateway writes", "\(writes) write calls, \(String(format: "%.3f", Double(writes) / Double(report.delivered))) per delivered comment, \(drains) ring drains")
         }
         if let loops = report.connectionsPerLoop, !loops.isEmpty {
@@ -53,7 +54,7 @@ public enum ReportFormatter {
         var summary: [String: Any] = [
             "scenario": report.scenario, "target": report.target, "processes": report.processes,
             "connect_attempts": report.connectAttempts, "connected": report.connected, "connect_failures": report.connectFailures,
-            "closed_by_server": report.closedByServer, "slow_readers": report.slowReaders,
+            "closed_by_server": report.closedByServer, "slow_readers": report.slowReaders, "slow_readers_closed": report.slowReadersClosed,
             "connect_p50_ms": report.connectMilliseconds(50), "connect_p99_ms": report.connectMilliseconds(99),
             "connect_seconds": report.connectSeconds,
             "posted": report.posted, "accepted": report.accepted, "refused": report.refused, "failed": report.failed,

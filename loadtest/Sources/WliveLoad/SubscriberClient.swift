@@ -38,7 +38,10 @@ final class SubscriberClient: TCPClient {
     func start() {
         startedAt = monotonicNanoseconds()
         loop.tally.connectAttempts += 1
-        connect(host: plan.endpoint.host, port: plan.endpoint.port, source: plan.source)
+        // A slow reader also keeps a small receive buffer, as a phone on a poor network would:
+        // otherwise loopback's large socket buffers swallow megabytes before the server's
+        // fanout.max_pending_bytes is ever reached.
+        connect(host: plan.endpoint.host, port: plan.endpoint.port, source: plan.source, receiveBuffer: plan.slow ? 4096 : nil)
     }
 
     override func didConnect() {

@@ -30,8 +30,10 @@ class TCPClient {
         Unmanaged<TCPClient>.fromOpaque(pointer).takeUnretainedValue()
     }
 
-    /// Starts connecting to `host:port`, bound first to `source` (port 0) when given.
-    func connect(host: String, port: Int, source: String?) {
+    /// Starts connecting to `host:port`, bound first to `source` (port 0) when given, with a
+    /// receive buffer of `receiveBuffer` bytes when given (set before the connect, so the
+    /// advertised window stays small).
+    func connect(host: String, port: Int, source: String?, receiveBuffer: Int32? = nil) {
         var target = sockaddr_in()
         guard uv_ip4_addr(host, Int32(port), &target) == 0 else { return fail("bad address \(host)") }
         if let source, source != "0.0.0.0" {
@@ -39,6 +41,7 @@ class TCPClient {
             uv_ip4_addr(source, 0, &local)
             let bound = withUnsafePointer(to: &local) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { uv_tcp_bind(handle, $0, 0) } }
             guard bound == 0 else { return fail("bind \(source): \(String(cString: uv_strerror(bound)))") }
+            if var size = receiveBuffer { uv_recv_buffer_size(cast(handle, to: uv_handle_t.self), &size) }
         }
         uv_tcp_nodelay(handle, 1)
         connectRequest.pointee.data = handle.pointee.data
@@ -77,6 +80,18 @@ class TCPClient {
                 if !client.isClosed { client.leftover.removeFirst(min(used, client.leftover.count)) }
             }
         })
+    }
+
+    /// Whether the peer has closed its side (TCP state CLOSE_WAIT or CLOSE), read from the socket
+    /// without reading its data: how a client that stopped reading learns it was dropped.
+    var peerHasClosed: Bool {
+        var descriptor: uv_os_fd_t = -1
+        guard !isClosed, uv_fileno(cast(handle, to: uv_handle_t.self), &descriptor) == 0 else { return isClosed }
+        var info = [UInt8](repeating: 0, count: 256)
+        var length = socklen_t(info.count)
+        // struct tcp_info starts with tcpi_state; 8 is TCP_CLOSE_WAIT, 7 TCP_CLOSE.
+        guard getsockopt(descriptor, Int32(IPPROTO_TCP), TCP_INFO, &info, &length) == 0 else { return false }
+        return info[0] == 8 || info[0] == 7
     }
 
     /// Stops reading: the socket's receive buffer fills and the server sees a slow reader.
