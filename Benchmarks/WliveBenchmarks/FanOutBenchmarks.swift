@@ -12,22 +12,15 @@ func registerFanOutBenchmarks() {
         metrics: [.wallClock, .cpuTotal, writesPerThousand],
         scalingFactor: .one, maxDuration: .seconds(10), maxIterations: 40)
 
-    Benchmark("Fan-out: one comment to 10,000 subscribers on one loop", configuration: configuration) { benchmark in
-        try FanOutRig.shared!.measure(benchmark, burst: 1)
-    } setup: {
-        FanOutRig.shared = try FanOutRig(subscribers: 10_000)
-    } teardown: {
-        FanOutRig.shared?.stop()
-        FanOutRig.shared = nil
-    }
-
-    Benchmark("Fan-out: burst of 10 comments to 10,000 subscribers on one loop", configuration: configuration) { benchmark in
-        try FanOutRig.shared!.measure(benchmark, burst: 10)
-    } setup: {
-        FanOutRig.shared = try FanOutRig(subscribers: 10_000)
-    } teardown: {
-        FanOutRig.shared?.stop()
-        FanOutRig.shared = nil
+    for (name, burst) in [("one comment", 1), ("burst of 10 comments", 10)] {
+        Benchmark("Fan-out: \(name) to 10,000 subscribers on one loop", configuration: configuration) { benchmark in
+            try FanOutRig.shared!.measure(benchmark, burst: burst)
+        } setup: {
+            FanOutRig.shared = try FanOutRig(subscribers: 10_000)
+        } teardown: {
+            FanOutRig.shared?.stop()
+            FanOutRig.shared = nil
+        }
     }
 }
 

@@ -14,7 +14,20 @@ public enum JSONObjectFields {
     /// Nesting deeper than this is refused rather than risking the stack on hostile input.
     public static let maxDepth = 64
 
+    /// What a member's value was, with its text as `parse` gives it.
+    public struct Member: Sendable, Equatable {
+        public enum Kind: Sendable, Equatable { case string, number, boolean, null, object, array }
+        public var kind: Kind
+        public var text: String
+    }
+
+    /// The members as text.
     public static func parse(_ bytes: [UInt8]) throws(Malformed) -> [String: String] {
+        try members(bytes).mapValues(\.text)
+    }
+
+    /// The members with their kinds, for readers that must tell `"1"` from `1` or `true`.
+    public static func members(_ bytes: [UInt8]) throws(Malformed) -> [String: Member] {
         try bytes.withUnsafeBufferPointer { buffer throws(Malformed) in
             var reader = Reader(bytes: buffer)
             let fields = try reader.object()
@@ -40,9 +53,9 @@ public enum JSONObjectFields {
             offset += 1
         }
 
-        mutating func object() throws(Malformed) -> [String: String] {
+        mutating func object() throws(Malformed) -> [String: Member] {
             try expect(UInt8(ascii: "{"))
-            var fields: [String: String] = [:]
+            var fields: [String: Member] = [:]
             skipWhitespace()
             if offset < bytes.count, bytes[offset] == UInt8(ascii: "}") {
                 offset += 1
@@ -53,7 +66,7 @@ public enum JSONObjectFields {
                 guard offset < bytes.count, bytes[offset] == UInt8(ascii: "\"") else { throw fail() }
                 let name = try string()
                 try expect(UInt8(ascii: ":"))
-                fields[name] = try valueText()
+                fields[name] = try value()
                 skipWhitespace()
                 guard offset < bytes.count else { throw fail() }
                 if bytes[offset] == UInt8(ascii: ",") { offset += 1; continue }
@@ -63,20 +76,21 @@ public enum JSONObjectFields {
             }
         }
 
-        /// A member's value as text.
-        mutating func valueText() throws(Malformed) -> String {
+        /// A member's value, with its text.
+        mutating func value() throws(Malformed) -> Member {
             skipWhitespace()
             guard offset < bytes.count else { throw fail() }
             switch bytes[offset] {
-            case UInt8(ascii: "\""): return try string()
+            case UInt8(ascii: "\""): return Member(kind: .string, text: try string())
             case UInt8(ascii: "{"), UInt8(ascii: "["):
+                let kind: Member.Kind = bytes[offset] == UInt8(ascii: "{") ? .object : .array
                 let start = offset
                 try skipValue(depth: 1)
-                return String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<offset]), as: UTF8.self)
-            case UInt8(ascii: "t"): try word("true"); return "true"
-            case UInt8(ascii: "f"): try word("false"); return "false"
-            case UInt8(ascii: "n"): try word("null"); return ""
-            default: return try number()
+                return Member(kind: kind, text: String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<offset]), as: UTF8.self))
+            case UInt8(ascii: "t"): try word("true"); return Member(kind: .boolean, text: "true")
+            case UInt8(ascii: "f"): try word("false"); return Member(kind: .boolean, text: "false")
+            case UInt8(ascii: "n"): try word("null"); return Member(kind: .null, text: "")
+            default: return Member(kind: .number, text: try number())
             }
         }
 
@@ -234,7 +248,7 @@ public enum JSONObjectFields {
                     offset += 1
                     return
                 }
-            default: _ = try valueText()
+            default: _ = try value()
             }
         }
     }

@@ -1,4 +1,5 @@
 import Foundation
+import WliveCodec
 
 /// The JSON a client sends right after the WebSocket opens (seed 000, section 1.11), plus the
 /// channel it wants. docs/PROTOCOL.md is the contract.
@@ -30,7 +31,8 @@ public struct WliveHandshake: Sendable, Equatable {
     /// Parses the handshake text. `queryChannelID` is the `channel_id` from the URL query, used
     /// when the JSON has none.
     public static func parse(_ text: [UInt8], queryChannelID: String? = nil) -> Result<WliveHandshake, WliveHandshakeError> {
-        guard let object = try? JSONSerialization.jsonObject(with: Data(text)) as? [String: Any] else {
+        // One pass without Foundation: every viewer's connection starts here.
+        guard let object = try? JSONObjectFields.members(text) else {
             return .failure(.init(.invalidParameter, "handshake must be a JSON object"))
         }
         var strings: [String: String] = [:]
@@ -48,48 +50,36 @@ public struct WliveHandshake: Sendable, Equatable {
         guard let interval = integer(intervalValue), interval > 0 else {
             return .failure(.init(.invalidParameter, "timer_interval must be a positive integer"))
         }
-        let channelText = object["channel_id"].flatMap(scalarString) ?? queryChannelID
+        let channelText = scalarString(object["channel_id"]) ?? queryChannelID
         guard let channelText, !channelText.isEmpty else { return .failure(.init(.invalidParameter, "missing field: channel_id")) }
         guard let channelID = ChannelID(channelText) else {
             return .failure(.init(.invalidParameter, "channel_id must be a positive decimal number"))
         }
         return .success(WliveHandshake(
-            userID: object["user_id"].flatMap(scalarString) ?? "",
+            userID: scalarString(object["user_id"]) ?? "",
             source: source,
             appID: strings["appid"]!, sdkVersion: strings["sdk_version"]!, version: strings["version"]!,
             osType: strings["os_type"]!, osVersion: strings["os_version"]!, clientType: strings["client_type"]!,
             clientVersion: strings["client_version"]!, deviceID: strings["device_id"]!, deviceType: strings["device_type"]!,
-            imToken: (object["im_toklen"] ?? object["im_token"]).flatMap(scalarString) ?? "",
+            imToken: scalarString(object["im_toklen"] ?? object["im_token"]) ?? "",
             timerInterval: interval, channelID: channelID))
     }
 
     /// A JSON string, or a number written as its decimal text; nil for anything else.
-    static func scalarString(_ value: Any?) -> String? {
-        switch value {
-        case let string as String: return string
-        case let number as NSNumber where !isBool(number):
-            let double = number.doubleValue
-            if double.rounded() == double, abs(double) < 1e18 { return String(number.int64Value) }
-            return number.stringValue
-        default: return nil
-        }
+    static func scalarString(_ value: JSONObjectFields.Member?) -> String? {
+        guard let value, value.kind == .string || value.kind == .number else { return nil }
+        return value.text
     }
 
     /// A JSON integer, or a string of one (`"180"`); nil for fractions, booleans and the rest.
-    static func integer(_ value: Any) -> Int? {
-        switch value {
-        case let string as String: return Int(string.trimmingCharacters(in: .whitespaces))
-        case let number as NSNumber where !isBool(number):
-            let double = number.doubleValue
-            guard double.rounded() == double, abs(double) < 1e15 else { return nil }
-            return number.intValue
+    static func integer(_ value: JSONObjectFields.Member) -> Int? {
+        switch value.kind {
+        case .string: return Int(value.text.trimmingCharacters(in: .whitespaces))
+        case .number:
+            guard let number = Int(value.text), abs(number) < 1_000_000_000_000_000 else { return nil }
+            return number
         default: return nil
         }
-    }
-
-    private static func isBool(_ number: NSNumber) -> Bool {
-        // JSONSerialization returns true/false as NSNumber; their objCType is "c" (char).
-        String(cString: number.objCType) == "c"
     }
 }
 

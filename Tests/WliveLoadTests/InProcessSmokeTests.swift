@@ -17,19 +17,21 @@ struct InProcessSmokeTests {
         return configuration
     }
 
-    @Test func everyCommentArrivesOnceInOrderAndSpamIsRefused() throws {
+    /// A one-second run posting `rate` comments a second.
+    func scenario(subscribers: Int, channels: Int, rate: Double) -> Scenario {
         var scenario = Scenario()
-        scenario.name = "test-smoke"
-        scenario.subscribers = 120
-        scenario.channels = 6
-        scenario.postRate = 300
+        scenario.subscribers = subscribers
+        scenario.channels = channels
+        scenario.postRate = rate
         scenario.duration = 1
-        scenario.spamShare = 0.2
-        scenario.loops = 2
-        scenario.gatewayWorkers = 2
         scenario.drain = 10
         scenario.drainQuiet = 0.5
-        scenario.inProcess = true
+        return scenario
+    }
+
+    @Test func everyCommentArrivesOnceInOrderAndSpamIsRefused() throws {
+        var scenario = scenario(subscribers: 120, channels: 6, rate: 300)
+        scenario.spamShare = 0.2
         let gateway = try InProcessGateway.start(gatewayConfiguration(), for: &scenario)
         defer { gateway.shutdown() }
         let report = try LoadDriver.run(scenario, gateway: gateway)
@@ -52,13 +54,8 @@ struct InProcessSmokeTests {
     }
 
     @Test func slowReadersAreCountedApartAndTheRestGetEverything() throws {
-        var scenario = Scenario()
-        scenario.subscribers = 40
-        scenario.channels = 2
-        scenario.postRate = 200
-        scenario.duration = 1
+        var scenario = scenario(subscribers: 40, channels: 2, rate: 200)
         scenario.slowReaders = 0.25
-        scenario.drainQuiet = 0.5
         var configuration = gatewayConfiguration()
         configuration.maxPendingBytes = 16 * 1024
         let gateway = try InProcessGateway.start(configuration, for: &scenario)

@@ -104,12 +104,13 @@ public struct LoadReport: Codable, Sendable {
     }
 
     /// Latency percentile in milliseconds.
-    public func latencyMilliseconds(_ percentile: Double) -> Double {
-        latency.totalCount == 0 ? 0 : Double(latency.valueAtPercentile(percentile)) / 1000
-    }
+    public func latencyMilliseconds(_ percentile: Double) -> Double { Self.milliseconds(latency, percentile) }
 
-    public func connectMilliseconds(_ percentile: Double) -> Double {
-        connectLatency.totalCount == 0 ? 0 : Double(connectLatency.valueAtPercentile(percentile)) / 1000
+    /// Connect-plus-handshake percentile in milliseconds.
+    public func connectMilliseconds(_ percentile: Double) -> Double { Self.milliseconds(connectLatency, percentile) }
+
+    private static func milliseconds(_ histogram: Histogram<UInt64>, _ percentile: Double) -> Double {
+        histogram.totalCount == 0 ? 0 : Double(histogram.valueAtPercentile(percentile)) / 1000
     }
 
     /// Folds another process's report into this one.
