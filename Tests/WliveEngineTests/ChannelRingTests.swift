@@ -72,7 +72,9 @@ struct ChannelRingTests {
         let consumers = 4
         let tracker = QuiescenceTracker(consumers: consumers)
         let ring = ChannelRing<NumberedEntry>(capacity: 256, tracker: tracker)
-        let results = Mutex<[(seen: UInt64, missed: UInt64, ordered: Bool)]>([])
+        // In a class: a Mutex captured straight into escaping closures is a boxed variable
+        // that ThreadSanitizer's access checks see modified from several threads.
+        let results = ConsumerResults()
         let done = DispatchGroup()
         for consumer in 0..<consumers {
             done.enter()
@@ -92,14 +94,14 @@ struct ChannelRingTests {
                     if consumer == 3 { usleep(50) } // a slow one, to force overruns
                     if batch.elements.isEmpty, batch.missed == 0 { usleep(20) } // caught up: do not spin
                 }
-                results.withLock { $0.append((seen, missed, ordered)) }
+                results.all.withLock { $0.append((seen, missed, ordered)) }
                 done.leave()
             }.start()
         }
         for n in 0..<total { ring.publish(NumberedEntry(n)) }
         done.wait()
         ring.reclaim()
-        let all = results.withLock { $0 }
+        let all = results.all.withLock { $0 }
         #expect(all.count == consumers)
         for result in all {
             #expect(result.ordered)
@@ -110,4 +112,9 @@ struct ChannelRingTests {
         // Only the ring's own last lap is alive.
         #expect(NumberedEntry.alive.load(ordering: .relaxed) <= 256 + 8)
     }
+}
+
+/// What each consumer thread of the ring test saw.
+final class ConsumerResults: Sendable {
+    let all = Mutex<[(seen: UInt64, missed: UInt64, ordered: Bool)]>([])
 }
