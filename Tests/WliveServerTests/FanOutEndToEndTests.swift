@@ -22,6 +22,28 @@ struct FanOutEndToEndTests {
         }
     }
 
+    /// The adaptive flush is per channel: a comment to a channel written within `max_delay`
+    /// waits for its window, and meanwhile a quiet channel on the same loop goes out at once.
+    @Test func aQuietChannelIsWrittenAtOnceWhileABusyOneGathers() throws {
+        // A long window, so that what follows does not hang on how fast this machine is.
+        let harness = try GatewayHarness(workers: 1) { $0.maxDelay = 6 }
+        defer { harness.gateway.shutdown() }
+        let quiet = ChannelID(rawValue: 5678)
+        harness.gateway.openChannel(quiet)
+        let busyViewer = try harness.subscriber()
+        let quietViewer = try harness.subscriber(channel: quiet)
+        let skip: Set<String> = ["heartbeat", "notice"]
+        _ = harness.publish("first")  // its channel was quiet: written at once
+        #expect(try busyViewer.nextJSON(timeout: 3, skipping: skip)["content"] as? String == "first")
+        _ = harness.publish("second")  // within max_delay of the first: gathers
+        _ = harness.publish("hello", channel: quiet)  // another channel, quiet: at once
+        #expect(try quietViewer.nextJSON(timeout: 3, skipping: skip)["content"] as? String == "hello")
+        #expect(throws: (any Error).self, "the busy channel's second comment should still be gathering") {
+            try busyViewer.nextJSON(timeout: 0.5, skipping: skip)
+        }
+        #expect(try busyViewer.nextJSON(timeout: 10, skipping: skip)["content"] as? String == "second")
+    }
+
     @Test func otherChannelsDoNotLeak() throws {
         let harness = try GatewayHarness()
         defer { harness.gateway.shutdown() }

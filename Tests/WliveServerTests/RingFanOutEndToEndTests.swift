@@ -88,7 +88,17 @@ struct RingFanOutEndToEndTests {
         #expect(stats.map(\.slowConsumerActions).reduce(0, +) >= 500)
         // The stalled clients were dropped, so the channel has the readers left.
         #expect(GatewayHarness.eventually(timeout: 10) { harness.gateway.channels.lookup(GatewayHarness.channel)?.subscriberCount == 500 })
-        _ = stalled
+        // Their close frame could never drain, so once the close deadline passed the gateway
+        // reset them: no orphan socket is left holding their queued bytes in the kernel.
+        #expect(GatewayHarness.eventually(timeout: 20) { stalled.allSatisfy { Self.wasReset($0.socket.fd) } })
+    }
+
+    /// Whether the peer reset this socket: TCP state CLOSE (7), read without reading its data.
+    static func wasReset(_ fd: Int32) -> Bool {
+        var info = [UInt8](repeating: 0, count: 256)
+        var length = socklen_t(info.count)
+        guard getsockopt(fd, Int32(IPPROTO_TCP), TCP_INFO, &info, &length) == 0 else { return false }
+        return info[0] == 7
     }
 
     /// With policy `skip`, a stalled reader stays connected; when it reads again it gets a gap
