@@ -160,9 +160,11 @@ public enum JSONObjectFields {
             }
         }
 
+        /// The bytes as a string, refusing invalid UTF-8 (`String(validating:)` is generic and
+        /// was the slowest step of a handshake; the codec's validator and a plain decode are not).
         func validated(_ buffer: UnsafeBufferPointer<UInt8>) throws(Malformed) -> String {
-            guard let text = String(validating: buffer, as: UTF8.self) else { throw fail() }
-            return text
+            guard UTF8Validator.isValid(UnsafeRawBufferPointer(buffer)) else { throw fail() }
+            return String(decoding: buffer, as: UTF8.self)
         }
 
         mutating func escape(into text: inout [UInt8]) throws(Malformed) {
