@@ -10,9 +10,12 @@ import Foundation
 /// be rotated: tokens are minted with the first and accepted with any.
 public struct AuthTokenVerifier: Sendable {
     public let secrets: [String]
+    /// The secrets as HMAC keys, made once rather than on every call.
+    private let keys: [SymmetricKey]
 
     public init(secrets: [String]) {
         self.secrets = secrets.filter { !$0.isEmpty }
+        keys = self.secrets.map { SymmetricKey(data: Array($0.utf8)) }
     }
 
     public enum Failure: Error, Equatable, Sendable {
@@ -32,15 +35,18 @@ public struct AuthTokenVerifier: Sendable {
         guard parts.count == 3, parts[0] == "v1", let expiry = Int64(parts[1]) else { return .failure(.malformed) }
         guard expiry > now else { return .failure(.expired) }
         let presented = Array(parts[2].utf8)
-        for secret in secrets {
-            let expected = Array(Self.signature(userID: userID, source: source, expiry: expiry, secret: secret).utf8)
+        for key in keys {
+            let expected = Array(Self.signature(userID: userID, source: source, expiry: expiry, key: key).utf8)
             if Self.constantTimeEquals(presented, expected) { return .success(()) }
         }
         return .failure(.badSignature)
     }
 
     static func signature(userID: String, source: Int, expiry: Int64, secret: String) -> String {
-        let key = SymmetricKey(data: Array(secret.utf8))
+        signature(userID: userID, source: source, expiry: expiry, key: SymmetricKey(data: Array(secret.utf8)))
+    }
+
+    static func signature(userID: String, source: Int, expiry: Int64, key: SymmetricKey) -> String {
         let mac = HMAC<SHA256>.authenticationCode(for: Array("v1\n\(userID)\n\(source)\n\(expiry)".utf8), using: key)
         return Data(mac).base64EncodedString()
             .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")

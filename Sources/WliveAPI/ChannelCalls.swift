@@ -1,4 +1,4 @@
-import Foundation
+import WliveCodec
 import WliveProtocol
 
 extension LiveAPI {
@@ -44,13 +44,13 @@ extension LiveAPI {
     func retrieveChannel(_ fields: RequestFields) throws -> APIReply {
         _ = try authenticate(fields)
         let text = try required(fields, "channel_ids")
-        guard let list = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [Any], list.count <= 100 else {
+        guard let list = try? JSONObjectFields.elements(Array(text.utf8)), list.count <= 100 else {
             throw APIReply.failure(.invalidParameter, "channel_ids must be a JSON array of at most 100 ids")
         }
         var found: [[UInt8]] = []
         var missing: [[UInt8]] = []
         for element in list {
-            guard let id = ChannelID(RequestFields.text(of: element)) else {
+            guard let id = ChannelID(element.text) else {
                 throw APIReply.failure(.invalidParameter, "channel_ids must hold decimal channel ids")
             }
             if let channel = try store.channel(id) { found.append(encode(channel)) } else { missing.append(JSONObjectWriter.quoted(id.description)) }
@@ -83,6 +83,6 @@ extension LiveAPI {
     }
 
     func url(_ template: String, _ id: ChannelID) -> String {
-        template.replacingOccurrences(of: "{channel_id}", with: id.description)
+        template.replacing("{channel_id}", with: id.description)
     }
 }

@@ -1,4 +1,3 @@
-import Foundation
 import WliveCodec
 import WliveProtocol
 import WliveSpam

@@ -1,4 +1,3 @@
-import Foundation
 import WliveCodec
 
 /// The parameters of one API call, from the query string and the body, whatever the encoding.
@@ -78,23 +77,6 @@ public struct RequestFields: Sendable, Equatable {
             return try JSONObjectFields.parse(body)
         } catch {
             throw DecodingError(message: "the body is not a JSON object")
-        }
-    }
-
-    /// A JSON value as text: strings as they are, numbers in decimal, the rest as compact JSON.
-    static func text(of value: Any) -> String {
-        switch value {
-        case let string as String: return string
-        case is NSNull: return ""
-        case let number as NSNumber:
-            if String(cString: number.objCType) == "c" { return number.boolValue ? "true" : "false" }
-            let double = number.doubleValue
-            if double.rounded() == double, abs(double) < 9e15 { return String(number.int64Value) }
-            return number.stringValue
-        default:
-            guard JSONSerialization.isValidJSONObject(value),
-                  let data = try? JSONSerialization.data(withJSONObject: value, options: [.withoutEscapingSlashes]) else { return "" }
-            return String(decoding: data, as: UTF8.self)
         }
     }
 }

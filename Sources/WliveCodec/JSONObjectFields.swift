@@ -37,6 +37,17 @@ public enum JSONObjectFields {
         }
     }
 
+    /// The elements of one JSON array, with their kinds: `[1, "2", true]`.
+    public static func elements(_ bytes: [UInt8]) throws(Malformed) -> [Member] {
+        try bytes.withUnsafeBufferPointer { buffer throws(Malformed) in
+            var reader = Reader(bytes: buffer)
+            let elements = try reader.array()
+            reader.skipWhitespace()
+            guard reader.offset == buffer.count else { throw Malformed(offset: reader.offset) }
+            return elements
+        }
+    }
+
     private struct Reader {
         let bytes: UnsafeBufferPointer<UInt8>
         var offset = 0
@@ -73,6 +84,26 @@ public enum JSONObjectFields {
                 guard bytes[offset] == UInt8(ascii: "}") else { throw fail() }
                 offset += 1
                 return fields
+            }
+        }
+
+        /// A top-level array's elements. (Nested arrays go through `skipValue`, which bounds depth.)
+        mutating func array() throws(Malformed) -> [Member] {
+            try expect(UInt8(ascii: "["))
+            var elements: [Member] = []
+            skipWhitespace()
+            if offset < bytes.count, bytes[offset] == UInt8(ascii: "]") {
+                offset += 1
+                return elements
+            }
+            while true {
+                elements.append(try value())
+                skipWhitespace()
+                guard offset < bytes.count else { throw fail() }
+                if bytes[offset] == UInt8(ascii: ",") { offset += 1; continue }
+                guard bytes[offset] == UInt8(ascii: "]") else { throw fail() }
+                offset += 1
+                return elements
             }
         }
 

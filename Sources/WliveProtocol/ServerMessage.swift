@@ -1,3 +1,5 @@
+import WliveCodec
+
 /// A comment as subscribers receive it; docs/PROTOCOL.md shows the JSON.
 public struct Comment: Sendable, Equatable {
     /// Unique id of the comment.
@@ -132,5 +134,12 @@ extension JSONObjectWriter {
         field("online_num", counts.online)
         field("total_num", counts.total)
         field("connections", counts.connections)
+    }
+}
+
+extension SharedFrame {
+    /// The text frame carrying `message`, encoded once for every connection that writes it.
+    public convenience init(_ message: ServerMessage) {
+        self.init(opcode: .text, payload: message.encoded())
     }
 }

@@ -35,13 +35,13 @@ public struct WliveHandshake: Sendable, Equatable {
         guard let object = try? JSONObjectFields.members(text) else {
             return .failure(.init(.invalidParameter, "handshake must be a JSON object"))
         }
-        var strings: [String: String] = [:]
         for name in requiredStringFields {
             guard let value = scalarString(object[name]), !value.isEmpty else {
                 return .failure(.init(.invalidParameter, "missing or empty field: \(name)"))
             }
-            strings[name] = value
         }
+        // Checked just above: present, a string or a number, not empty.
+        func field(_ name: String) -> String { object[name]!.text }
         guard let sourceValue = object["source"] else { return .failure(.init(.invalidParameter, "missing field: source")) }
         guard let source = integer(sourceValue) else { return .failure(.init(.invalidParameter, "source must be an integer")) }
         guard let intervalValue = object["timer_interval"] else {
@@ -58,9 +58,9 @@ public struct WliveHandshake: Sendable, Equatable {
         return .success(WliveHandshake(
             userID: scalarString(object["user_id"]) ?? "",
             source: source,
-            appID: strings["appid"]!, sdkVersion: strings["sdk_version"]!, version: strings["version"]!,
-            osType: strings["os_type"]!, osVersion: strings["os_version"]!, clientType: strings["client_type"]!,
-            clientVersion: strings["client_version"]!, deviceID: strings["device_id"]!, deviceType: strings["device_type"]!,
+            appID: field("appid"), sdkVersion: field("sdk_version"), version: field("version"),
+            osType: field("os_type"), osVersion: field("os_version"), clientType: field("client_type"),
+            clientVersion: field("client_version"), deviceID: field("device_id"), deviceType: field("device_type"),
             imToken: scalarString(object["im_toklen"] ?? object["im_token"]) ?? "",
             timerInterval: interval, channelID: channelID))
     }

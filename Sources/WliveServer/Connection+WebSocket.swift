@@ -66,7 +66,7 @@ extension Connection {
             if phase == .open {
                 // Echo the peer's code; a close without a code is answered without one.
                 let payload = code.map { WebSocketFrameEncoder.closePayload(code: $0, reason: "") } ?? []
-                send([SharedFrame(opcode: .close, payload: payload)])
+                send(FrameBatch([SharedFrame(opcode: .close, payload: payload)]))
             }
             linger()
         case let .fail(error):
@@ -124,7 +124,7 @@ extension Connection {
         }
         if now >= nextHeartbeat {
             let beat = ServerMessage.heartbeat(channelID: channel.id, counts: channel.counts(), lastSeq: channel.lastSeq, time: wallClockMilliseconds())
-            send([SharedFrame(opcode: .text, payload: beat.encoded()), Self.pingFrame])
+            send(FrameBatch([SharedFrame(beat), Self.pingFrame]))
             nextHeartbeat = now + heartbeatTicks
         }
     }

@@ -2,40 +2,49 @@ import CLibUV
 import WliveCodec
 import WliveProtocol
 
-/// The frames of one queued write, kept alive until libuv's callback.
-private final class QueuedFrames {
+/// Frames that leave in one write, with the `uv_buf_t`s pointing at their bytes.
+///
+/// A fan-out batch is built once per channel and shared by every subscriber it goes to; a
+/// queued write retains it until libuv's callback, so the frames stay alive zero-copy.
+final class FrameBatch {
     let frames: [SharedFrame]
-    init(_ frames: [SharedFrame]) { self.frames = frames }
+    let buffers: [uv_buf_t]
+
+    init(_ frames: [SharedFrame]) {
+        self.frames = frames
+        buffers = frames.map { frame in
+            uv_buf_init(UnsafeMutableRawPointer(mutating: frame.bytes.baseAddress!).assumingMemoryBound(to: CChar.self), UInt32(frame.count))
+        }
+    }
 }
 
 extension Connection {
     /// Writes a frame if the connection is open for data (not after our close frame).
     func write(_ frame: SharedFrame) {
         guard phase == .open else { return }
-        send([frame])
+        send(FrameBatch([frame]))
     }
 
     /// Encodes and writes one Wlive message as a text frame.
     func write(_ message: ServerMessage) {
-        write(SharedFrame(opcode: .text, payload: message.encoded()))
+        write(SharedFrame(message))
     }
 
     /// Writes our close frame.
     func writeClose(_ code: WebSocketCloseCode, reason: String) {
-        send([SharedFrame(opcode: .close, payload: WebSocketFrameEncoder.closePayload(code: code, reason: reason))])
+        send(FrameBatch([SharedFrame(opcode: .close, payload: WebSocketFrameEncoder.closePayload(code: code, reason: reason))]))
     }
 
     /// Writes raw bytes (an HTTP response) whatever the phase, unless closed.
     func sendRaw(_ bytes: [UInt8]) {
-        send([SharedFrame(wireBytes: bytes)])
+        send(FrameBatch([SharedFrame(wireBytes: bytes)]))
     }
 
     /// Delivers channel messages: all of them in one write, unless the reader is too far behind,
     /// where the `fanout.slow_consumer_policy` decides. Returns whether they were written.
-    /// `buffers` are the frames' `uv_buf_t`s, built once per batch and shared by every subscriber.
     @discardableResult
-    func deliver(_ frames: [SharedFrame], buffers: [uv_buf_t]) -> Bool {
-        guard phase == .open, !frames.isEmpty else { return false }
+    func deliver(_ batch: FrameBatch) -> Bool {
+        guard phase == .open, !batch.frames.isEmpty else { return false }
         if uv_stream_get_write_queue_size(stream) > loop.context.configuration.maxPendingBytes {
             loop.counters.slowConsumerActions.add(1, ordering: .relaxed)
             switch loop.context.configuration.slowConsumerPolicy {
@@ -43,7 +52,7 @@ extension Connection {
                 // The close frame queues behind everything else; linger ends it if it never drains.
                 fail(.tryAgainLater, reason: "reader too slow")
             case .skip:
-                skippedMessages += UInt64(frames.count)
+                skippedMessages += UInt64(batch.frames.count)
             }
             return false
         }
@@ -51,29 +60,22 @@ extension Connection {
             let gap = ServerMessage.gap(channelID: channel.id, missed: skippedMessages, time: wallClockMilliseconds())
             skippedMessages = 0
             loop.counters.gaps.add(1, ordering: .relaxed)
-            send([SharedFrame(opcode: .text, payload: gap.encoded())] + frames)
+            send(FrameBatch([SharedFrame(gap)] + batch.frames))
         } else {
-            send(frames, buffers: buffers)
+            send(batch)
         }
         return true
     }
 
-    /// The `uv_buf_t`s that point at `frames`' bytes.
-    static func buffers(for frames: [SharedFrame]) -> [uv_buf_t] {
-        frames.map { frame in
-            uv_buf_init(UnsafeMutableRawPointer(mutating: frame.bytes.baseAddress!).assumingMemoryBound(to: CChar.self), UInt32(frame.count))
-        }
-    }
-
     /// Writes the frames' bytes zero-copy, all in one system call where possible: tries
     /// `uv_try_write` at once when nothing is queued, and queues what is left with one
-    /// `uv_write` of several buffers, keeping the frames retained until libuv is done.
-    func send(_ frames: [SharedFrame], buffers precomputed: [uv_buf_t]? = nil) {
-        guard phase != .closed, phase != .lingering, !frames.isEmpty else { return }
+    /// `uv_write` of several buffers, keeping the batch retained until libuv is done.
+    func send(_ batch: FrameBatch) {
+        guard phase != .closed, phase != .lingering, !batch.frames.isEmpty else { return }
         // Shared with other subscribers: only copied if a partial write has to adjust it.
-        var buffers = precomputed ?? Self.buffers(for: frames)
+        var buffers = batch.buffers
         var first = 0
-        if frames.count > 1 { loop.counters.coalescedWrites.add(1, ordering: .relaxed) }
+        if batch.frames.count > 1 { loop.counters.coalescedWrites.add(1, ordering: .relaxed) }
         if writesInFlight == 0 {
             loop.counters.writeCalls.add(1, ordering: .relaxed)
             let written = buffers.withUnsafeBufferPointer { uv_try_write(stream, $0.baseAddress, UInt32($0.count)) }
@@ -95,11 +97,11 @@ extension Connection {
         }
         loop.counters.writeCalls.add(1, ordering: .relaxed)
         let request = UnsafeMutablePointer<uv_write_t>.allocate(capacity: 1)
-        request.pointee.data = Unmanaged.passRetained(QueuedFrames(frames)).toOpaque()
+        request.pointee.data = Unmanaged.passRetained(batch).toOpaque()
         writesInFlight += 1
         let status = buffers[first...].withUnsafeBufferPointer { pending in
             uv_write(request, stream, pending.baseAddress, UInt32(pending.count)) { request, status in
-                Unmanaged<QueuedFrames>.fromOpaque(request!.pointee.data).release()
+                Unmanaged<FrameBatch>.fromOpaque(request!.pointee.data).release()
                 let stream = request!.pointee.handle!
                 request!.deallocate()
                 // Callbacks for cancelled writes run before the close callback, so the
@@ -111,7 +113,7 @@ extension Connection {
         }
         guard status == 0 else {
             writesInFlight -= 1
-            Unmanaged<QueuedFrames>.fromOpaque(request.pointee.data).release()
+            Unmanaged<FrameBatch>.fromOpaque(request.pointee.data).release()
             request.deallocate()
             abort()
             return

@@ -102,7 +102,8 @@ final class Connection: Subscriber {
             if count > 0 {
                 connection.received(UnsafeRawBufferPointer(start: buffer!.pointee.base, count: count))
             } else if count < 0 {
-                connection.readEnded(status: Int32(count))
+                // The peer closed its side or the socket failed: nobody is left to talk to.
+                connection.abort()
             }
         })
     }
@@ -137,12 +138,6 @@ final class Connection: Subscriber {
                 }
             }
         }
-    }
-
-    /// The peer closed its side or the socket failed.
-    private func readEnded(status: Int32) {
-        // Whatever the phase, there is nobody left to talk to.
-        abort()
     }
 
     // MARK: - Timers
@@ -238,9 +233,7 @@ final class Connection: Subscriber {
     func linger() {
         guard phase != .lingering, phase != .closed else { return }
         phase = .lingering
-        leaveSubscription()
-        requestParser = nil
-        unparsed = []
+        releaseState()
         setPhaseDeadline(afterSeconds: Self.closeHandshakeSeconds)
         let request = UnsafeMutablePointer<uv_shutdown_t>.allocate(capacity: 1)
         let status = uv_shutdown(request, stream) { request, _ in
@@ -263,15 +256,20 @@ final class Connection: Subscriber {
             }
         }
         phase = .closed
-        leaveSubscription()
-        requestParser = nil
-        unparsed = []
+        releaseState()
         uv_close(cast(handle, to: uv_handle_t.self)) { handle in
             let connection = Connection.from(handle!.pointee.data)
             connection.loop.connectionClosed(connection)
             Unmanaged<Connection>.fromOpaque(handle!.pointee.data).release()
             UnsafeMutableRawPointer(handle!).deallocate()
         }
+    }
+
+    /// Drops what only an open connection needs: its subscription and its input state.
+    private func releaseState() {
+        leaveSubscription()
+        requestParser = nil
+        unparsed = []
     }
 
     /// Stops receiving the channel's comments.

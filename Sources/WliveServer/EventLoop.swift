@@ -1,6 +1,5 @@
 import CLibUV
 import Foundation
-import Logging
 import Synchronization
 import WliveAPI
 import WliveCodec
@@ -26,7 +25,6 @@ final class EventLoop: @unchecked Sendable {
     let index: Int
     let uv: UnsafeMutablePointer<uv_loop_t>
     let context: GatewayContext
-    let logger: Logger
     private let wakeup: UnsafeMutablePointer<uv_async_t>
     private let ticker: UnsafeMutablePointer<uv_timer_t>
     /// Fires a deferred ring drain (adaptive flush).
@@ -60,12 +58,9 @@ final class EventLoop: @unchecked Sendable {
     /// The wheel's resolution: 10 ticks a second.
     static let tickMilliseconds: UInt64 = 100
 
-    init(index: Int, context: GatewayContext, logger: Logger) throws(LibUVError) {
+    init(index: Int, context: GatewayContext) throws(LibUVError) {
         self.index = index
         self.context = context
-        var logger = logger
-        logger[metadataKey: "loop"] = "\(index)"
-        self.logger = logger
         maxDelayMilliseconds = UInt64((context.configuration.maxDelay * 1000).rounded())
         uv = .allocate(capacity: 1)
         wakeup = .allocate(capacity: 1)
@@ -208,13 +203,14 @@ final class EventLoop: @unchecked Sendable {
         if batch.missed > 0 {
             // This worker fell more than a ring behind: say how much its subscribers lost.
             let gap = ServerMessage.gap(channelID: record.id, missed: batch.missed, time: wallClockMilliseconds())
-            frames.insert(SharedFrame(opcode: .text, payload: gap.encoded()), at: 0)
+            frames.insert(SharedFrame(gap), at: 0)
             counters.gaps.add(1, ordering: .relaxed)
             record.countGap()
         }
         var written = 0
-        let buffers = Connection.buffers(for: frames)
-        for connection in audience where connection.deliver(frames, buffers: buffers) { written += batch.elements.count }
+        // Built once for the channel's whole audience.
+        let shared = FrameBatch(frames)
+        for connection in audience where connection.deliver(shared) { written += batch.elements.count }
         counters.delivered.add(written, ordering: .relaxed)
         record.countDelivered(written)
         if batch.elements.contains(where: { $0.kind == .closing }) {

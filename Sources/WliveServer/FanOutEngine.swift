@@ -49,7 +49,7 @@ final class FanOutEngine {
     }
 
     private func append(_ kind: ChannelMessage.Kind, _ message: ServerMessage, to record: ChannelRecord) {
-        record.ring.publish(ChannelMessage(kind, frame: SharedFrame(opcode: .text, payload: message.encoded())))
+        record.ring.publish(ChannelMessage(kind, frame: SharedFrame(message)))
         pendingWakeups |= record.interestedWorkers
     }
 

@@ -62,14 +62,14 @@ public final class Gateway: Sendable {
             var port = configuration.webSocketPort
             do {
                 for index in 0..<configuration.effectiveWorkers {
-                    let loop = try EventLoop(index: index, context: context, logger: logger)
+                    let loop = try EventLoop(index: index, context: context)
                     loops.append(loop)
                     let listener = try Listener(loop: loop, host: configuration.host, port: port, kind: .webSocket)
                     loop.listener = listener
                     // Every further loop binds the port the first one got.
                     port = listener.port
                 }
-                let ingest = try EventLoop(index: loops.count, context: context, logger: logger)
+                let ingest = try EventLoop(index: loops.count, context: context)
                 loops.append(ingest)
                 ingest.listener = try Listener(loop: ingest, host: configuration.host, port: configuration.httpPort, kind: .api)
             } catch {

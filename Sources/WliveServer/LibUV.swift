@@ -17,7 +17,6 @@ func check(_ status: Int32, _ operation: @autoclosure () -> String) throws(LibUV
     return status
 }
 
-let uvEOF = Int32(UV_EOF.rawValue)
 let uvEAGAIN = Int32(UV_EAGAIN.rawValue)
 
 /// Views a libuv handle as one of its base types (libuv's C "inheritance").

@@ -55,7 +55,12 @@ public enum ClientRequests {
     /// `POST <base>sendComment` carrying `content` and the stamp in `ext_json`.
     public static func sendComment(_ base: Endpoint, channel: String, user: String, credentials: Credentials,
                                    content: String, stamp: CommentStamp) -> [UInt8] {
-        post(base.target + "sendComment", host: base, body: "{\(commonFields(user: user, credentials: credentials)),"
+        sendComment(base, channel: channel, common: commonFields(user: user, credentials: credentials), content: content, stamp: stamp)
+    }
+
+    /// The same, with the user's common fields already made (see `commonFields`).
+    static func sendComment(_ base: Endpoint, channel: String, common: String, content: String, stamp: CommentStamp) -> [UInt8] {
+        post(base.target + "sendComment", host: base, body: "{\(common),"
             + "\"comment\":{\"channel_id\":\"\(channel)\",\"content\":\"\(content)\",\"ext_json\":{\"wl\":\"\(stamp.text)\"}}}")
     }
 
@@ -90,7 +95,8 @@ public enum CommentText {
             value >>= 4
         } while value > 0
         var pad = 0
-        while text.count + 1 + words[pad % words.count].count <= size {
+        // ASCII words: bytes are characters, and counting bytes is constant time.
+        while text.utf8.count + 1 + words[pad % words.count].utf8.count <= size {
             text += " " + words[pad % words.count]
             pad += 1
         }

@@ -30,8 +30,9 @@ public final class HTTPResponseParser {
         parser.pointee.data = nil
         let errno = http_errno(rawValue: parser.pointee.http_errno)
         if errno != HPE_OK { error = String(cString: http_errno_description(errno)) }
-        defer { completed.removeAll(keepingCapacity: true) }
-        return completed
+        var answers: [HTTPAnswer] = []
+        swap(&answers, &completed)
+        return answers
     }
 
     private static func instance(_ parser: UnsafeMutablePointer<http_parser>?) -> HTTPResponseParser {
@@ -62,8 +63,10 @@ public final class HTTPResponseParser {
 extension HTTPAnswer {
     /// The `code` of a Wlive `{code, message, ...}` envelope, found without a JSON parse (this
     /// runs once per post); nil when the body has none.
+    private static let codeTag = Array("\"code\":".utf8)
+
     public var envelopeCode: Int? {
-        let tag = Array("\"code\":".utf8)
+        let tag = Self.codeTag
         guard body.count > tag.count else { return nil }
         outer: for start in 0...(body.count - tag.count) {
             for index in tag.indices where body[start + index] != tag[index] { continue outer }

@@ -29,15 +29,12 @@ public enum LoadDriver {
             let go = monotonicNanoseconds() + 20_000_000
             run.start(go: go)
             atGo = sample()
-            let ownAtGo = ProcessStatistics.current()
             let gatewayAtGo = gateway?.loopStatistics
             run.waitUntilDrained()
-            let ownCPU = ProcessStatistics.current().cpuSeconds - ownAtGo.cpuSeconds
             let connectionsPerLoop = gateway?.loopStatistics.map(\.accepted)
             ticker?.stop()
             report = run.finish()
             report.connectionsPerLoop = connectionsPerLoop
-            report.loadGeneratorCPUSeconds = ownCPU
             if let gateway, let gatewayAtGo {
                 let writes: (Gateway.LoopStatistics) -> Int = { $0.writeCalls }
                 let drains: (Gateway.LoopStatistics) -> Int = { $0.drains }
@@ -94,16 +91,12 @@ public enum LoadDriver {
                 return 1
             }
             run.start(go: go)
-            let ownAtGo = ProcessStatistics.current()
             let ticker = ProgressTicker(every: 1, measure: { run.progress() }, report: { snapshot in
                 output.write(ChildMessage(event: "progress", progress: snapshot).line())
             })
             run.waitUntilDrained()
             ticker.stop()
-            let ownCPU = ProcessStatistics.current().cpuSeconds - ownAtGo.cpuSeconds
-            var report = run.finish()
-            report.loadGeneratorCPUSeconds = ownCPU
-            output.write(ChildMessage(event: "result", report: report).line())
+            output.write(ChildMessage(event: "result", report: run.finish()).line())
             return 0
         } catch {
             output.write(ChildMessage(event: "error", error: "\(error)").line())

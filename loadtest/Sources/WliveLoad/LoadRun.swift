@@ -11,6 +11,8 @@ public final class LoadRun: @unchecked Sendable {
     private let poster: Poster?
     private let localSubscribers: Int
     private var go: UInt64 = 0
+    /// This process's CPU seconds at go, for the load generator's own cost.
+    private var cpuAtGo: Double?
 
     public init(plan: RunPlan) throws {
         self.plan = plan
@@ -20,8 +22,6 @@ public final class LoadRun: @unchecked Sendable {
         poster = plan.posts ? try Poster(plan: plan) : nil
         localSubscribers = plan.subscriberNumbers.underestimatedCount
         for loop in loops {
-            loop.tally.scenario = scenario.name
-            loop.tally.target = scenario.target.rawValue
             loop.tally.acceptedPerChannel = Array(repeating: 0, count: plan.channels.count)
             loop.tally.readersPerChannel = Array(repeating: 0, count: plan.channels.count)
             loop.start()
@@ -57,17 +57,13 @@ public final class LoadRun: @unchecked Sendable {
         for (loop, loopPlans) in zip(loops, plans) {
             loop.sync { loop in
                 var next = 0
-                var settled = 0
                 let begin = monotonicNanoseconds()
                 loop.onPace.append { loop in
                     guard next < loopPlans.count else { return }
                     let allowed = ratePerLoop > 0 ? Int(Double(monotonicNanoseconds() - begin) / 1e9 * ratePerLoop) + 1 : Int.max
-                    while next < loopPlans.count, next < allowed, next - settled < concurrency {
+                    while next < loopPlans.count, next < allowed, next - loop.progress.settled.load(ordering: .relaxed) < concurrency {
                         let subscriber = SubscriberClient(loop: loop, plan: loopPlans[next])
-                        subscriber.onSettled = { _, _ in
-                            settled += 1
-                            loop.progress.settled.add(1, ordering: .relaxed)
-                        }
+                        subscriber.onSettled = { loop.progress.settled.add(1, ordering: .relaxed) }
                         subscriber.start()
                         next += 1
                     }
@@ -100,6 +96,7 @@ public final class LoadRun: @unchecked Sendable {
     /// the posting process, starts posting at `go` (a monotonic time in nanoseconds).
     public func start(go: UInt64) {
         self.go = go
+        cpuAtGo = ProcessStatistics.current().cpuSeconds
         for loop in loops {
             loop.sync { loop in
                 for case let subscriber as SubscriberClient in loop.clients.values
@@ -156,6 +153,7 @@ public final class LoadRun: @unchecked Sendable {
 
     /// Stops every loop and returns this process's report.
     public func finish() -> LoadReport {
+        let cpuAtEnd = ProcessStatistics.current().cpuSeconds
         var report = LoadReport()
         for loop in loops {
             report.merge(loop.sync { loop in
@@ -170,6 +168,7 @@ public final class LoadRun: @unchecked Sendable {
         }
         report.scenario = plan.scenario.name
         report.target = plan.scenario.target.rawValue
+        if let cpuAtGo { report.loadGeneratorCPUSeconds = cpuAtEnd - cpuAtGo }
         return report
     }
 }

@@ -13,7 +13,10 @@ final class Poster: @unchecked Sendable {
     /// Posts per channel so far, spam included: picks the posting user in rotation.
     private var postsInChannel: [UInt64]
     private let credentials: ClientRequests.Credentials
-    private var posted = 0
+    /// Generic target: each channel's publish endpoint, worked out once.
+    private let channelEndpoints: [Endpoint]
+    /// Wlive target: each posting user's common fields (a minted token included), made once.
+    private var commonFields: [UInt64: String] = [:]
     /// The channel drawn for the next post, kept while its connection is full.
     private var pendingChannel: Int?
     private var go: UInt64 = 0
@@ -29,6 +32,7 @@ final class Poster: @unchecked Sendable {
         nextSequence = Array(repeating: 0, count: plan.channels.count)
         postsInChannel = Array(repeating: 0, count: plan.channels.count)
         credentials = scenario.authSecret.isEmpty ? .test : .secret(scenario.authSecret)
+        channelEndpoints = scenario.target == .generic ? plan.channels.map(endpoint.replacing(channel:)) : []
     }
 
     /// Opens the publishing connections on `loop`.
@@ -60,14 +64,14 @@ final class Poster: @unchecked Sendable {
         }
         if loop.tally.postingStart == 0 { loop.tally.postingStart = now }
         let due = Int(Double(now - go) / 1e9 * plan.scenario.postRate) + 1
-        while posted < due {
+        while loop.tally.posted < due {
             if pendingChannel == nil { pendingChannel = distribution.sample(&generator) }
             let channel = pendingChannel!
             // A channel always posts through the same connection: its comments then reach the
             // server in sequence order (one connection's requests are handled in order), so
             // the receivers' order check measures the server, not racing connections.
             let publisher = publishers[channel % publishers.count]
-            guard publisher.isReady, !publisher.isClosed, publisher.inFlight < plan.scenario.pipeline else { break }
+            guard publisher.isReady, publisher.inFlight < plan.scenario.pipeline else { break }
             pendingChannel = nil
             post(channel, through: publisher, loop)
         }
@@ -87,15 +91,15 @@ final class Poster: @unchecked Sendable {
         case .wlive:
             // Users take turns per channel, so none posts more often than rate / users: the
             // per-user limit (5 in 10 s by default) holds while users ≥ 2 s × the channel's rate.
-            let user = "u\(postsInChannel[channel] % UInt64(scenario.users))"
+            let user = postsInChannel[channel] % UInt64(scenario.users)
+            let common = commonFields[user] ?? ClientRequests.commonFields(user: "u\(user)", credentials: credentials)
+            commonFields[user] = common
             let content = isSpam ? CommentText.spam[Int(generator.next() % UInt64(CommentText.spam.count))]
                 : CommentText.ordinary(sequence: sequence, size: scenario.commentSize)
-            request = ClientRequests.sendComment(endpoint, channel: plan.channels[channel], user: user,
-                                                 credentials: credentials, content: content, stamp: stamp)
+            request = ClientRequests.sendComment(endpoint, channel: plan.channels[channel], common: common, content: content, stamp: stamp)
         case .generic:
-            request = ClientRequests.genericPublish(endpoint.replacing(channel: plan.channels[channel]), stamp: stamp, size: scenario.commentSize)
+            request = ClientRequests.genericPublish(channelEndpoints[channel], stamp: stamp, size: scenario.commentSize)
         }
-        posted += 1
         postsInChannel[channel] += 1
         loop.tally.posted += 1
         if isSpam { loop.tally.spamPosted += 1 }

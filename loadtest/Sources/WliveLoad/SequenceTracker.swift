@@ -12,13 +12,16 @@ public struct SequenceTracker: Sendable, Equatable {
 
     public init() {}
 
-    public mutating func observe(_ sequence: UInt64) {
-        if sequence > last {
-            skipped += sequence - last - 1
-            last = sequence
-            inOrder += 1
-        } else {
+    /// Counts `sequence` and says whether it came in order.
+    @discardableResult
+    public mutating func observe(_ sequence: UInt64) -> Bool {
+        guard sequence > last else {
             outOfOrder += 1
+            return false
         }
+        skipped += sequence - last - 1
+        last = sequence
+        inOrder += 1
+        return true
     }
 }

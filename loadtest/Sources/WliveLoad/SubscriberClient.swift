@@ -20,7 +20,7 @@ final class SubscriberClient: TCPClient {
     private(set) var state = State.connecting
     private var startedAt: UInt64 = 0
     private var expectedAccept = ""
-    private(set) var tracker = SequenceTracker()
+    private var tracker = SequenceTracker()
     /// Subscribed when posting began: the comments it is owed are counted from then.
     var countsAsReader = false
     private static let decoder = WebSocketFrameDecoder(role: .client, maxPayloadLength: 16 << 20)
@@ -28,7 +28,7 @@ final class SubscriberClient: TCPClient {
     private static let handshakePrefix = Array("{\"type\":\"handshake\",\"code\":0,".utf8)
 
     /// Called once when the subscription is settled: subscribed, or failed before it.
-    var onSettled: ((SubscriberClient, Bool) -> Void)?
+    var onSettled: (() -> Void)?
 
     init(loop: LoadLoop, plan: Plan) {
         self.plan = plan
@@ -126,7 +126,7 @@ final class SubscriberClient: TCPClient {
             loop.tally.slowReaders += 1
             stopReading()
         }
-        onSettled?(self, true)
+        onSettled?()
         onSettled = nil
     }
 
@@ -135,10 +135,9 @@ final class SubscriberClient: TCPClient {
             loop.tally.spamDelivered += 1
             return
         }
-        let before = tracker.inOrder
-        tracker.observe(stamp.sequence)
+        let inOrder = tracker.observe(stamp.sequence)
         guard countsAsReader else { return }
-        if tracker.inOrder > before {
+        if inOrder {
             loop.tally.delivered += 1
             loop.tally.latency.record(now > stamp.sentAt ? max(1, (now - stamp.sentAt) / 1000) : 1)
         } else {
@@ -151,7 +150,7 @@ final class SubscriberClient: TCPClient {
             if reason != nil { loop.tally.closedByServer += 1 }
         } else {
             loop.tally.connectFailures += 1
-            onSettled?(self, false)
+            onSettled?()
             onSettled = nil
         }
     }

@@ -16,7 +16,9 @@ class TCPClient {
         self.loop = loop
         handle = .allocate(capacity: 1)
         connectRequest = .allocate(capacity: 1)
-        uv_tcp_init(loop.uv, handle)
+        // The socket is made now (not lazily at bind or connect), so options can be set on it
+        // whether or not a source address is bound.
+        uv_tcp_init_ex(loop.uv, handle, UInt32(AF_INET))
         handle.pointee.data = Unmanaged.passRetained(self).toOpaque()
         loop.register(self)
     }
@@ -41,8 +43,8 @@ class TCPClient {
             uv_ip4_addr(source, 0, &local)
             let bound = withUnsafePointer(to: &local) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { uv_tcp_bind(handle, $0, 0) } }
             guard bound == 0 else { return fail("bind \(source): \(String(cString: uv_strerror(bound)))") }
-            if var size = receiveBuffer { uv_recv_buffer_size(cast(handle, to: uv_handle_t.self), &size) }
         }
+        if var size = receiveBuffer { uv_recv_buffer_size(cast(handle, to: uv_handle_t.self), &size) }
         uv_tcp_nodelay(handle, 1)
         connectRequest.pointee.data = handle.pointee.data
         let status = withUnsafePointer(to: &target) {
@@ -75,8 +77,7 @@ class TCPClient {
                 if used < count, !client.isClosed { client.leftover = Array(fresh[used...]) }
             } else {
                 client.leftover.append(contentsOf: fresh)
-                let pending = client.leftover
-                let used = pending.withUnsafeBytes { client.didRead($0) }
+                let used = client.leftover.withUnsafeBytes { client.didRead($0) }
                 if !client.isClosed { client.leftover.removeFirst(min(used, client.leftover.count)) }
             }
         })
