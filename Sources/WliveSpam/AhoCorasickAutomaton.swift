@@ -19,18 +19,25 @@
 /// - records are laid out breadth first, so the shallow nodes that nearly every step visits sit
 ///   together rather than scattered over the whole trie;
 /// - the commonest step of all, from a child of the root, is decided without touching the trie
-///   when the two symbols start no pattern: an 8 KB bitmap of the patterns' first two symbols
-///   (hashed) says so, and the failure link of a root child is the root, so the scan moves
+///   when the two symbols start no pattern: a 16 KB filter of the patterns' first two symbols
+///   (two hashed bits in one 64-bit word, so one load; wrong about one pair in fifty for 10,000
+///   words) says so, and the failure link of a root child is the root, so the scan moves
 ///   straight to the root's child for the new symbol;
 /// - each node's output is resolved at build time to the first pattern ending there or at any
 ///   node on its failure chain, and a flag on every edge says whether its target has one, so a
-///   match is known the moment its node is reached.
+///   match is known the moment its node is reached;
+/// - Latin letters and digits, which a scan otherwise follows through one or two child searches
+///   and failure links each (every pair of letters starts some word of a big dictionary), step in
+///   one load from the nodes of depth one and two spelled in them: those nodes have a dense row of
+///   their complete transitions, failure links already followed, for the 36 letters and digits.
 /// About 20 bytes per trie node in all: under a megabyte for 10,000 words.
 struct AhoCorasickAutomaton: Sendable {
     /// Word offsets within a node record.
     private enum Field {
         static let failure = 0
         static let output = 1
+        /// The child count in bits 0–15; in bits 16–31 the node's row of `denseTargets` plus one,
+        /// or 0 for a node without one.
         static let childCount = 2
         /// Then, for nodes with more than `filteredChildren` children, a 64-bit filter with a bit
         /// per child symbol modulo 64 (two words); then the symbols, two per word; then the targets.
@@ -51,8 +58,11 @@ struct AhoCorasickAutomaton: Sendable {
     private let astralSymbols: [UInt16]
     /// The root's child (a record offset, flagged) for each symbol id; 0 (the root) where there is none.
     private let rootTargets: [UInt32]
-    /// A bit per pattern-starting symbol pair, hashed to 16 bits (see `bigramBit`).
+    /// Two bits per pattern-starting symbol pair, in one word (see `bigramProbe`).
     private let bigrams: [UInt64]
+    /// Complete transitions (flagged targets) of the nodes that have a dense row, 36 per row,
+    /// indexed by `denseIndex`.
+    private let denseTargets: [UInt32]
     /// Records before this offset (after the root's) are the root's children.
     private let rootChildrenEnd: Int
     /// The node records; the root's is at offset 0. Padded so that an eight-symbol load from the
@@ -63,8 +73,24 @@ struct AhoCorasickAutomaton: Sendable {
 
     /// Approximate bytes held, for logs and tests.
     var memoryFootprint: Int {
-        bmpSymbols.count * 2 + astralScalars.count * 6 + rootTargets.count * 4 + records.count * 4
+        bmpSymbols.count * 2 + astralScalars.count * 6 + rootTargets.count * 4 + records.count * 4 + denseTargets.count * 4
     }
+
+    /// Symbols with dense rows: a–z then 0–9, the Latin letters and digits of a normalised text.
+    private static let denseAlphabet: UInt32 = 36
+
+    /// The index of `scalar` in the dense alphabet, or `denseAlphabet` or more when it is not in it.
+    @inline(__always)
+    private static func denseIndex(_ scalar: UInt32) -> UInt32 {
+        let letter = scalar &- 0x61
+        if letter < 26 { return letter }
+        let digit = scalar &- 0x30
+        return digit < 10 ? 26 + digit : denseAlphabet
+    }
+
+    /// Nodes spelled in dense symbols get a dense row up to this depth: the first two levels are
+    /// where a scan of Latin text spends its time, and they are small (at most 36 + 36² rows).
+    private static let denseDepth = 2
 
     /// A trie node while building.
     private struct BuildNode {
@@ -146,6 +172,40 @@ struct AhoCorasickAutomaton: Sendable {
             }
         }
 
+        // Dense rows, breadth first so that a failure target's row (always shallower) is ready.
+        var denseSymbols = [UInt16](repeating: 0, count: Int(Self.denseAlphabet))  // 0: in no pattern
+        for (scalar, symbol) in symbolOf where Self.denseIndex(scalar) < Self.denseAlphabet {
+            denseSymbols[Int(Self.denseIndex(scalar))] = symbol
+        }
+        let isDenseSymbol = Set(denseSymbols.filter { $0 != 0 })
+        var denseRow = [Int](repeating: -1, count: trie.count)  // per node, its row or -1
+        var denseNodes: [Int] = []
+        for symbol in denseSymbols where symbol != 0 && rootChildren[Int(symbol)] != 0 {
+            denseRow[rootChildren[Int(symbol)]] = denseNodes.count
+            denseNodes.append(rootChildren[Int(symbol)])
+        }
+        var depthOneDense = denseNodes
+        for _ in 1..<Self.denseDepth {
+            var next: [Int] = []
+            for node in depthOneDense {
+                for (symbol, child) in trie[node].children where isDenseSymbol.contains(symbol) {
+                    denseRow[child] = denseNodes.count + next.count
+                    next.append(child)
+                }
+            }
+            denseNodes += next
+            depthOneDense = next
+        }
+        // Rows as node indices for now; flagged record offsets once the layout is known.
+        var denseNodeTargets = [Int](repeating: 0, count: denseNodes.count * Int(Self.denseAlphabet))
+        for (row, node) in denseNodes.enumerated() {
+            let failure = trie[node].failure
+            for (index, symbol) in denseSymbols.enumerated() where symbol != 0 {
+                denseNodeTargets[row * Int(Self.denseAlphabet) + index] = trie[node].child(symbol)
+                    ?? (failure == 0 ? rootChildren[Int(symbol)] : denseNodeTargets[denseRow[failure] * Int(Self.denseAlphabet) + index])
+            }
+        }
+
         // Lay the records out breadth first: offsets first, then the records themselves.
         func recordLength(_ node: Int) -> Int {
             let count = trie[node].children.count
@@ -167,7 +227,7 @@ struct AhoCorasickAutomaton: Sendable {
             let children = trie[node].children.sorted { $0.symbol < $1.symbol }
             records[base + Field.failure] = UInt32(offset[trie[node].failure])
             records[base + Field.output] = UInt32(bitPattern: trie[node].output)
-            records[base + Field.childCount] = UInt32(children.count)
+            records[base + Field.childCount] = UInt32(children.count) | UInt32(denseRow[node] + 1) << 16
             var symbols = base + Field.rest
             if children.count > Self.filteredChildren {
                 let filter = children.reduce(UInt64(0)) { $0 | 1 &<< UInt64($1.symbol & 63) }
@@ -184,24 +244,31 @@ struct AhoCorasickAutomaton: Sendable {
         self.bmpSymbols = bmpSymbols
         self.astralScalars = astral.map(\.scalar)
         self.astralSymbols = astral.map(\.symbol)
-        var bigrams = [UInt64](repeating: 0, count: 1 << 10)
+        var bigrams = [UInt64](repeating: 0, count: 1 << Self.bigramWordBits)
         for (first, node) in rootChildren.enumerated() where node != 0 {
             for (second, _) in trie[node].children {
-                let bit = Self.bigramBit(UInt16(first), second)
-                bigrams[bit >> 6] |= 1 &<< UInt64(bit & 63)
+                let probe = Self.bigramProbe(UInt16(first), second)
+                bigrams[probe.word] |= probe.bits
             }
         }
         self.bigrams = bigrams
         self.rootChildrenEnd = rootChildren.filter { $0 != 0 }.map { offset[$0] + recordLength($0) }.max() ?? recordLength(0)
         self.rootTargets = rootChildren.map(target)
         self.records = records
+        self.denseTargets = denseNodeTargets.map(target)
         self.nodeCount = trie.count
     }
 
-    /// The bit of `bigrams` for a pair of symbols: a multiplicative hash to 16 bits.
+    /// `bigrams` has 2^11 words.
+    private static let bigramWordBits = 11
+
+    /// Where a pair of symbols lives in `bigrams`: a word and two bits in it, all from one
+    /// multiplicative hash. A pair starts some pattern only if both bits are set.
     @inline(__always)
-    private static func bigramBit(_ first: UInt16, _ second: UInt16) -> Int {
-        Int(((UInt32(first) << 16 | UInt32(second)) &* 0x9E37_79B1) >> 16)
+    private static func bigramProbe(_ first: UInt16, _ second: UInt16) -> (word: Int, bits: UInt64) {
+        let hash = (UInt64(first) << 16 | UInt64(second)) &* 0x9E37_79B9_7F4A_7C15
+        let bits = 1 &<< (hash >> 40 & 63) | 1 &<< (hash >> 46 & 63)
+        return (Int(truncatingIfNeeded: hash >> (64 - UInt64(bigramWordBits))), bits)
     }
 
     /// The pattern that ends first in `text` (the longest of those ending at the same place), or nil.
@@ -210,9 +277,11 @@ struct AhoCorasickAutomaton: Sendable {
             rootTargets.withUnsafeBufferPointer { rootTargets in
                 records.withUnsafeBufferPointer { records in
                     bigrams.withUnsafeBufferPointer { bigrams in
-                        Scanner(bmpSymbols: bmpSymbols, rootTargets: rootTargets, records: records, bigrams: bigrams,
-                                rootChildrenEnd: rootChildrenEnd)
-                            .firstMatch(in: text, astral: self)
+                        denseTargets.withUnsafeBufferPointer { denseTargets in
+                            Scanner(bmpSymbols: bmpSymbols, rootTargets: rootTargets, records: records, bigrams: bigrams,
+                                    denseTargets: denseTargets, rootChildrenEnd: rootChildrenEnd)
+                                .firstMatch(in: text, astral: self)
+                        }
                     }
                 }
             }
@@ -225,6 +294,7 @@ struct AhoCorasickAutomaton: Sendable {
         let rootTargets: UnsafeBufferPointer<UInt32>
         let records: UnsafeBufferPointer<UInt32>
         let bigrams: UnsafeBufferPointer<UInt64>
+        let denseTargets: UnsafeBufferPointer<UInt32>
         let rootChildrenEnd: Int
 
         @inline(__always)
@@ -248,8 +318,8 @@ struct AhoCorasickAutomaton: Sendable {
                 var target: UInt32
                 defer { previous = symbol }
                 if state < rootChildrenEnd {
-                    let bit = AhoCorasickAutomaton.bigramBit(previous, symbol)
-                    if state == 0 || bigrams[bit >> 6] &>> UInt64(bit & 63) & 1 == 0 {
+                    let probe = AhoCorasickAutomaton.bigramProbe(previous, symbol)
+                    if state == 0 || bigrams[probe.word] & probe.bits != probe.bits {
                         // At the root, or at a root child with no child for `symbol`, whose
                         // failure link is the root: either way the root's child is next.
                         target = rootTargets[Int(symbol)]
@@ -258,12 +328,18 @@ struct AhoCorasickAutomaton: Sendable {
                         continue
                     }
                 }
+                let dense = AhoCorasickAutomaton.denseIndex(scalar)
                 while true {
                     if state == 0 {
                         target = rootTargets[Int(symbol)]
                         break
                     }
-                    if let found = child(of: state, symbol: symbol) {
+                    let countWord = records[state + Field.childCount]
+                    if countWord >= 1 << 16 && dense < AhoCorasickAutomaton.denseAlphabet {
+                        target = denseTargets[Int(countWord >> 16 - 1) * Int(AhoCorasickAutomaton.denseAlphabet) + Int(dense)]
+                        break
+                    }
+                    if let found = child(of: state, count: Int(countWord & 0xFFFF), symbol: symbol) {
                         target = found
                         break
                     }
@@ -275,10 +351,9 @@ struct AhoCorasickAutomaton: Sendable {
             return nil
         }
 
-        /// The flagged target of `node`'s child for `symbol`, if it has one.
+        /// The flagged target of `node`'s child for `symbol`, if it has one; `count` is its child count.
         @inline(__always)
-        private func child(of node: Int, symbol: UInt16) -> UInt32? {
-            let count = Int(records[node + Field.childCount])
+        private func child(of node: Int, count: Int, symbol: UInt16) -> UInt32? {
             var symbolWords = node + Field.rest
             if count > AhoCorasickAutomaton.filteredChildren {
                 let half = symbol & 32 == 0 ? records[symbolWords] : records[symbolWords + 1]
