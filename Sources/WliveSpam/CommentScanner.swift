@@ -34,13 +34,17 @@ enum CommentScanner {
         var normalized = ScalarBuffer(normalizedStorage)
         var tokens = ScalarBuffer(tokenStorage)
         ContactTokenTable.withLookup { table in
+            var inQuietRun = false
             UTF8Scalars.forEach(bytes) { value in
-                if table.isPlainIdeograph(value) {
-                    // Most of a Chinese comment: itself in both readings.
+                if table.isQuietIdeograph(value) {
+                    // Most of a Chinese comment: itself in the normal form, and a run of them one
+                    // token (as `ContactTokens` writes them).
                     normalized.append(value)
-                    tokens.append(value)
+                    if !inQuietRun { tokens.append(value) }
+                    inQuietRun = true
                     return
                 }
+                inQuietRun = false
                 table.mapping.forEachMapping(of: value) { mapped in
                     if mapped.isKept { normalized.append(mapped.value) }
                 }

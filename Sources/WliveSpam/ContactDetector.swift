@@ -120,11 +120,17 @@ public struct ContactDetector: Sendable {
     }
 
     /// Characters that may sit between a keyword and the id: 微信号：abc, 微信是 abc, vx搜 abc.
+    static let fillers: [UInt32] = Array("号號是为搜码".unicodeScalars.map(\.value))
+
     @inline(__always)
     private static func isFiller(_ token: UInt32) -> Bool {
-        token == 0x53F7 || token == 0x865F || token == 0x662F || token == 0x4E3A || token == 0x641C || token == 0x7801
-        // 号 號 是 为 搜 码
+        fillers.contains(token)
     }
+
+    /// The non-ASCII scalars the rules look at one by one: those of the keywords and the fillers.
+    /// Every other Chinese character only ends a number or an id, so `ContactTokens` may write a
+    /// run of them as one.
+    static let significantScalars: [UInt32] = keywords.flatMap(\.tokens).filter { $0 >= 0x80 } + fillers
 
     @inline(__always)
     private static func isIgnorable(_ token: UInt32) -> Bool {

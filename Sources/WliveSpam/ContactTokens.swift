@@ -4,7 +4,8 @@
 /// Tokens are scalar values: `a`–`z` and `0`–`9` as ASCII (full-width, circled, parenthesised
 /// and mathematical forms, Chinese numerals such as 一三八 and 幺/两 all become digits), the
 /// constants below for punctuation, and other scalars (Chinese characters, other letters)
-/// unchanged.
+/// unchanged, except that a run of quiet ideographs (see `ContactTokenTable.Lookup.isQuietIdeograph`)
+/// is one token: its first.
 enum ContactTokens {
     /// Spaces, zero-width characters, dashes, underscores, middle dots, symbols and emoji: what
     /// spammers put between the digits of a phone number. Skipped inside numbers, ids and links.
@@ -42,7 +43,16 @@ enum ContactTokens {
     @inline(__always)
     static func tokenize(_ bytes: UnsafeBufferPointer<UInt8>, _ emit: (UInt32) -> Void) {
         ContactTokenTable.withLookup { table in
-            UTF8Scalars.forEach(bytes) { table.forEachToken(of: $0, emit) }
+            var inQuietRun = false
+            UTF8Scalars.forEach(bytes) { value in
+                if table.isQuietIdeograph(value) {
+                    if !inQuietRun { emit(value) }
+                    inQuietRun = true
+                } else {
+                    inQuietRun = false
+                    table.forEachToken(of: value, emit)
+                }
+            }
         }
     }
 

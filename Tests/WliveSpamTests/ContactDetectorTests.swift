@@ -48,4 +48,28 @@ struct ContactDetectorTests {
         let tokens = ContactTokens.withTokens("①⑩⒈幺两〇Ａ．") { Array($0) }
         #expect(tokens == Array("1101120a".unicodeScalars.map(\.value)) + [ContactTokens.dot])
     }
+
+    @Test func runsOfQuietIdeographsAreOneToken() {
+        let tokens = ContactTokens.withTokens("你好世界 微信号 主播") { Array($0) }
+        #expect(tokens == Array("你 微信号 主".unicodeScalars.map(\.value)).map { $0 == 0x20 ? ContactTokens.separator : $0 })
+    }
+
+    /// Writing a run of quiet ideographs as one token must not change a verdict: every rule is
+    /// checked against the tokens written one per scalar, from first principles.
+    @Test func collapsingQuietRunsChangesNoVerdict() {
+        var generator = SpamBenchmarkTestGenerator(state: 0xC0DE)
+        let pieces = ["你", "好", "主播", "微", "信", "号", "是", "加", "v", "x", "q", "w", "h", "t", "p", "s", ":", ".",
+                      "点", "com", "www", "http", " ", "-", "1", "3", "8", "一", "三", "八", "零", "扣", "企鹅", "电话", "a", "b"]
+        for _ in 0..<3000 {
+            let text = (0..<generator.below(14)).map { _ in pieces[generator.below(pieces.count)] }.joined()
+            let plain = text.unicodeScalars.flatMap { ContactTokens.tokens(of: $0.value) }
+            let expected = plain.withUnsafeBufferPointer { detector.scan($0) }
+            #expect(detector.containsContact(text) == expected, "\(text)")
+            let scanned = CommentScanner.withNormalFormAndTokens(text) { normalized, tokens in
+                (Array(normalized), Array(tokens))
+            }
+            #expect(scanned.1 == ContactTokens.withTokens(text) { Array($0) }, "\(text)")
+            #expect(scanned.0 == TextNormalizer.normalizedScalars(text), "\(text)")
+        }
+    }
 }
