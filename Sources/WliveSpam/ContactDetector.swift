@@ -72,6 +72,9 @@ public struct ContactDetector: Sendable {
             }
             digits = 0
             distinctDigits = 0
+            // A letter inside a word starts no keyword (see `hasKeywordAndID`): most letters of
+            // an English comment end here.
+            if ContactTokens.isLetter(token) && index > 0 && ContactTokens.isLetter(tokens[index - 1]) { continue }
             if Self.mayStartKeyword(token, bits: keywordBits) && hasKeywordAndID(at: index, in: tokens) {
                 return true
             }
