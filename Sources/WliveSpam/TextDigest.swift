@@ -14,6 +14,12 @@ enum TextDigest {
             original.withUTF8Bytes { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
         } else {
             withUnsafeTemporaryAllocation(of: UInt16.self, capacity: normalized.count * 2) { units in
+                // Nearly always all BMP: then a plain narrowing loop, which the compiler vectorises.
+                if normalized.reduce(0, |) < 0x1_0000 {
+                    for index in normalized.indices { units[index] = UInt16(truncatingIfNeeded: normalized[index]) }
+                    hasher.combine(bytes: UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: units[..<normalized.count])))
+                    return
+                }
                 var count = 0
                 for scalar in normalized {
                     if scalar < 0x1_0000 {

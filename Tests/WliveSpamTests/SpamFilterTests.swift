@@ -212,6 +212,22 @@ struct SpamTableTests {
         #expect(counter.keyCount == 0 && counter.eventCount == 0)
     }
 
+    /// The digest is `Hasher` over the normal form's UTF-16 code units, on the fast all-BMP path
+    /// and on the general one alike, and over the original text when nothing is left.
+    @Test func textDigestHashesUTF16() {
+        func expected(_ scalars: [UInt32]) -> UInt64 {
+            var hasher = Hasher()
+            let units = Array(String(String.UnicodeScalarView(scalars.compactMap(Unicode.Scalar.init))).utf16)
+            units.withUnsafeBytes { hasher.combine(bytes: $0) }
+            return UInt64(UInt(bitPattern: hasher.finalize()))
+        }
+        for scalars: [UInt32] in [[0x4E3B, 0x64AD, 0x61], [0x4E3B, 0x2_0000, 0x62], [0x1_F600], Array(repeating: 0x6211, count: 300)] {
+            #expect(scalars.withUnsafeBufferPointer { TextDigest.of(normalized: $0, original: "") } == expected(scalars))
+        }
+        let emoji = [UInt32]().withUnsafeBufferPointer { ($0, TextDigest.of(normalized: $0, original: "😀"), TextDigest.of(normalized: $0, original: "👍")) }
+        #expect(emoji.1 != emoji.2)
+    }
+
     @Test func tokenBucketRefillsContinuously() {
         var bucket = TokenBucket(capacity: 2, now: 0)
         let taken = [0, 0, 0.5, 1, 0.5].map { bucket.take(now: $0, capacity: 2, refillPerSecond: 1) }
