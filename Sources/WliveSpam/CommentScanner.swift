@@ -26,7 +26,8 @@ enum CommentScanner {
     }
 
     /// The decoding loop, outside the generic function so that it is compiled once, with its
-    /// counters in registers.
+    /// counters in registers. Runs of Chinese characters and runs of ASCII, nearly all of a
+    /// comment, each have an inner loop of their own; anything else takes the general path.
     private static func write(
         _ bytes: UnsafeBufferPointer<UInt8>, normalized normalizedStorage: UnsafeMutableBufferPointer<UInt32>,
         tokens tokenStorage: UnsafeMutableBufferPointer<UInt32>
@@ -34,17 +35,37 @@ enum CommentScanner {
         var normalized = ScalarBuffer(normalizedStorage)
         var tokens = ScalarBuffer(tokenStorage)
         ContactTokenTable.withLookup { table in
-            var inQuietRun = false
-            UTF8Scalars.forEach(bytes) { value in
-                if table.isQuietIdeograph(value) {
-                    // Most of a Chinese comment: itself in the normal form, and a run of them one
-                    // token (as `ContactTokens` writes them).
-                    normalized.append(value)
-                    if !inQuietRun { tokens.append(value) }
-                    inQuietRun = true
-                    return
+            let end = bytes.count
+            var index = 0
+            while index < end {
+                let lead = bytes[index]
+                if lead < 0x80 {
+                    // ASCII: its normal form (letters lowercased and digits kept, the rest
+                    // dropped) and its token, each one lookup.
+                    repeat {
+                        let value = Int(bytes[index])
+                        let mapped = MappedScalar(bits: table.mapping.entries[value])
+                        if mapped.isKept { normalized.append(mapped.value) }
+                        tokens.append(table.entries[value])
+                        index &+= 1
+                    } while index < end && bytes[index] < 0x80
+                    continue
                 }
-                inQuietRun = false
+                if lead &- 0xE4 < 6 && index &+ 2 < end {
+                    // A three-byte sequence of U+4000–U+9FFF: a run of quiet ideographs is
+                    // itself in the normal form and its first one as the token.
+                    let runStart = index
+                    repeat {
+                        let value = UInt32(bytes[index] & 0x0F) &<< 12 | UInt32(bytes[index &+ 1] & 0x3F) &<< 6
+                            | UInt32(bytes[index &+ 2] & 0x3F)
+                        guard table.isQuietIdeograph(value) else { break }
+                        if index == runStart { tokens.append(value) }
+                        normalized.append(value)
+                        index &+= 3
+                    } while index &+ 2 < end && bytes[index] &- 0xE4 < 6
+                    if index > runStart { continue }
+                }
+                let value = UTF8Scalars.decode(bytes, at: &index)
                 table.mapping.forEachMapping(of: value) { mapped in
                     if mapped.isKept { normalized.append(mapped.value) }
                 }

@@ -13,7 +13,7 @@ struct ScalarBuffer {
     mutating func append(_ value: UInt32) {
         if count < storage.count {
             storage[count] = value
-            count += 1
+            count &+= 1
         } else {
             overflowed = true
         }

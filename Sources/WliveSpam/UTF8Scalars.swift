@@ -14,23 +14,26 @@ enum UTF8Scalars {
     @inline(__always)
     static func forEach(_ bytes: UnsafeBufferPointer<UInt8>, _ body: (UInt32) -> Void) {
         var index = 0
-        let count = bytes.count
-        while index < count {
-            let lead = UInt32(bytes[index])
-            if lead < 0x80 {
-                body(lead)
-                index += 1
-            } else if lead < 0xE0 {
-                body((lead & 0x1F) << 6 | UInt32(bytes[index + 1]) & 0x3F)
-                index += 2
-            } else if lead < 0xF0 {
-                body((lead & 0x0F) << 12 | (UInt32(bytes[index + 1]) & 0x3F) << 6 | UInt32(bytes[index + 2]) & 0x3F)
-                index += 3
-            } else {
-                body((lead & 0x07) << 18 | (UInt32(bytes[index + 1]) & 0x3F) << 12
-                     | (UInt32(bytes[index + 2]) & 0x3F) << 6 | UInt32(bytes[index + 3]) & 0x3F)
-                index += 4
-            }
+        while index < bytes.count { body(decode(bytes, at: &index)) }
+    }
+
+    /// The scalar starting at `index`, moving `index` past it.
+    @inline(__always)
+    static func decode(_ bytes: UnsafeBufferPointer<UInt8>, at index: inout Int) -> UInt32 {
+        let lead = UInt32(bytes[index])
+        if lead < 0x80 {
+            index += 1
+            return lead
+        } else if lead < 0xE0 {
+            defer { index += 2 }
+            return (lead & 0x1F) << 6 | UInt32(bytes[index + 1]) & 0x3F
+        } else if lead < 0xF0 {
+            defer { index += 3 }
+            return (lead & 0x0F) << 12 | (UInt32(bytes[index + 1]) & 0x3F) << 6 | UInt32(bytes[index + 2]) & 0x3F
+        } else {
+            defer { index += 4 }
+            return (lead & 0x07) << 18 | (UInt32(bytes[index + 1]) & 0x3F) << 12
+                | (UInt32(bytes[index + 2]) & 0x3F) << 6 | UInt32(bytes[index + 3]) & 0x3F
         }
     }
 }
