@@ -8,7 +8,7 @@ enum CommentScanner {
         _ text: String, _ body: (_ normalized: UnsafeBufferPointer<UInt32>, _ tokens: UnsafeBufferPointer<UInt32>) -> R
     ) -> R {
         text.withUTF8Bytes { bytes in
-            let capacity = ScalarBuffer.capacity(forUTF8Count: bytes.count)
+            let capacity = ScalarBuffer.capacity(for: bytes)
             // Two allocations rather than one of twice the size: each stays on the stack.
             let result: R? = withUnsafeTemporaryAllocation(of: UInt32.self, capacity: capacity) { normalizedStorage in
                 withUnsafeTemporaryAllocation(of: UInt32.self, capacity: capacity) { tokenStorage in

@@ -26,7 +26,7 @@ enum ContactTokens {
     /// Runs `body` with the tokens of `text`, on the stack for comment-sized texts.
     static func withTokens<R>(_ text: String, _ body: (UnsafeBufferPointer<UInt32>) -> R) -> R {
         text.withUTF8Bytes { bytes in
-            let capacity = ScalarBuffer.capacity(forUTF8Count: bytes.count)
+            let capacity = ScalarBuffer.capacity(for: bytes)
             let result: R? = withUnsafeTemporaryAllocation(of: UInt32.self, capacity: capacity) { storage in
                 var tokens = ScalarBuffer(storage)
                 tokenize(bytes) { tokens.append($0) }

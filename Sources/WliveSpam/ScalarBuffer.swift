@@ -22,9 +22,12 @@ struct ScalarBuffer {
     /// The values appended so far.
     var written: UnsafeBufferPointer<UInt32> { UnsafeBufferPointer(rebasing: storage[..<count]) }
 
-    /// Room for either reading of a text of `utf8Count` bytes. A scalar of n bytes yields at most
-    /// n values but for a few ligatures and squared words (U+FDFA, ㍿); a text with many of those
-    /// overflows and is read again on the heap. Kept tight so that a comment's buffers stay
-    /// within the 1 KB that `withUnsafeTemporaryAllocation` always takes from the stack.
-    static func capacity(forUTF8Count utf8Count: Int) -> Int { utf8Count + 16 }
+    /// Room for either reading of a text whose UTF-8 is `bytes`: a scalar of n bytes yields at
+    /// most n values but for a few ligatures and squared words (U+FDFA, ㍿), so the byte count
+    /// (and a little more) is enough, up to 256 values: the 1 KB that
+    /// `withUnsafeTemporaryAllocation` always takes from the stack (past it, it calls `malloc`).
+    /// A comment of 100 characters, Chinese ones included, needs a few more than 100; the rare
+    /// text that needs more than 256 overflows and is read again on the heap.
+    @inline(__always)
+    static func capacity(for bytes: UnsafeBufferPointer<UInt8>) -> Int { min(bytes.count + 16, 256) }
 }

@@ -23,7 +23,7 @@ public enum TextNormalizer {
     /// stack for comment-sized texts: the hot path allocates nothing.
     static func withNormalizedScalars<R>(_ text: String, _ body: (UnsafeBufferPointer<UInt32>) -> R) -> R {
         text.withUTF8Bytes { bytes in
-            let capacity = ScalarBuffer.capacity(forUTF8Count: bytes.count)
+            let capacity = ScalarBuffer.capacity(for: bytes)
             let result: R? = withUnsafeTemporaryAllocation(of: UInt32.self, capacity: capacity) { storage in
                 var normalized = ScalarBuffer(storage)
                 forEachNormalizedScalar(bytes) { normalized.append($0) }
