@@ -48,6 +48,22 @@ public struct ContactDetector: Sendable {
                 }
                 continue
             }
+            if ContactTokens.isLetter(token) {
+                // Most ASCII tokens: letters of words.
+                digits = 0
+                distinctDigits = 0
+                if token == 0x68 {  // h
+                    if Self.httpStarts(at: index, in: tokens) { return true }
+                } else if token == 0x77 {  // w
+                    if Self.wwwStarts(at: index, in: tokens) { return true }
+                }
+                // A letter inside a word starts no keyword (see `hasKeywordAndID`).
+                if index > 0 && ContactTokens.isLetter(tokens[index - 1]) { continue }
+                if Self.mayStartKeyword(token, bits: keywordBits) && hasKeywordAndID(at: index, in: tokens) {
+                    return true
+                }
+                continue
+            }
             if ContactTokens.isDigit(token) {
                 // A number: runs of one or two distinct digits are cheering, not phone numbers.
                 digits += 1
@@ -63,18 +79,11 @@ public struct ContactDetector: Sendable {
                 continue  // also inside a number
             case ContactTokens.dotWord:
                 if Self.domainEnds(at: index, in: tokens) { return true }
-            case 0x68:  // h
-                if Self.httpStarts(at: index, in: tokens) { return true }
-            case 0x77:  // w
-                if Self.wwwStarts(at: index, in: tokens) { return true }
             default:
                 break
             }
             digits = 0
             distinctDigits = 0
-            // A letter inside a word starts no keyword (see `hasKeywordAndID`): most letters of
-            // an English comment end here.
-            if ContactTokens.isLetter(token) && index > 0 && ContactTokens.isLetter(tokens[index - 1]) { continue }
             if Self.mayStartKeyword(token, bits: keywordBits) && hasKeywordAndID(at: index, in: tokens) {
                 return true
             }
