@@ -20,6 +20,8 @@ public struct SpamFilter {
     public private(set) var refusals: [SpamRule: Int]
 
     private let contactDetector: ContactDetector
+    /// The key of the text digests and user keys, drawn at random for each filter.
+    private let hashKey = SipHashKey.random()
     private var rateLimiter: RateLimiter
     private var repeats: SlidingWindowCounter
     private var floods: SlidingWindowCounter
@@ -57,7 +59,7 @@ public struct SpamFilter {
         case let .passed(digest): text = digest
         }
 
-        let userKey = SpamKey.user(channel: channel, user: user)
+        let userKey = SpamKey.user(channel: channel, user: user, key: hashKey)
         if settings.limitsRate && !rateLimiter.take(userKey, now: now) { return refuse(.rateLimit) }
 
         let repeatKey = SpamKey.userText(user: userKey, text: text)
@@ -89,21 +91,22 @@ public struct SpamFilter {
     /// copy the whole filter (retaining each of its tables) on every check.
     private func screen(_ content: String) -> Screening {
         Self.screen(content, dictionary: settings.bannedWords ? dictionary : nil,
-                    contact: settings.contact ? contactDetector : nil)
+                    contact: settings.contact ? contactDetector : nil, key: hashKey)
     }
 
-    private static func screen(_ content: String, dictionary: BannedWordDictionary?, contact: ContactDetector?) -> Screening {
+    private static func screen(_ content: String, dictionary: BannedWordDictionary?, contact: ContactDetector?,
+                               key: SipHashKey) -> Screening {
         guard let contact else {
             return TextNormalizer.withNormalizedScalars(content) { normalized in
                 if let dictionary, dictionary.automaton.firstMatch(in: normalized) != nil { return .refused(.bannedWord) }
-                return .passed(TextDigest.of(normalized: normalized, original: content))
+                return .passed(TextDigest.of(normalized: normalized, original: content, key: key))
             }
         }
         // One decoding pass serves the dictionary, the contact rule and the digest.
         return CommentScanner.withNormalFormAndTokens(content) { normalized, tokens in
             if let dictionary, dictionary.automaton.firstMatch(in: normalized) != nil { return .refused(.bannedWord) }
             if contact.scan(tokens) { return .refused(.contact) }
-            return .passed(TextDigest.of(normalized: normalized, original: content))
+            return .passed(TextDigest.of(normalized: normalized, original: content, key: key))
         }
     }
 

@@ -1,19 +1,18 @@
 /// The 64-bit keys of the stateful rules' tables.
 ///
-/// The user key and the text digest are `Hasher` digests, seeded at random per process, so a
-/// poster cannot aim a collision at someone else's key; the tables then hold plain integers
-/// (cheap to rehash, nothing to release). Keys built from those digests need no second keyed
-/// hash: mixing them with a fixed bijection keeps them as unpredictable as their inputs. Chance
-/// collisions are negligible at 64 bits: about one in 10^8 for a million keys.
+/// The user key and the text digest are keyed `SipHash` digests, under a key each filter draws at
+/// random, so a poster cannot aim a collision at someone else's key; the tables then hold plain
+/// integers (cheap to rehash, nothing to release). Keys built from those digests need no second
+/// keyed hash: mixing them with a fixed bijection keeps them as unpredictable as their inputs.
+/// Chance collisions are negligible at 64 bits: about one in 10^8 for a million keys.
 enum SpamKey {
     /// A user in a channel: the `rate_limit` bucket. The user key is hashed as bytes: it is an
     /// opaque identifier, and bytes skip the Unicode canonical equivalence `String` would apply.
-    static func user(channel: UInt64, user: String) -> UInt64 {
-        var hasher = Hasher()
-        hasher.combine(channel)
-        user.withUTF8Bytes { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
-        hasher.combine(user.utf8.count)  // delimits the bytes, as String's own hashing does
-        return UInt64(UInt(bitPattern: hasher.finalize()))
+    /// The channel's fixed eight bytes come first, so the pair is read back unambiguously.
+    static func user(channel: UInt64, user: String, key: SipHashKey) -> UInt64 {
+        var hash = SipHash<SipHash13>(key: key)
+        hash.combine(channel)
+        return user.withUTF8Bytes { hash.finalize(bytes: UnsafeRawBufferPointer($0)) }
     }
 
     /// A user's text in a channel: the `repeat` history.

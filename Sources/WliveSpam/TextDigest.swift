@@ -1,40 +1,52 @@
 /// A 64-bit digest of a comment's normal form: what the repeat and flood rules compare and keep,
 /// so that their tables hold eight bytes per text rather than the text.
 ///
-/// The digest is `Hasher`'s, seeded at random per process, so a poster cannot craft a text that
-/// collides with someone else's to get it refused. The scalars are hashed as UTF-16 code units,
-/// half the bytes of UTF-32 for Chinese and just as unambiguous. A text that normalises to
-/// nothing (only emoji or punctuation) is digested as written instead, so that "😀" and "👍"
-/// stay different.
+/// The digest is a keyed `SipHash` (the filter draws its key at random), so a poster cannot craft
+/// a text that collides with someone else's to get it refused. It hashes the normal form as
+/// UTF-16 code units, half the bytes of UTF-32 for Chinese and just as unambiguous. A text that
+/// normalises to nothing (only emoji or punctuation) is digested as written instead, after a
+/// marker no normal form starts with (U+00FF U+0000 …: the normal form has no U+0000), so that
+/// "😀" and "👍" stay different.
 enum TextDigest {
-    static func of(normalized: UnsafeBufferPointer<UInt32>, original: String) -> UInt64 {
-        var hasher = Hasher()
+    static func of(normalized: UnsafeBufferPointer<UInt32>, original: String, key: SipHashKey) -> UInt64 {
+        var hash = SipHash<SipHash13>(key: key)
         if normalized.isEmpty {
-            hasher.combine(0xFF as UInt8)
-            original.withUTF8Bytes { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
-        } else {
-            withUnsafeTemporaryAllocation(of: UInt16.self, capacity: normalized.count * 2) { units in
-                // Nearly always all BMP: then a plain narrowing loop, which the compiler vectorises.
-                if normalized.reduce(0, |) < 0x1_0000 {
-                    for index in normalized.indices { units[index] = UInt16(truncatingIfNeeded: normalized[index]) }
-                    hasher.combine(bytes: UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: units[..<normalized.count])))
-                    return
-                }
-                var count = 0
-                for scalar in normalized {
-                    if scalar < 0x1_0000 {
-                        units[count] = UInt16(truncatingIfNeeded: scalar)
-                        count += 1
-                    } else {
-                        let offset = scalar - 0x1_0000
-                        units[count] = UInt16(truncatingIfNeeded: 0xD800 + offset >> 10)
-                        units[count + 1] = UInt16(truncatingIfNeeded: 0xDC00 + offset & 0x3FF)
-                        count += 2
-                    }
-                }
-                hasher.combine(bytes: UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: units[..<count])))
+            hash.combine(0xFF)
+            return original.withUTF8Bytes { hash.finalize(bytes: UnsafeRawBufferPointer($0)) }
+        }
+        // Code units four to a word, little-endian, as SipHash reads the UTF-16 bytes.
+        var word: UInt64 = 0
+        var units = 0
+        var index = 0
+        let count = normalized.count
+        // All-BMP stretches, the usual case, four scalars at a time.
+        while index &+ 4 <= count {
+            let a = normalized[index], b = normalized[index &+ 1], c = normalized[index &+ 2], d = normalized[index &+ 3]
+            guard (a | b | c | d) < 0x1_0000 else { break }
+            hash.combine(UInt64(a) | UInt64(b) &<< 16 | UInt64(c) &<< 32 | UInt64(d) &<< 48)
+            index &+= 4
+        }
+        // The rest, and anything beyond the BMP as a surrogate pair.
+        func append(_ unit: UInt32) {
+            word |= UInt64(unit) &<< UInt64(16 * units)
+            units &+= 1
+            if units == 4 {
+                hash.combine(word)
+                word = 0
+                units = 0
             }
         }
-        return UInt64(UInt(bitPattern: hasher.finalize()))
+        while index < count {
+            let scalar = normalized[index]
+            if scalar < 0x1_0000 {
+                append(scalar)
+            } else {
+                let offset = scalar &- 0x1_0000
+                append(0xD800 &+ offset &>> 10)
+                append(0xDC00 &+ offset & 0x3FF)
+            }
+            index &+= 1
+        }
+        return hash.finalize(tail: word, count: units * 2)
     }
 }

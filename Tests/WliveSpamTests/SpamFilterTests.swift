@@ -212,20 +212,39 @@ struct SpamTableTests {
         #expect(counter.keyCount == 0 && counter.eventCount == 0)
     }
 
-    /// The digest is `Hasher` over the normal form's UTF-16 code units, on the fast all-BMP path
-    /// and on the general one alike, and over the original text when nothing is left.
-    @Test func textDigestHashesUTF16() {
-        func expected(_ scalars: [UInt32]) -> UInt64 {
-            var hasher = Hasher()
-            let units = Array(String(String.UnicodeScalarView(scalars.compactMap(Unicode.Scalar.init))).utf16)
-            units.withUnsafeBytes { hasher.combine(bytes: $0) }
-            return UInt64(UInt(bitPattern: hasher.finalize()))
+    /// SipHash-2-4 of the bytes 00, 01, 02 … under the key 00 01 … 0F: the reference vectors of
+    /// the SipHash paper. The 1-3 variant the rules use differs only in its round counts.
+    @Test func sipHashMatchesTheReferenceVectors() {
+        let key = SipHashKey(k0: 0x0706_0504_0302_0100, k1: 0x0F0E_0D0C_0B0A_0908)
+        let expected: [Int: UInt64] = [0: 0x726F_DB47_DD0E_0E31, 1: 0x74F8_39C5_93DC_67FD, 2: 0x0D6C_8009_D9A9_4F5A,
+                                       3: 0x8567_6696_D7FB_7E2D, 15: 0xA129_CA61_49BE_45E5]
+        for (length, value) in expected {
+            let message = (0..<length).map { UInt8($0) }
+            var hash = SipHash<SipHash24>(key: key)
+            #expect(message.withUnsafeBytes { hash.finalize(bytes: $0) } == value, "length \(length)")
         }
-        for scalars: [UInt32] in [[0x4E3B, 0x64AD, 0x61], [0x4E3B, 0x2_0000, 0x62], [0x1_F600], Array(repeating: 0x6211, count: 300)] {
-            #expect(scalars.withUnsafeBufferPointer { TextDigest.of(normalized: $0, original: "") } == expected(scalars))
+    }
+
+    /// The digest is SipHash-1-3 of the normal form's UTF-16 code units, on the four-at-a-time
+    /// path and the general one alike, and of a marker and the original text when nothing is left;
+    /// a user key is SipHash-1-3 of the channel's eight bytes and the user's UTF-8.
+    @Test func digestsAreSipHashOfTheirBytes() {
+        let key = SipHashKey.random()
+        func sipHash(_ bytes: [UInt8]) -> UInt64 {
+            var hash = SipHash<SipHash13>(key: key)
+            return bytes.withUnsafeBytes { hash.finalize(bytes: $0) }
         }
-        let emoji = [UInt32]().withUnsafeBufferPointer { ($0, TextDigest.of(normalized: $0, original: "😀"), TextDigest.of(normalized: $0, original: "👍")) }
-        #expect(emoji.1 != emoji.2)
+        func utf16Bytes(_ scalars: [UInt32]) -> [UInt8] {
+            String(String.UnicodeScalarView(scalars.compactMap(Unicode.Scalar.init))).utf16.flatMap { [UInt8($0 & 0xFF), UInt8($0 >> 8)] }
+        }
+        for scalars: [UInt32] in [[0x4E3B, 0x64AD, 0x61], [0x4E3B, 0x2_0000, 0x62], [0x1_F600], [0x61, 0x62, 0x63, 0x64, 0x2_0000],
+                                  Array(repeating: 0x6211, count: 301), (0..<40).map { $0 % 7 == 0 ? 0x2_0001 : 0x4E00 + $0 }] {
+            #expect(scalars.withUnsafeBufferPointer { TextDigest.of(normalized: $0, original: "", key: key) } == sipHash(utf16Bytes(scalars)))
+        }
+        let empty = [UInt32]()
+        #expect(empty.withUnsafeBufferPointer { TextDigest.of(normalized: $0, original: "😀", key: key) }
+                == sipHash([0xFF, 0, 0, 0, 0, 0, 0, 0] + Array("😀".utf8)))
+        #expect(SpamKey.user(channel: 0x0102, user: "2:123", key: key) == sipHash([2, 1, 0, 0, 0, 0, 0, 0] + Array("2:123".utf8)))
     }
 
     @Test func tokenBucketRefillsContinuously() {
