@@ -248,7 +248,7 @@ struct AhoCorasickAutomaton: Sendable {
         for (first, node) in rootChildren.enumerated() where node != 0 {
             for (second, _) in trie[node].children {
                 let probe = Self.bigramProbe(UInt16(first), second)
-                bigrams[probe.word] |= probe.bits
+                bigrams[probe.word] |= probe.bit
             }
         }
         self.bigrams = bigrams
@@ -266,10 +266,10 @@ struct AhoCorasickAutomaton: Sendable {
     /// multiplicative hash. A pair starts some pattern only if its bit is set. (Two bits per pair
     /// would be wrong less often, but cost more instructions on every step than they save.)
     @inline(__always)
-    private static func bigramProbe(_ first: UInt16, _ second: UInt16) -> (word: Int, bits: UInt64) {
+    private static func bigramProbe(_ first: UInt16, _ second: UInt16) -> (word: Int, bit: UInt64) {
         let hash = (UInt64(first) << 16 | UInt64(second)) &* 0x9E37_79B9_7F4A_7C15
-        let bits: UInt64 = 1 &<< (hash >> (58 - UInt64(bigramWordBits)))  // the six bits below the word's
-        return (Int(truncatingIfNeeded: hash >> (64 - UInt64(bigramWordBits))), bits)
+        let bit: UInt64 = 1 &<< (hash >> (58 - UInt64(bigramWordBits)))  // the six bits below the word's
+        return (Int(truncatingIfNeeded: hash >> (64 - UInt64(bigramWordBits))), bit)
     }
 
     /// The pattern that ends first in `text` (the longest of those ending at the same place), or nil.
@@ -320,7 +320,7 @@ struct AhoCorasickAutomaton: Sendable {
                 defer { previous = symbol }
                 if state < rootChildrenEnd {
                     let probe = AhoCorasickAutomaton.bigramProbe(previous, symbol)
-                    if state == 0 || bigrams[probe.word] & probe.bits == 0 {
+                    if state == 0 || bigrams[probe.word] & probe.bit == 0 {
                         // At the root, or at a root child with no child for `symbol`, whose
                         // failure link is the root: either way the root's child is next.
                         target = rootTargets[Int(symbol)]

@@ -53,7 +53,8 @@ enum CommentScanner {
                 }
                 if lead &- 0xE4 < 6 && index &+ 2 < end {
                     // A three-byte sequence of U+4000–U+9FFF: a run of quiet ideographs is
-                    // itself in the normal form and its first one as the token.
+                    // itself in the normal form and its first one as the token, the rule of
+                    // `ContactTokens.tokenize` (a test holds the two together).
                     let runStart = index
                     repeat {
                         let value = UInt32(bytes[index] & 0x0F) &<< 12 | UInt32(bytes[index &+ 1] & 0x3F) &<< 6

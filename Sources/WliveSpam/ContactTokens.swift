@@ -26,17 +26,7 @@ enum ContactTokens {
     /// Runs `body` with the tokens of `text`, on the stack for comment-sized texts.
     static func withTokens<R>(_ text: String, _ body: (UnsafeBufferPointer<UInt32>) -> R) -> R {
         text.withUTF8Bytes { bytes in
-            let capacity = ScalarBuffer.capacity(for: bytes)
-            let result: R? = withUnsafeTemporaryAllocation(of: UInt32.self, capacity: capacity) { storage in
-                var tokens = ScalarBuffer(storage)
-                tokenize(bytes) { tokens.append($0) }
-                return tokens.overflowed ? nil : body(tokens.written)
-            }
-            if let result { return result }
-            // Texts full of long expansions: on the heap.
-            var tokens: [UInt32] = []
-            tokenize(bytes) { tokens.append($0) }
-            return tokens.withUnsafeBufferPointer(body)
+            ScalarBuffer.withValues(of: bytes, written: { tokenize(bytes, $0) }, body)
         }
     }
 

@@ -22,6 +22,26 @@ struct ScalarBuffer {
     /// The values appended so far.
     var written: UnsafeBufferPointer<UInt32> { UnsafeBufferPointer(rebasing: storage[..<count]) }
 
+    /// Runs `body` with the values `write` emits for a text whose UTF-8 is `bytes`: in a buffer on
+    /// the stack (see `capacity(for:)`), or, for the rare text that overflows it, written again
+    /// into an array.
+    @inline(__always)
+    static func withValues<R>(
+        of bytes: UnsafeBufferPointer<UInt8>, written write: ((UInt32) -> Void) -> Void,
+        _ body: (UnsafeBufferPointer<UInt32>) -> R
+    ) -> R {
+        let result: R? = withUnsafeTemporaryAllocation(of: UInt32.self, capacity: capacity(for: bytes)) { storage in
+            var buffer = ScalarBuffer(storage)
+            write { buffer.append($0) }
+            return buffer.overflowed ? nil : body(buffer.written)
+        }
+        if let result { return result }
+        var values: [UInt32] = []
+        values.reserveCapacity(bytes.count)
+        write { values.append($0) }
+        return values.withUnsafeBufferPointer(body)
+    }
+
     /// Room for either reading of a text whose UTF-8 is `bytes`: a scalar of n bytes yields at
     /// most n values but for a few ligatures and squared words (U+FDFA, ㍿), so the byte count
     /// (and a little more) is enough, up to 256 values: the 1 KB that

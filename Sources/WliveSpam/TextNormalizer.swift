@@ -23,28 +23,13 @@ public enum TextNormalizer {
     /// stack for comment-sized texts: the hot path allocates nothing.
     static func withNormalizedScalars<R>(_ text: String, _ body: (UnsafeBufferPointer<UInt32>) -> R) -> R {
         text.withUTF8Bytes { bytes in
-            let capacity = ScalarBuffer.capacity(for: bytes)
-            let result: R? = withUnsafeTemporaryAllocation(of: UInt32.self, capacity: capacity) { storage in
-                var normalized = ScalarBuffer(storage)
-                forEachNormalizedScalar(bytes) { normalized.append($0) }
-                return normalized.overflowed ? nil : body(normalized.written)
-            }
-            if let result { return result }
-            // Texts full of long expansions: on the heap.
-            return normalizedScalars(bytes).withUnsafeBufferPointer(body)
+            ScalarBuffer.withValues(of: bytes, written: { forEachNormalizedScalar(bytes, $0) }, body)
         }
     }
 
-    /// The normal form's scalar values in an array; for loading words and for long texts.
+    /// The normal form's scalar values in an array; for loading words.
     static func normalizedScalars(_ text: String) -> [UInt32] {
-        text.withUTF8Bytes { normalizedScalars($0) }
-    }
-
-    private static func normalizedScalars(_ bytes: UnsafeBufferPointer<UInt8>) -> [UInt32] {
-        var scalars: [UInt32] = []
-        scalars.reserveCapacity(bytes.count)
-        forEachNormalizedScalar(bytes) { scalars.append($0) }
-        return scalars
+        withNormalizedScalars(text) { Array($0) }
     }
 
     @inline(__always)
