@@ -45,7 +45,7 @@ final class FanOutRig: @unchecked Sendable {
         gateway.openChannel(Self.channel)
         let candidates = [ProcessInfo.processInfo.environment["WLIVE_LOAD"], "../.build/release/wlive-load", ".build/release/wlive-load"]
         guard let tool = candidates.compactMap({ $0 }).first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
-            throw RigError("build the load generator first: swift build -c release --product wlive-load (in the repository root)")
+            throw SetupError("build the load generator first: swift build -c release --product wlive-load (in the repository root)")
         }
         child.executableURL = URL(fileURLWithPath: tool)
         child.arguments = ["--ws-url", scenario.wsURL, "--http-url", scenario.httpURL, "--set", "channel_ids=\(Self.channel)",
@@ -56,7 +56,7 @@ final class FanOutRig: @unchecked Sendable {
         try child.run()
         let deadline = Date().addingTimeInterval(60)
         while gateway.loopStatistics.first?.subscribers ?? 0 < subscribers {
-            guard Date() < deadline, child.isRunning else { throw RigError("subscribers did not all connect") }
+            guard Date() < deadline, child.isRunning else { throw SetupError("subscribers did not all connect") }
             usleep(10_000)
         }
     }
@@ -85,9 +85,4 @@ final class FanOutRig: @unchecked Sendable {
         child.waitUntilExit()
         gateway.shutdown()
     }
-}
-
-struct RigError: Error, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
 }

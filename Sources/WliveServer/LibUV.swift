@@ -17,11 +17,11 @@ func check(_ status: Int32, _ operation: @autoclosure () -> String) throws(LibUV
     return status
 }
 
-let uvEAGAIN = Int32(UV_EAGAIN.rawValue)
+package let uvEAGAIN = Int32(UV_EAGAIN.rawValue)
 
 /// Views a libuv handle as one of its base types (libuv's C "inheritance").
 @inline(__always)
-func cast<From, To>(_ pointer: UnsafeMutablePointer<From>, to: To.Type) -> UnsafeMutablePointer<To> {
+package func cast<From, To>(_ pointer: UnsafeMutablePointer<From>, to: To.Type) -> UnsafeMutablePointer<To> {
     UnsafeMutableRawPointer(pointer).assumingMemoryBound(to: To.self)
 }
 

@@ -13,8 +13,8 @@ public enum ChannelSetup {
         case .generic:
             return (0..<scenario.channels).map { "c\($0)" }
         case .wlive:
-            let base = try Endpoint.parse(scenario.httpURL, key: "http_url")
-            let credentials: ClientRequests.Credentials = scenario.authSecret.isEmpty ? .test : .secret(scenario.authSecret)
+            let base = try scenario.publishEndpoint()
+            let credentials = scenario.credentials
             let connection = try BlockingHTTPConnection(base)
             defer { connection.close() }
             return try (0..<scenario.channels).map { index in
@@ -32,7 +32,7 @@ public enum ChannelSetup {
 
 public struct SetupError: Error, CustomStringConvertible {
     public var description: String
-    init(_ description: String) { self.description = description }
+    public init(_ description: String) { self.description = description }
 }
 
 /// A plain blocking keep-alive HTTP connection for set-up calls, where speed does not matter.

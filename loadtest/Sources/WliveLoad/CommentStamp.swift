@@ -22,29 +22,17 @@ public struct CommentStamp: Equatable, Sendable {
 
     public var text: String { "wlt=\(sentAt);wls=\(sequence);" }
 
+    private static let timeTag: [UInt8] = Array("wlt=".utf8)
     private static let sequenceTag: [UInt8] = Array("wls=".utf8)
 
     /// The first stamp in `payload`, or nil when it has none (a heartbeat, a notice).
     public static func find(in payload: UnsafeRawBufferPointer) -> CommentStamp? {
-        guard let base = payload.baseAddress, payload.count >= 12 else { return nil }
-        guard var offset = firstTag(in: payload, base: base) else { return nil }
-        offset += 4
-        guard let time = number(payload, &offset), matches(sequenceTag, payload, &offset),
-              let sequence = number(payload, &offset) else { return nil }
+        guard payload.count >= 12, let start = payload.firstIndex(of: timeTag) else { return nil }
+        var offset = start + timeTag.count
+        guard let time = number(payload, &offset), payload.has(sequenceTag, at: offset) else { return nil }
+        offset += sequenceTag.count
+        guard let sequence = number(payload, &offset) else { return nil }
         return CommentStamp(sentAt: time, sequence: sequence)
-    }
-
-    /// Where `wlt=` starts: memchr finds each `w` (fast on long payloads), then the rest is compared.
-    private static func firstTag(in payload: UnsafeRawBufferPointer, base: UnsafeRawPointer) -> Int? {
-        var start = 0
-        while start + 4 <= payload.count, let found = memchr(base + start, Int32(UInt8(ascii: "w")), payload.count - start - 3) {
-            let offset = UnsafeRawPointer(found) - base
-            if payload[offset + 1] == UInt8(ascii: "l"), payload[offset + 2] == UInt8(ascii: "t"), payload[offset + 3] == UInt8(ascii: "=") {
-                return offset
-            }
-            start = offset + 1
-        }
-        return nil
     }
 
     /// Digits up to a `;`, which is consumed.
@@ -60,13 +48,6 @@ public struct CommentStamp: Equatable, Sendable {
             digits += 1
         }
         return nil
-    }
-
-    private static func matches(_ tag: [UInt8], _ bytes: UnsafeRawBufferPointer, _ offset: inout Int) -> Bool {
-        guard offset + tag.count <= bytes.count else { return false }
-        for index in tag.indices where bytes[offset + index] != tag[index] { return false }
-        offset += tag.count
-        return true
     }
 }
 

@@ -1,5 +1,5 @@
 /// Where a URL points: host, port and the path with its query, for `ws://` and `http://` only.
-public struct Endpoint: Sendable, Equatable, Codable {
+public struct Endpoint: Sendable, Equatable {
     public var host: String
     public var port: Int
     /// Path and query, starting with `/`.
@@ -44,3 +44,18 @@ public struct Endpoint: Sendable, Equatable, Codable {
 }
 
 import Foundation
+
+extension Scenario {
+    /// Where subscribers connect: the Wlive WebSocket, or `sub_url` for a generic target.
+    func subscribeEndpoint() throws(ScenarioError) -> Endpoint {
+        target == .wlive ? try Endpoint.parse(wsURL, key: "ws_url") : try Endpoint.parse(subURL, key: "sub_url")
+    }
+
+    /// Where comments are posted: the Wlive HTTP API, or `pub_url` for a generic target.
+    func publishEndpoint() throws(ScenarioError) -> Endpoint {
+        target == .wlive ? try Endpoint.parse(httpURL, key: "http_url") : try Endpoint.parse(pubURL, key: "pub_url")
+    }
+
+    /// The login the Wlive calls carry: a token signed with `auth_secret`, or `test=1` without one.
+    var credentials: ClientRequests.Credentials { authSecret.isEmpty ? .test : .secret(authSecret) }
+}

@@ -66,11 +66,9 @@ extension HTTPAnswer {
     private static let codeTag = Array("\"code\":".utf8)
 
     public var envelopeCode: Int? {
-        let tag = Self.codeTag
-        guard body.count > tag.count else { return nil }
-        outer: for start in 0...(body.count - tag.count) {
-            for index in tag.indices where body[start + index] != tag[index] { continue outer }
-            var offset = start + tag.count
+        body.withUnsafeBytes { body in
+            guard let start = body.firstIndex(of: Self.codeTag) else { return nil }
+            var offset = start + Self.codeTag.count
             while offset < body.count, body[offset] == UInt8(ascii: " ") { offset += 1 }
             var negative = false
             if offset < body.count, body[offset] == UInt8(ascii: "-") { negative = true; offset += 1 }
@@ -82,6 +80,5 @@ extension HTTPAnswer {
             }
             return digits > 0 ? (negative ? -value : value) : nil
         }
-        return nil
     }
 }

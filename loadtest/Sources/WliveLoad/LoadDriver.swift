@@ -36,11 +36,9 @@ public enum LoadDriver {
             report = run.finish()
             report.connectionsPerLoop = connectionsPerLoop
             if let gateway, let gatewayAtGo {
-                let writes: (Gateway.LoopStatistics) -> Int = { $0.writeCalls }
-                let drains: (Gateway.LoopStatistics) -> Int = { $0.drains }
                 let now = gateway.loopStatistics
-                report.gatewayWriteCalls = now.map(writes).reduce(0, +) - gatewayAtGo.map(writes).reduce(0, +)
-                report.gatewayDrains = now.map(drains).reduce(0, +) - gatewayAtGo.map(drains).reduce(0, +)
+                report.gatewayWriteCalls = now.map(\.writeCalls).reduce(0, +) - gatewayAtGo.map(\.writeCalls).reduce(0, +)
+                report.gatewayDrains = now.map(\.drains).reduce(0, +) - gatewayAtGo.map(\.drains).reduce(0, +)
                 report.gatewaySlowConsumerActions = now.map(\.slowConsumerActions).reduce(0, +)
             }
         }

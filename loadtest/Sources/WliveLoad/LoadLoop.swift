@@ -1,6 +1,7 @@
 import CLibUV
 import Foundation
 import Synchronization
+import WliveServer  // cast, the gateway's helper for libuv handle types
 
 /// One libuv loop on its own thread driving a share of the load's connections.
 ///
@@ -25,8 +26,6 @@ final class LoadLoop: @unchecked Sendable {
     /// Called every millisecond on the loop thread (connect pacing, posting).
     var onPace: [(LoadLoop) -> Void] = []
     var clients: [ObjectIdentifier: TCPClient] = [:]
-    private var isStopping = false
-
     init(index: Int) {
         self.index = index
         uv = .allocate(capacity: 1)
@@ -94,7 +93,6 @@ final class LoadLoop: @unchecked Sendable {
     /// Closes every client and handle; the thread ends once libuv has nothing left.
     func stop() {
         run { loop in
-            loop.isStopping = true
             for client in loop.clients.values { client.close() }
             uv_close(cast(loop.pacer, to: uv_handle_t.self), nil)
             uv_close(cast(loop.wakeup, to: uv_handle_t.self), nil)
@@ -127,12 +125,6 @@ final class LoopProgress: Sendable {
     }
 
     var latencySnapshot: LatencyHistogram? { latency.withLock { $0.histogram } }
-}
-
-/// Views a libuv handle as one of its base types (libuv's C "inheritance").
-@inline(__always)
-func cast<From, To>(_ pointer: UnsafeMutablePointer<From>, to: To.Type) -> UnsafeMutablePointer<To> {
-    UnsafeMutableRawPointer(pointer).assumingMemoryBound(to: To.self)
 }
 
 import Histogram

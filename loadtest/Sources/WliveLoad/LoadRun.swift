@@ -32,7 +32,7 @@ public final class LoadRun: @unchecked Sendable {
     private func subscriberPlans() throws -> [[SubscriberClient.Plan]] {
         let scenario = plan.scenario
         var plans = Array(repeating: [SubscriberClient.Plan](), count: loops.count)
-        let base = try Endpoint.parse(scenario.target == .wlive ? scenario.wsURL : scenario.subURL, key: scenario.target == .wlive ? "ws_url" : "sub_url")
+        let base = try scenario.subscribeEndpoint()
         for (local, number) in plan.subscriberNumbers.enumerated() {
             let channelIndex = plan.channelIndex(ofSubscriber: number)
             let channel = plan.channels[channelIndex]

@@ -21,17 +21,17 @@ final class Poster: @unchecked Sendable {
     private var pendingChannel: Int?
     private var go: UInt64 = 0
     private var end: UInt64 = 0
-    private(set) var isFinished = false
+    private var isFinished = false
 
     init(plan: RunPlan) throws(ScenarioError) {
         self.plan = plan
         let scenario = plan.scenario
-        endpoint = try Endpoint.parse(scenario.target == .wlive ? scenario.httpURL : scenario.pubURL, key: scenario.target == .wlive ? "http_url" : "pub_url")
+        endpoint = try scenario.publishEndpoint()
         generator = SplitMix64(seed: scenario.seed)
         distribution = ZipfDistribution(count: plan.channels.count, exponent: scenario.distribution == "zipf" ? scenario.zipfExponent : 0)
         nextSequence = Array(repeating: 0, count: plan.channels.count)
         postsInChannel = Array(repeating: 0, count: plan.channels.count)
-        credentials = scenario.authSecret.isEmpty ? .test : .secret(scenario.authSecret)
+        credentials = scenario.credentials
         channelEndpoints = scenario.target == .generic ? plan.channels.map(endpoint.replacing(channel:)) : []
     }
 
@@ -92,8 +92,13 @@ final class Poster: @unchecked Sendable {
             // Users take turns per channel, so none posts more often than rate / users: the
             // per-user limit (5 in 10 s by default) holds while users ≥ 2 s × the channel's rate.
             let user = postsInChannel[channel] % UInt64(scenario.users)
-            let common = commonFields[user] ?? ClientRequests.commonFields(user: "u\(user)", credentials: credentials)
-            commonFields[user] = common
+            let common: String
+            if let cached = commonFields[user] {
+                common = cached
+            } else {
+                common = ClientRequests.commonFields(user: "u\(user)", credentials: credentials)
+                commonFields[user] = common
+            }
             let content = isSpam ? CommentText.spam[Int(generator.next() % UInt64(CommentText.spam.count))]
                 : CommentText.ordinary(sequence: sequence, size: scenario.commentSize)
             request = ClientRequests.sendComment(endpoint, channel: plan.channels[channel], common: common, content: content, stamp: stamp)

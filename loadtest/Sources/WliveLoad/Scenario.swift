@@ -5,7 +5,7 @@
 /// text becomes a value, for files and flags alike.
 public struct Scenario: Codable, Sendable, Equatable {
     /// What is being driven.
-    public enum Target: String, Codable, Sendable, CaseIterable {
+    public enum Target: String, Codable, Sendable {
         /// Wlive: the Wlive handshake on the WebSocket, `startLive` and `sendComment` on the HTTP API.
         case wlive
         /// Any push server: subscribe at `sub_url`, publish the stamped body to `pub_url`.
@@ -29,11 +29,11 @@ public struct Scenario: Codable, Sendable, Equatable {
     public var channels = 10
     /// Use these existing channels (comma list) instead of making `channels` new ones.
     public var channelIDs = ""
-    /// Posted comments per second, over all channels; 0 posts nothing and just holds the
-    /// subscribers for `duration` seconds (idle connections, or another process publishing).
     /// How posts pick a channel: `uniform` or `zipf` (exponent `zipf_exponent`).
     public var distribution = "uniform"
     public var zipfExponent = 1.0
+    /// Posted comments per second, over all channels; 0 posts nothing and just holds the
+    /// subscribers for `duration` seconds (idle connections, or another process publishing).
     public var postRate = 100.0
     /// Seconds of posting.
     public var duration = 5.0

@@ -88,7 +88,7 @@ final class SubscriberClient: TCPClient {
             switch header.opcode {
             case .text, .binary, .continuation:
                 if state == .handshaking {
-                    guard Self.starts(payload, with: Self.handshakePrefix) else {
+                    guard payload.has(Self.handshakePrefix, at: 0) else {
                         fail("handshake refused: \(String(decoding: payload.prefix(80), as: UTF8.self))")
                         break
                     }
@@ -97,7 +97,7 @@ final class SubscriberClient: TCPClient {
                     if now == 0 { now = monotonicNanoseconds() }
                     received(stamp, at: now)
                     comments += 1
-                } else if Self.starts(payload, with: Self.gapPrefix) {
+                } else if payload.has(Self.gapPrefix, at: 0) {
                     loop.tally.gapNotices += 1
                     loop.tally.gapMissed += Self.missed(payload)
                 }
@@ -126,8 +126,7 @@ final class SubscriberClient: TCPClient {
             loop.tally.slowReaders += 1
             stopReading()
         }
-        onSettled?()
-        onSettled = nil
+        settle()
     }
 
     private func received(_ stamp: CommentStamp, at now: UInt64) {
@@ -145,13 +144,18 @@ final class SubscriberClient: TCPClient {
         }
     }
 
+    /// Reports once that this subscriber is connected or has failed to.
+    private func settle() {
+        onSettled?()
+        onSettled = nil
+    }
+
     override func didClose(reason: String?) {
         if state == .subscribed {
             if reason != nil { loop.tally.closedByServer += 1 }
         } else {
             loop.tally.connectFailures += 1
-            onSettled?()
-            onSettled = nil
+            settle()
         }
     }
 
@@ -164,16 +168,19 @@ final class SubscriberClient: TCPClient {
         return nil
     }
 
-    private static func starts(_ payload: UnsafeRawBufferPointer, with prefix: [UInt8]) -> Bool {
-        guard payload.count >= prefix.count else { return false }
-        for index in prefix.indices where payload[index] != prefix[index] { return false }
-        return true
-    }
+    private static let missedTag = Array("\"missed\":".utf8)
 
-    /// The `missed` count of a gap notice.
+    /// The `missed` count of a gap notice; 0 when it has none or it does not fit an `Int`.
     private static func missed(_ payload: UnsafeRawBufferPointer) -> Int {
-        let text = String(decoding: payload, as: UTF8.self)
-        guard let range = text.range(of: "\"missed\":") else { return 0 }
-        return Int(text[range.upperBound...].prefix { $0.isNumber }) ?? 0
+        guard let start = payload.firstIndex(of: missedTag) else { return 0 }
+        var value = 0
+        for byte in payload[(start + missedTag.count)...] {
+            guard byte &- UInt8(ascii: "0") < 10 else { break }
+            let (times10, overflow) = value.multipliedReportingOverflow(by: 10)
+            let (sum, overflow2) = times10.addingReportingOverflow(Int(byte &- UInt8(ascii: "0")))
+            guard !overflow, !overflow2 else { return 0 }
+            value = sum
+        }
+        return value
     }
 }

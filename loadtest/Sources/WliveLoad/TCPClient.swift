@@ -1,5 +1,6 @@
 import CLibUV
 import Foundation
+import WliveServer  // cast and uvEAGAIN, the gateway's libuv helpers
 
 /// A client TCP connection on a `LoadLoop`: connects (from a chosen source address), writes, and
 /// hands what it reads to its subclass. It owns its `uv_tcp_t`; the handle's `data` holds the
@@ -108,7 +109,7 @@ class TCPClient {
         }
         let done = written > 0 ? Int(written) : 0
         guard done < bytes.count else { return }
-        if written < 0, written != Int32(UV_EAGAIN.rawValue) {
+        if written < 0, written != uvEAGAIN {
             return fail("write: \(String(cString: uv_strerror(written)))")
         }
         let rest = bytes.count - done
