@@ -53,21 +53,12 @@ public struct RequestFields: Sendable, Equatable {
             case UInt8(ascii: "%"):
                 guard let high = iterator.next() else { bytes.append(byte); break }
                 guard let low = iterator.next() else { bytes += [byte, high]; break }
-                if let h = hexValue(high), let l = hexValue(low) { bytes.append(h << 4 | l) } else { bytes += [byte, high, low] }
+                if let h = HexDigit.value(high), let l = HexDigit.value(low) { bytes.append(h << 4 | l) } else { bytes += [byte, high, low] }
             default:
                 bytes.append(byte)
             }
         }
         return String(decoding: bytes, as: UTF8.self)
-    }
-
-    private static func hexValue(_ byte: UInt8) -> UInt8? {
-        switch byte {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): return byte - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): return byte - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): return byte - UInt8(ascii: "A") + 10
-        default: return nil
-        }
     }
 
     /// A JSON object's members as text (see `JSONObjectFields`): nested objects such as

@@ -28,23 +28,22 @@ public enum JSONObjectFields {
 
     /// The members with their kinds, for readers that must tell `"1"` from `1` or `true`.
     public static func members(_ bytes: [UInt8]) throws(Malformed) -> [String: Member] {
-        try bytes.withUnsafeBufferPointer { buffer throws(Malformed) in
-            var reader = Reader(bytes: buffer)
-            let fields = try reader.object()
-            reader.skipWhitespace()
-            guard reader.offset == buffer.count else { throw Malformed(offset: reader.offset) }
-            return fields
-        }
+        try whole(bytes) { (reader: inout Reader) throws(Malformed) in try reader.object() }
     }
 
     /// The elements of one JSON array, with their kinds: `[1, "2", true]`.
     public static func elements(_ bytes: [UInt8]) throws(Malformed) -> [Member] {
+        try whole(bytes) { (reader: inout Reader) throws(Malformed) in try reader.array() }
+    }
+
+    /// What `read` reads from `bytes`, which must hold nothing else but whitespace.
+    private static func whole<T>(_ bytes: [UInt8], _ read: (inout Reader) throws(Malformed) -> T) throws(Malformed) -> T {
         try bytes.withUnsafeBufferPointer { buffer throws(Malformed) in
             var reader = Reader(bytes: buffer)
-            let elements = try reader.array()
+            let result = try read(&reader)
             reader.skipWhitespace()
             guard reader.offset == buffer.count else { throw Malformed(offset: reader.offset) }
-            return elements
+            return result
         }
     }
 
@@ -64,47 +63,52 @@ public enum JSONObjectFields {
             offset += 1
         }
 
+        /// A top-level object's members. (Nested ones go through `skipValue`, which bounds depth.)
         mutating func object() throws(Malformed) -> [String: Member] {
-            try expect(UInt8(ascii: "{"))
             var fields: [String: Member] = [:]
+            try sequence(open: UInt8(ascii: "{"), close: UInt8(ascii: "}")) { (reader: inout Reader) throws(Malformed) in
+                let name = try reader.memberName()
+                fields[name] = try reader.value()
+            }
+            return fields
+        }
+
+        /// A top-level array's elements.
+        mutating func array() throws(Malformed) -> [Member] {
+            var elements: [Member] = []
+            try sequence(open: UInt8(ascii: "["), close: UInt8(ascii: "]")) { (reader: inout Reader) throws(Malformed) in
+                elements.append(try reader.value())
+            }
+            return elements
+        }
+
+        /// An object or array: `open`, then `element` for each member or element with commas
+        /// between them, then `close`.
+        mutating func sequence(open: UInt8, close: UInt8, _ element: (inout Reader) throws(Malformed) -> Void) throws(Malformed) {
+            try expect(open)
             skipWhitespace()
-            if offset < bytes.count, bytes[offset] == UInt8(ascii: "}") {
+            if offset < bytes.count, bytes[offset] == close {
                 offset += 1
-                return fields
+                return
             }
             while true {
-                skipWhitespace()
-                guard offset < bytes.count, bytes[offset] == UInt8(ascii: "\"") else { throw fail() }
-                let name = try string()
-                try expect(UInt8(ascii: ":"))
-                fields[name] = try value()
+                try element(&self)
                 skipWhitespace()
                 guard offset < bytes.count else { throw fail() }
                 if bytes[offset] == UInt8(ascii: ",") { offset += 1; continue }
-                guard bytes[offset] == UInt8(ascii: "}") else { throw fail() }
+                guard bytes[offset] == close else { throw fail() }
                 offset += 1
-                return fields
+                return
             }
         }
 
-        /// A top-level array's elements. (Nested arrays go through `skipValue`, which bounds depth.)
-        mutating func array() throws(Malformed) -> [Member] {
-            try expect(UInt8(ascii: "["))
-            var elements: [Member] = []
+        /// A member's name and the colon after it.
+        mutating func memberName() throws(Malformed) -> String {
             skipWhitespace()
-            if offset < bytes.count, bytes[offset] == UInt8(ascii: "]") {
-                offset += 1
-                return elements
-            }
-            while true {
-                elements.append(try value())
-                skipWhitespace()
-                guard offset < bytes.count else { throw fail() }
-                if bytes[offset] == UInt8(ascii: ",") { offset += 1; continue }
-                guard bytes[offset] == UInt8(ascii: "]") else { throw fail() }
-                offset += 1
-                return elements
-            }
+            guard offset < bytes.count, bytes[offset] == UInt8(ascii: "\"") else { throw fail() }
+            let name = try string()
+            try expect(UInt8(ascii: ":"))
+            return name
         }
 
         /// A member's value, with its text.
@@ -221,7 +225,7 @@ public enum JSONObjectFields {
                 } else if (0xDC00..<0xE000).contains(scalar) {
                     throw fail()
                 }
-                text.append(contentsOf: String(Character(Unicode.Scalar(scalar)!)).utf8)
+                UTF8.encode(Unicode.Scalar(scalar)!) { text.append($0) }
             default: throw fail()
             }
         }
@@ -230,14 +234,7 @@ public enum JSONObjectFields {
             guard offset + 4 <= bytes.count else { throw fail() }
             var value: UInt32 = 0
             for _ in 0..<4 {
-                let byte = bytes[offset]
-                let digit: UInt8
-                switch byte {
-                case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = byte - UInt8(ascii: "0")
-                case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = byte - UInt8(ascii: "a") + 10
-                case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = byte - UInt8(ascii: "A") + 10
-                default: throw fail()
-                }
+                guard let digit = HexDigit.value(bytes[offset]) else { throw fail() }
                 value = value << 4 | UInt32(digit)
                 offset += 1
             }
@@ -252,34 +249,13 @@ public enum JSONObjectFields {
             switch bytes[offset] {
             case UInt8(ascii: "\""): _ = try string()
             case UInt8(ascii: "{"):
-                offset += 1
-                skipWhitespace()
-                if offset < bytes.count, bytes[offset] == UInt8(ascii: "}") { offset += 1; return }
-                while true {
-                    skipWhitespace()
-                    guard offset < bytes.count, bytes[offset] == UInt8(ascii: "\"") else { throw fail() }
-                    _ = try string()
-                    try expect(UInt8(ascii: ":"))
-                    try skipValue(depth: depth + 1)
-                    skipWhitespace()
-                    guard offset < bytes.count else { throw fail() }
-                    if bytes[offset] == UInt8(ascii: ",") { offset += 1; continue }
-                    guard bytes[offset] == UInt8(ascii: "}") else { throw fail() }
-                    offset += 1
-                    return
+                try sequence(open: UInt8(ascii: "{"), close: UInt8(ascii: "}")) { (reader: inout Reader) throws(Malformed) in
+                    _ = try reader.memberName()
+                    try reader.skipValue(depth: depth + 1)
                 }
             case UInt8(ascii: "["):
-                offset += 1
-                skipWhitespace()
-                if offset < bytes.count, bytes[offset] == UInt8(ascii: "]") { offset += 1; return }
-                while true {
-                    try skipValue(depth: depth + 1)
-                    skipWhitespace()
-                    guard offset < bytes.count else { throw fail() }
-                    if bytes[offset] == UInt8(ascii: ",") { offset += 1; continue }
-                    guard bytes[offset] == UInt8(ascii: "]") else { throw fail() }
-                    offset += 1
-                    return
+                try sequence(open: UInt8(ascii: "["), close: UInt8(ascii: "]")) { (reader: inout Reader) throws(Malformed) in
+                    try reader.skipValue(depth: depth + 1)
                 }
             default: _ = try value()
             }

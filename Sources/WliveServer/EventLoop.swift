@@ -178,15 +178,14 @@ final class EventLoop: @unchecked Sendable {
             defer { served.values.formIndex(after: &position) }
             let channel = served.values[position]
             guard channel.record.ring.publishedCount != channel.cursor else { continue }
-            let due = channel.lastFlush &+ maxDelayMilliseconds
-            guard now >= due || channel.lastFlush == 0 else {
-                nextDue = min(nextDue, due)
+            guard now >= channel.flushDue else {
+                nextDue = min(nextDue, channel.flushDue)
                 continue
             }
             let batch = channel.record.ring.read(from: channel.cursor)
             guard batch.next != channel.cursor else { continue }
             served.values[position].cursor = batch.next
-            served.values[position].lastFlush = max(now, 1)
+            served.values[position].flushDue = now &+ maxDelayMilliseconds
             batches.append((channel.record, batch))
         }
         tracker.leave(index)
@@ -222,7 +221,7 @@ final class EventLoop: @unchecked Sendable {
     func subscribe(_ connection: Connection, to record: ChannelRecord) {
         if served[record.id] == nil {
             record.setInterest(of: index, true)
-            served[record.id] = ServedChannel(record: record, cursor: record.ring.publishedCount, lastFlush: 0)
+            served[record.id] = ServedChannel(record: record, cursor: record.ring.publishedCount, flushDue: 0)
         }
         subscribers.add(connection, to: record.id)
         counters.subscribers.add(1, ordering: .relaxed)
@@ -293,10 +292,10 @@ final class LoopCounters: Sendable {
     let slowConsumerActions = Atomic<Int>(0)
 }
 
-/// A channel a worker serves: where it reads the ring, and when it last wrote the channel's
-/// subscribers (loop milliseconds; 0 = never), for the adaptive flush.
+/// A channel a worker serves: where it reads the ring, and when its news may next go out (loop
+/// milliseconds: `fanout.max_delay` after its last write, 0 at first), for the adaptive flush.
 struct ServedChannel {
     let record: ChannelRecord
     var cursor: UInt64
-    var lastFlush: UInt64
+    var flushDue: UInt64
 }
