@@ -20,6 +20,7 @@ extension LiveAPI {
             guard let value = fields[name], !value.isBlank else {
                 throw .failure(.invalidParameter, "missing or empty field: \(name)")
             }
+            _ = try bounded(value, name, limit: FieldLimits.common)
         }
         guard let source = Int(fields["source"]!.trimmingWhitespace) else {
             throw .failure(.invalidParameter, "source must be an integer")
@@ -66,11 +67,5 @@ extension LiveAPI {
         guard let channel = try store.channel(id) else { throw APIReply.failure(.channelNotFound) }
         guard channel.status == .normal else { throw APIReply.failure(.channelClosed) }
         return channel
-    }
-
-    /// A field that must be present and non-empty.
-    func required(_ fields: RequestFields, _ name: String) throws(APIReply) -> String {
-        guard let value = fields[name], !value.isEmpty else { throw .failure(.invalidParameter, "missing or empty field: \(name)") }
-        return value
     }
 }

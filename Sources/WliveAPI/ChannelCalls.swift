@@ -5,12 +5,13 @@ extension LiveAPI {
     /// `startLive`: opens a channel owned by the caller (seed 000, 1.1).
     func startLive(_ fields: RequestFields) throws -> APIReply {
         let caller = try authenticate(fields)
-        let title = try required(fields, "channel_title")
-        let describe = try required(fields, "channel_describe")
-        let cover = try required(fields, "cover_url")
+        let title = try required(fields, "channel_title", limit: FieldLimits.channelTitle)
+        let describe = try required(fields, "channel_describe", limit: FieldLimits.channelDescribe)
+        let cover = try required(fields, "cover_url", limit: FieldLimits.coverURL)
+        let extJSON = try optional(fields, "ext_json", limit: FieldLimits.extJSON)
         let now = wallClock()
         let id = ids.next(now: now)
-        let channel = ChannelInfo(id: id, title: title, describe: describe, coverURL: cover, extJSON: fields["ext_json"] ?? "",
+        let channel = ChannelInfo(id: id, title: title, describe: describe, coverURL: cover, extJSON: extJSON,
                                   ownerUserID: caller.userID, ownerBiz: caller.biz, ownerSource: caller.source, createTime: now)
         try store.insert(channel)
         fanOut.openChannel(id)
@@ -32,7 +33,8 @@ extension LiveAPI {
         guard channel.ownerUserID == caller.userID, channel.ownerSource == caller.source else {
             throw APIReply.failure(.permissionDenied, "only the channel's owner may stop it")
         }
-        let reason = fields["reason"].flatMap { $0.isEmpty ? nil : $0 } ?? "stopped by owner"
+        let given = try optional(fields, "reason", limit: FieldLimits.reason)
+        let reason = given.isEmpty ? "stopped by owner" : given
         _ = try store.close(id, releaseTime: wallClock(), reason: reason)
         fanOut.closeChannel(id, reason: reason)
         logger.info("channel stopped", metadata: ["channel": "\(id)"])
@@ -43,7 +45,7 @@ extension LiveAPI {
     /// Unknown ids are left out of `channel` and listed in `not_found`.
     func retrieveChannel(_ fields: RequestFields) throws -> APIReply {
         _ = try authenticate(fields)
-        let text = try required(fields, "channel_ids")
+        let text = try required(fields, "channel_ids", limit: 100 * 24)
         guard let list = try? JSONObjectFields.elements(Array(text.utf8)), list.count <= 100 else {
             throw APIReply.failure(.invalidParameter, "channel_ids must be a JSON array of at most 100 ids")
         }

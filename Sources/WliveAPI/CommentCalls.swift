@@ -7,7 +7,8 @@ extension LiveAPI {
     /// (1) and is live (2), spam (303); then the comment is published and its id and seq returned.
     func sendComment(_ fields: RequestFields) throws -> APIReply {
         let caller = try checkFields(fields)
-        let commentText = try required(fields, "comment")
+        // The JSON text itself is bounded by `http.max_body_size`; its fields are bounded below.
+        let commentText = try required(fields, "comment", limit: .max)
         guard let comment = try? JSONObjectFields.parse(Array(commentText.utf8)) else {
             throw APIReply.failure(.invalidParameter, "comment must be a JSON object")
         }
@@ -17,9 +18,12 @@ extension LiveAPI {
         guard !content.isBlank else {
             throw APIReply.failure(.invalidParameter, "the comment's content is empty")
         }
-        guard content.count <= settings.maxCommentLength else {
-            throw APIReply.failure(.invalidParameter, "the comment is longer than \(settings.maxCommentLength) characters")
+        // Scalars, not grapheme clusters: a letter with 30,000 combining marks is 30,001 long.
+        guard content.unicodeScalars.count <= settings.maxCommentLength else {
+            throw APIReply.failure(.invalidParameter, "the comment is longer than \(settings.maxCommentLength) characters (Unicode scalars)")
         }
+        let extJSON = try bounded(commentFields["ext_json"] ?? "", "ext_json", limit: FieldLimits.extJSON)
+        let commentType = try bounded(commentFields["type"] ?? "", "type", limit: FieldLimits.commentType)
         try checkLogin(fields, caller)
         _ = try liveChannel(id)
         if let verdict = spam.check(channel: id.rawValue, user: "\(caller.source):\(caller.userID)", content: content, now: monotonicClock()) {
@@ -28,8 +32,7 @@ extension LiveAPI {
                             fields: [("reason", JSONObjectWriter.quoted(verdict.rule.rawValue))])
         }
         guard let published = fanOut.publish(channel: id, userID: caller.userID, source: caller.source, biz: caller.biz,
-                                             content: content, extJSON: commentFields["ext_json"] ?? "",
-                                             commentType: commentFields["type"] ?? "") else {
+                                             content: content, extJSON: extJSON, commentType: commentType) else {
             // Only when the gateway is shutting down: the comment was checked but not delivered.
             return .failure(.failure, "comment not delivered: the gateway is shutting down")
         }

@@ -15,7 +15,7 @@ extension LiveAPI {
         } else {
             _ = try liveChannel(id)
             let watcher = Watcher(source: caller.source, userID: caller.userID, biz: caller.biz,
-                                  extJSON: fields["ext_json"] ?? "", viewTime: wallClock())
+                                  extJSON: try optional(fields, "ext_json", limit: FieldLimits.extJSON), viewTime: wallClock())
             _ = try store.join(id, watcher)
         }
         watchersChanged(id)
@@ -32,7 +32,7 @@ extension LiveAPI {
         let order = (fields["order_by_type"] ?? "").lowercased()
         guard order == "asc" || order == "desc" else { throw APIReply.failure(.invalidParameter, "order_by_type must be asc or desc") }
         let lastSource = fields["last_source"]?.trimmingWhitespace ?? ""
-        let lastUser = fields["last_user_id"] ?? ""
+        let lastUser = try optional(fields, "last_user_id")
         guard let sourceValue = Int(lastSource), !lastUser.isEmpty else {
             throw APIReply.failure(.invalidParameter, "last_source and last_user_id are required (-1 for the first page)")
         }

@@ -42,14 +42,23 @@ public final class HTTPRequestParser {
     private var field: [UInt8] = []
     private var value: [UInt8] = []
     private var readingValue = false
-    private var headerBytes = 0
     private var body: [UInt8] = []
     private var completed: [HTTPRequest] = []
     private var limitError: HTTPParseError?
+    /// Where `http_parser` paused: the callbacks pause it at the end of each head and each
+    /// request, so that `parse` sees every boundary and can count the head's bytes and stop
+    /// after an upgrade.
+    private var pause = PausePoint.none
+    /// Bytes of the current head so far: request line, fields, whitespace and line ends.
+    private var headBytes = 0
+    /// True between the end of a head and the end of its request (the body, if any).
+    private var readingBody = false
     /// True between the first byte of a request and its end.
     public private(set) var isInsideRequest = false
-    /// True once an upgrade request was parsed: the parser takes no more bytes.
+    /// True once an upgrade request was parsed completely: the parser takes no more bytes.
     public private(set) var isUpgraded = false
+
+    private enum PausePoint { case none, headComplete, requestComplete }
 
     public init(limits: Limits = Limits()) {
         self.limits = limits
@@ -62,40 +71,77 @@ public final class HTTPRequestParser {
     /// Parses the next bytes of the stream. Requests completed before an error are returned
     /// with it, so pipelined requests ahead of a bad one are still answered.
     public func parse(_ bytes: UnsafeRawBufferPointer) -> Output {
-        precondition(!isUpgraded, "an upgraded stream is no longer HTTP")
-        guard bytes.count > 0, let base = bytes.baseAddress else { return Output() }
-        parser.pointee.data = Unmanaged.passUnretained(self).toOpaque()
-        let parsed = http_parser_execute(parser, HTTPRequestParser.settings, base.assumingMemoryBound(to: CChar.self), bytes.count)
-        parser.pointee.data = nil
         var output = Output()
-        swap(&output.requests, &completed)
-        let errno = http_errno(rawValue: parser.pointee.http_errno)
-        if let limitError {
-            output.error = limitError
-        } else if errno == HPE_HEADER_OVERFLOW {
-            output.error = .headersTooLarge
-        } else if errno != HPE_OK {
-            output.error = .malformed(String(cString: http_errno_description(errno)))
-        } else if parser.pointee.upgrade == 1 {
-            isUpgraded = true
-            output.upgradeLeftover = Array(UnsafeRawBufferPointer(rebasing: bytes[parsed...]))
+        // Nothing reaches a trap from the network: an upgraded stream only hands bytes back.
+        guard !isUpgraded else {
+            output.upgradeLeftover = Array(bytes)
+            return output
         }
+        // Once broken, the stream stays broken: the connection answers the error and closes.
+        if let error = error() {
+            output.error = error
+            return output
+        }
+        guard bytes.count > 0, let base = bytes.baseAddress else { return output }
+        parser.pointee.data = Unmanaged.passUnretained(self).toOpaque()
+        defer { parser.pointee.data = nil }
+        var offset = 0
+        while offset < bytes.count, output.error == nil {
+            pause = .none
+            let parsed = http_parser_execute(parser, Self.settings, (base + offset).assumingMemoryBound(to: CChar.self), bytes.count - offset)
+            offset += parsed
+            if !readingBody {
+                // The whole head counts, padding and line ends included, not only names and values.
+                headBytes += parsed
+                if headBytes > limits.maxHeaderBytes { limitError = .headersTooLarge }
+            }
+            switch pause {
+            case .none:
+                // Without a pause, http_parser took every byte or stopped on an error.
+                if error() == nil, offset < bytes.count { limitError = .malformed("the parser stopped early") }
+            case .headComplete:
+                http_parser_pause(parser, 0)
+                readingBody = true
+                if parser.pointee.upgrade == 1, hasBody {
+                    // The bytes after an upgrade's head belong to the new protocol, never to a body.
+                    limitError = .malformed("an upgrade request must not carry a body")
+                }
+            case .requestComplete:
+                http_parser_pause(parser, 0)
+                readingBody = false
+                headBytes = 0
+                if let request = completed.last, request.isUpgrade {
+                    isUpgraded = true
+                    output.upgradeLeftover = Array(UnsafeRawBufferPointer(rebasing: bytes[offset...]))
+                    offset = bytes.count
+                }
+            }
+            output.error = error()
+        }
+        swap(&output.requests, &completed)
         return output
+    }
+
+    /// Whether the request whose head just ended announced a body.
+    private var hasBody: Bool {
+        let flags = parser.pointee.flags
+        let length = parser.pointee.content_length
+        return flags & UInt32(F_CHUNKED.rawValue) != 0 || (length > 0 && length != UInt64.max)
+    }
+
+    /// The error `http_parser` stopped on, if any.
+    private func error() -> HTTPParseError? {
+        if let limitError { return limitError }
+        let errno = http_errno(rawValue: parser.pointee.http_errno)
+        if errno == HPE_OK { return nil }
+        if errno == HPE_HEADER_OVERFLOW { return .headersTooLarge }
+        return .malformed(String(cString: http_errno_description(errno)))
     }
 
     // MARK: - Callbacks from http_parser
 
     private static func instance(_ parser: UnsafeMutablePointer<http_parser>?) -> HTTPRequestParser {
         Unmanaged<HTTPRequestParser>.fromOpaque(parser!.pointee.data!).takeUnretainedValue()
-    }
-
-    private func countHeaderBytes(_ length: Int) -> Int32 {
-        headerBytes += length
-        if headerBytes > limits.maxHeaderBytes {
-            limitError = .headersTooLarge
-            return 1
-        }
-        return 0
     }
 
     private func finishHeaderField() {
@@ -117,25 +163,24 @@ public final class HTTPRequestParser {
             this.target = []
             this.headers = []
             this.body = []
-            this.headerBytes = 0
             return 0
         }
         settings.pointee.on_url = { parser, data, length in
             let this = instance(parser)
             this.target.append(contentsOf: UnsafeRawBufferPointer(start: data, count: length))
-            return this.countHeaderBytes(length)
+            return 0
         }
         settings.pointee.on_header_field = { parser, data, length in
             let this = instance(parser)
             this.finishHeaderField()
             this.field.append(contentsOf: UnsafeRawBufferPointer(start: data, count: length))
-            return this.countHeaderBytes(length)
+            return 0
         }
         settings.pointee.on_header_value = { parser, data, length in
             let this = instance(parser)
             this.readingValue = true
             this.value.append(contentsOf: UnsafeRawBufferPointer(start: data, count: length))
-            return this.countHeaderBytes(length)
+            return 0
         }
         settings.pointee.on_headers_complete = { parser in
             let this = instance(parser)
@@ -145,6 +190,8 @@ public final class HTTPRequestParser {
                 this.limitError = .bodyTooLarge
                 return 3 // any value but 0, 1 and 2 stops the parser with an error
             }
+            this.pause = .headComplete
+            http_parser_pause(parser, 1)
             return 0
         }
         settings.pointee.on_body = { parser, data, length in
@@ -168,6 +215,8 @@ public final class HTTPRequestParser {
             this.isInsideRequest = false
             this.headers = []
             this.body = []
+            this.pause = .requestComplete
+            http_parser_pause(parser, 1)
             return 0
         }
         return settings

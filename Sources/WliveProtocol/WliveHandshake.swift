@@ -40,6 +40,12 @@ public struct WliveHandshake: Sendable, Equatable {
                 return .failure(.init(.invalidParameter, "missing or empty field: \(name)"))
             }
         }
+        for (name, member) in object where member.kind == .string || member.kind == .number {
+            let limit = name == "im_toklen" || name == "im_token" ? maxTokenBytes : maxFieldBytes
+            guard member.text.utf8.count <= limit else {
+                return .failure(.init(.invalidParameter, "field \(name) is longer than \(limit) bytes"))
+            }
+        }
         // Checked just above: present, a string or a number, not empty.
         func field(_ name: String) -> String { object[name]!.text }
         guard let sourceValue = object["source"] else { return .failure(.init(.invalidParameter, "missing field: source")) }
@@ -72,15 +78,26 @@ public struct WliveHandshake: Sendable, Equatable {
     }
 
     /// A JSON integer, or a string of one (`"180"`); nil for fractions, booleans and the rest.
+    /// An integer too large for `Int` saturates: `timer_interval` is clamped into its range anyway,
+    /// and a huge `source` is simply not an allowed one.
     static func integer(_ value: JSONObjectFields.Member) -> Int? {
+        let text: Substring
         switch value.kind {
-        case .string: return Int(value.text.trimmingCharacters(in: .whitespaces))
-        case .number:
-            guard let number = Int(value.text), abs(number) < 1_000_000_000_000_000 else { return nil }
-            return number
+        case .string: text = Substring(value.text).trimmingASCIIWhitespace()
+        case .number: text = Substring(value.text)
         default: return nil
         }
+        if let number = Int(text) { return number }
+        let digits = text.first == "-" || text.first == "+" ? text.dropFirst() : text
+        guard !digits.isEmpty, digits.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else { return nil }
+        return text.first == "-" ? Int.min : Int.max
     }
+
+    /// Longest value of a string field, in UTF-8 bytes: long enough for any real client, short
+    /// enough that no field can carry a payload (a letter with thousands of combining marks).
+    public static let maxFieldBytes = 256
+    /// `im_toklen` may carry a signed token, so it gets more room.
+    public static let maxTokenBytes = 1024
 }
 
 /// A refused handshake: the result code and the message for the client.

@@ -45,7 +45,7 @@ extension Connection {
             }
             if !leftover.isEmpty {
                 let used = leftover.withUnsafeBytes { receiveFrames($0) }
-                if phase == .open { unparsed = Array(leftover[used...]) }
+                if phase == .open || phase == .closeSent { unparsed = Array(leftover[used...]) }
             }
         }
     }

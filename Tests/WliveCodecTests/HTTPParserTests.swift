@@ -55,6 +55,45 @@ struct HTTPParserTests {
         #expect(throws: HTTPParseError.headersTooLarge) { try parse(big, limits: .init(maxHeaderBytes: 1024), chunk: 100) }
     }
 
+    @Test func anUpgradeCarryingABodyIs400WhereverTheBodyArrives() {
+        // The body in a later segment used to trap: http_parser flags the upgrade at the end of
+        // the head, before it reads the body.
+        let head = "POST /ws HTTP/1.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        for framing in ["Content-Length: 5\r\n\r\nhello", "Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n"] {
+            for chunk in [1, head.utf8.count, .max] {
+                do {
+                    _ = try parse(head + framing, chunk: chunk)
+                    Issue.record("accepted an upgrade with a body: \(framing.debugDescription) in chunks of \(chunk)")
+                } catch {
+                    #expect((error as? HTTPParseError)?.status == 400)
+                }
+            }
+        }
+    }
+
+    @Test func anUpgradedParserHandsLaterBytesBackInsteadOfTrapping() throws {
+        let parser = HTTPRequestParser()
+        let first = Array("GET /ws HTTP/1.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n".utf8)
+        #expect(first.withUnsafeBytes { parser.parse($0) }.requests.count == 1)
+        #expect(parser.isUpgraded)
+        let later = [UInt8](repeating: 0x41, count: 10)
+        #expect(later.withUnsafeBytes { parser.parse($0) }.upgradeLeftover == later)
+    }
+
+    @Test func theWholeHeadCountsTowardsTheLimitPaddingIncluded() {
+        // Names and values alone are tiny here; the padding is what is large.
+        let padded = "GET / HTTP/1.1\r\nX:" + String(repeating: " ", count: 70_000) + "y\r\n\r\n"
+        for chunk in [1000, .max] {
+            #expect(throws: HTTPParseError.headersTooLarge) { try parse(padded, limits: .init(maxHeaderBytes: 16 * 1024), chunk: chunk) }
+        }
+        let trailing = "GET / HTTP/1.1\r\nX: y" + String(repeating: " ", count: 20_000) + "\r\n\r\n"
+        #expect(throws: HTTPParseError.headersTooLarge) { try parse(trailing, limits: .init(maxHeaderBytes: 16 * 1024)) }
+        // Bodies do not count towards the head, and every pipelined head starts afresh.
+        let body = String(repeating: "b", count: 3000)
+        let one = "POST / HTTP/1.1\r\nContent-Length: 3000\r\n\r\n" + body
+        #expect((try? parse(one + one + one, limits: .init(maxHeaderBytes: 256, maxBodyBytes: 4096)))?.requests.count == 3)
+    }
+
     @Test func oversizeBodiesAre413() {
         let declared = "POST / HTTP/1.1\r\nContent-Length: 100\r\n\r\n"
         #expect(throws: HTTPParseError.bodyTooLarge) { try parse(declared, limits: .init(maxBodyBytes: 10)) }
