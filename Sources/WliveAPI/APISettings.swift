@@ -12,8 +12,12 @@ public struct APISettings: Sendable, Equatable {
     public var pushURLTemplate = "rtmp://push.live.example.com/live/{channel_id}"
     public var flvURLTemplate = "http://play.live.example.com/live/{channel_id}.flv"
     public var rtmpURLTemplate = "rtmp://play.live.example.com/live/{channel_id}"
-    /// Longest comment, in characters (`comment.max_length`; 100 as Weibo's chat API).
+    /// Longest comment, in Unicode scalars (`comment.max_length`; 100 as Weibo's chat API).
     public var maxCommentLength = 100
+    /// Live channels one user (source and user id) may have open at once (`channels.max_per_user`).
+    public var maxChannelsPerUser = 10
+    /// Live channels the gateway holds at once (`channels.max_open`).
+    public var maxOpenChannels = 100_000
 
     public init() {}
 }

@@ -9,11 +9,20 @@ extension LiveAPI {
         let describe = try required(fields, "channel_describe", limit: FieldLimits.channelDescribe)
         let cover = try required(fields, "cover_url", limit: FieldLimits.coverURL)
         let extJSON = try optional(fields, "ext_json", limit: FieldLimits.extJSON)
+        let owner = "\(caller.source):\(caller.userID)"
+        guard openChannelsByOwner[owner, default: 0] < settings.maxChannelsPerUser else {
+            throw APIReply.failure(.permissionDenied, "this user already has \(settings.maxChannelsPerUser) live channels (channels.max_per_user); stop one first")
+        }
+        guard openChannelCount < settings.maxOpenChannels else {
+            throw APIReply.failure(.failure, "the gateway holds its most live channels (channels.max_open); try again later")
+        }
         let now = wallClock()
         let id = ids.next(now: now)
         let channel = ChannelInfo(id: id, title: title, describe: describe, coverURL: cover, extJSON: extJSON,
                                   ownerUserID: caller.userID, ownerBiz: caller.biz, ownerSource: caller.source, createTime: now)
         try store.insert(channel)
+        openChannelsByOwner[owner, default: 0] += 1
+        openChannelCount += 1
         fanOut.openChannel(id)
         logger.info("channel started", metadata: ["channel": "\(id)", "userid": "\(caller.userID)"])
         var json = JSONObjectWriter()
@@ -36,6 +45,10 @@ extension LiveAPI {
         let given = try optional(fields, "reason", limit: FieldLimits.reason)
         let reason = given.isEmpty ? "stopped by owner" : given
         _ = try store.close(id, releaseTime: wallClock(), reason: reason)
+        let owner = "\(channel.ownerSource):\(channel.ownerUserID)"
+        openChannelsByOwner[owner, default: 1] -= 1
+        if openChannelsByOwner[owner] == 0 { openChannelsByOwner[owner] = nil }
+        openChannelCount -= 1
         fanOut.closeChannel(id, reason: reason)
         logger.info("channel stopped", metadata: ["channel": "\(id)"])
         return APIReply(code: .success)

@@ -40,6 +40,10 @@ public final class InMemoryLiveStore: LiveStore {
         room.info.releaseTime = releaseTime
         room.info.liveTime = max(0, (releaseTime - room.info.createTime) / 1000)
         room.info.reason = reason
+        // A closed room keeps its record for retrieveChannel, and nothing else: nobody watches it.
+        room.info.onlineCount = 0
+        room.everyone = [:]
+        room.online = []
         rooms[id] = room
         return room.info
     }

@@ -15,6 +15,9 @@ public final class LiveAPI {
     let verifier: AuthTokenVerifier
     var ids: ChannelIDGenerator
     let logger: Logger
+    /// Live channels per owner ("source:userid"), and in all, for the channel caps.
+    var openChannelsByOwner: [String: Int] = [:]
+    var openChannelCount = 0
     /// Channels whose watcher counts changed since the last `flushNotices`.
     private var changedChannels: Set<ChannelID> = []
     /// Wall clock (Unix milliseconds) and a monotonic clock (seconds), injectable for tests.

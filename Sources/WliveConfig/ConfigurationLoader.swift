@@ -61,6 +61,8 @@ public enum ConfigurationLoader {
         put("http.max_header_size", .int(base.apiMaxHeaderSize))
         put("http.max_body_size", .int(base.apiMaxBodySize))
         put("http.request_timeout", .double(base.apiRequestTimeout))
+        put("http.max_pending_bytes", .int(base.apiMaxPendingBytes))
+        put("ws.max_connections", .int(base.maxConnections))
         put("auth.secrets", .stringArray(base.api.authSecrets))
         put("auth.allow_test", .bool(base.api.allowTest))
         put("channels.node_id", .int(base.api.nodeID))
@@ -68,6 +70,8 @@ public enum ConfigurationLoader {
         put("channels.flv_url", .string(base.api.flvURLTemplate))
         put("channels.rtmp_url", .string(base.api.rtmpURLTemplate))
         put("comment.max_length", .int(base.api.maxCommentLength))
+        put("channels.max_per_user", .int(base.api.maxChannelsPerUser))
+        put("channels.max_open", .int(base.api.maxOpenChannels))
         put("spam.banned_words_file", .string(base.bannedWordsFile))
         put("spam.banned_words", .bool(base.spam.bannedWords))
         put("spam.contact", .bool(base.spam.contact))
@@ -113,6 +117,8 @@ public enum ConfigurationLoader {
         config.apiMaxHeaderSize = try keys.int("http.max_header_size", 256...(1 << 20))
         config.apiMaxBodySize = try keys.int("http.max_body_size", 1...(64 << 20))
         config.apiRequestTimeout = try keys.seconds("http.request_timeout")
+        config.apiMaxPendingBytes = try keys.int("http.max_pending_bytes", 1024...(1 << 30))
+        config.maxConnections = try keys.int("ws.max_connections", 0...(1 << 24))
         config.api.authSecrets = try keys.strings("auth.secrets")
         config.api.allowTest = try keys.bool("auth.allow_test")
         config.api.nodeID = try keys.int("channels.node_id", 0...1023)
@@ -120,6 +126,8 @@ public enum ConfigurationLoader {
         config.api.flvURLTemplate = try keys.string("channels.flv_url", must: "contain {channel_id}") { $0.contains("{channel_id}") }
         config.api.rtmpURLTemplate = try keys.string("channels.rtmp_url", must: "contain {channel_id}") { $0.contains("{channel_id}") }
         config.api.maxCommentLength = try keys.int("comment.max_length", 1...10000)
+        config.api.maxChannelsPerUser = try keys.int("channels.max_per_user", 1...1_000_000)
+        config.api.maxOpenChannels = try keys.int("channels.max_open", 1...10_000_000)
         config.bannedWordsFile = try keys.string("spam.banned_words_file") { !$0.isEmpty }
         config.spam.bannedWords = try keys.bool("spam.banned_words")
         config.spam.contact = try keys.bool("spam.contact")
@@ -129,7 +137,7 @@ public enum ConfigurationLoader {
         config.spam.repeatWindow = try keys.seconds("spam.repeat_window")
         config.spam.floodCount = try keys.int("spam.flood_count", 1...1_000_000)
         config.spam.floodWindow = try keys.seconds("spam.flood_window")
-        config.workers = try keys.int("workers", 0...256)
+        config.workers = try keys.int("workers", 0...GatewayConfiguration.maxWorkers)
         config.handshakeTimeout = try keys.seconds("wlive.handshake_timeout")
         config.session.allowedSources = Set(try keys.ints("wlive.sources"))
         config.api.allowedSources = config.session.allowedSources

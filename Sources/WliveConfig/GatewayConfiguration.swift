@@ -29,6 +29,12 @@ public struct GatewayConfiguration: Sendable, Equatable {
     public var apiMaxBodySize = 64 * 1024
     /// Seconds an API client has to send a request, and that an idle keep-alive connection is kept (`http.request_timeout`).
     public var apiRequestTimeout = 10.0
+    /// Answer bytes an API client may leave unread before the gateway stops reading its
+    /// further (pipelined) requests, until it reads (`http.max_pending_bytes`).
+    public var apiMaxPendingBytes = 1024 * 1024
+    /// WebSocket connections the gateway holds at most (`ws.max_connections`); the next ones get
+    /// 503. 0: derived from the open-file limit (see `effectiveMaxConnections`).
+    public var maxConnections = 0
     /// The HTTP API: login (`auth.*`), channel ids and URLs (`channels.*`), comment length (`comment.max_length`).
     public var api = APISettings()
     /// The spam rules' thresholds (`spam.*`).
@@ -61,9 +67,29 @@ public struct GatewayConfiguration: Sendable, Equatable {
 
     public init() {}
 
-    /// The loops to run: `workers`, or the core count when it is 0.
+    /// The most worker loops a gateway runs: each channel keeps one bit per worker of who to wake.
+    public static let maxWorkers = 64
+
+    /// `maxConnections`, or when it is 0 the process's open-file limit less a tenth of it (at
+    /// least 64 descriptors) for the API port, the listeners and the loops' own descriptors.
+    public var effectiveMaxConnections: Int {
+        if maxConnections > 0 { return maxConnections }
+        var limit = rlimit()
+        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0, limit.rlim_cur != rlim_t.max else { return 1 << 20 }
+        let files = Int(clamping: limit.rlim_cur)
+        return max(1, files - max(64, files / 10))
+    }
+
+    /// The kernel send buffer to set: `socketSendBuffer`, or with the `skip` policy and no size
+    /// given, 64 KiB, because readers that stall are kept open and the kernel's autotuned buffer
+    /// would pin megabytes each.
+    public var effectiveSocketSendBuffer: Int {
+        socketSendBuffer > 0 ? socketSendBuffer : (slowConsumerPolicy == .skip ? 64 * 1024 : 0)
+    }
+
+    /// The loops to run: `workers`, or the core count (at most `maxWorkers`) when it is 0.
     public var effectiveWorkers: Int {
-        workers > 0 ? workers : max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+        workers > 0 ? workers : min(Self.maxWorkers, max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))))
     }
 }
 

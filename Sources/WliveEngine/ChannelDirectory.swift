@@ -75,8 +75,17 @@ public final class ChannelRecord: Sendable {
 
 /// Every channel the gateway knows, by id. Thread-safe: loops look channels up on handshakes,
 /// the API opens and closes them.
+///
+/// A closed channel leaves only a tombstone here, so that later handshakes learn it is closed
+/// (code 2). Its record, with the ring and its messages, is freed once the last worker that
+/// served it has delivered the closing message and dropped it.
 public final class ChannelDirectory: Sendable {
-    private let channels = Mutex<[ChannelID: ChannelRecord]>([:])
+    private enum Entry {
+        case live(ChannelRecord)
+        case closed
+    }
+
+    private let channels = Mutex<[ChannelID: Entry]>([:])
     /// Entries per channel ring (a power of two).
     public let ringCapacity: Int
     /// Shared by every ring: one epoch per worker loop.
@@ -93,22 +102,52 @@ public final class ChannelDirectory: Sendable {
         channels.withLock { channels in
             guard channels[id] == nil else { return nil }
             let record = ChannelRecord(id: id, ring: ChannelRing(capacity: ringCapacity, tracker: tracker))
-            channels[id] = record
+            channels[id] = .live(record)
             return record
         }
     }
 
-    /// Closes a channel. Its record stays so later handshakes learn it is closed (code 2).
+    /// Closes a channel, leaving a tombstone; returns its record, which the caller publishes the
+    /// closing message to.
     public func close(_ id: ChannelID) -> Result<ChannelRecord, CloseError> {
-        guard let record = lookup(id) else { return .failure(.notFound) }
-        return record.markClosed() ? .success(record) : .failure(.alreadyClosed)
+        channels.withLock { channels in
+            switch channels[id] {
+            case nil: return .failure(.notFound)
+            case .closed: return .failure(.alreadyClosed)
+            case let .live(record):
+                _ = record.markClosed()
+                channels[id] = .closed
+                return .success(record)
+            }
+        }
     }
 
     public enum CloseError: Error, Equatable, Sendable { case notFound, alreadyClosed }
 
+    /// A live channel's record; nil for a closed or unknown one.
     public func lookup(_ id: ChannelID) -> ChannelRecord? {
-        channels.withLock { $0[id] }
+        channels.withLock { channels in
+            guard case let .live(record) = channels[id] else { return nil }
+            return record
+        }
     }
 
+    /// The channel's status; nil when unknown.
+    public func status(of id: ChannelID) -> ChannelStatus? {
+        channels.withLock { channels in
+            switch channels[id] {
+            case nil: return nil
+            case .closed: return .closed
+            case let .live(record): return record.status
+            }
+        }
+    }
+
+    /// Channels known, live and closed.
     public var count: Int { channels.withLock { $0.count } }
+
+    /// Channels live now.
+    public var liveCount: Int {
+        channels.withLock { channels in channels.values.reduce(0) { count, entry in if case .live = entry { count + 1 } else { count } } }
+    }
 }

@@ -8,16 +8,16 @@ extension Connection {
         let output = parser.parse(bytes)
         switch kind {
         case .api:
-            serve(output.requests)
+            pendingRequests += output.requests
+            if let error = output.error { pendingParseError = error }
+            serveQueuedRequests()
         case .webSocket:
             // A WebSocket port answers exactly one request: the upgrade.
             if let request = output.requests.first {
                 upgrade(request, leftover: output.upgradeLeftover ?? [])
-                return
+            } else if let error = output.error, phase == .http {
+                respondAndClose(.error(error.status, error.reason))
             }
-        }
-        if let error = output.error, phase == .http {
-            respondAndClose(.error(error.status, error.reason))
         }
     }
 
@@ -50,22 +50,29 @@ extension Connection {
         }
     }
 
-    /// Answers API requests in order (pipelined ones included), keeping the connection alive
-    /// unless a request says otherwise.
-    private func serve(_ requests: [HTTPRequest]) {
-        guard !requests.isEmpty, let api = loop.api else { return }
-        for request in requests {
+    /// Answers queued API requests in order (pipelined ones included), keeping the connection
+    /// alive unless a request says otherwise. Stops while the peer has more than
+    /// `http.max_pending_bytes` of answers unread, and goes on as it reads them.
+    func serveQueuedRequests() {
+        guard let api = loop.api else { return }
+        var answered = 0
+        while answered < pendingRequests.count, phase == .http, unsentBytes <= pendingBytesLimit {
+            let request = pendingRequests[answered]
+            answered += 1
             if request.isUpgrade {
                 respondAndClose(.error(400, "this is the HTTP API port; WebSocket clients connect to the WebSocket port"))
-                return
-            }
-            sendRaw(api.respond(to: request).encoded())
-            guard request.keepAlive else {
-                linger()
-                return
+            } else {
+                sendRaw(api.respond(to: request).encoded())
+                if !request.keepAlive { linger() }
             }
         }
-        setPhaseDeadline(afterSeconds: loop.context.configuration.apiRequestTimeout)
+        guard phase == .http else { return }
+        pendingRequests.removeFirst(answered)
+        if pendingRequests.isEmpty, let error = pendingParseError {
+            respondAndClose(.error(error.status, error.reason))
+        } else if answered > 0 {
+            setPhaseDeadline(afterSeconds: loop.context.configuration.apiRequestTimeout)
+        }
     }
 
     /// Sends an HTTP error and closes once it is flushed.

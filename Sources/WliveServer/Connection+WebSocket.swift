@@ -50,7 +50,9 @@ extension Connection {
         case .none, .pong:
             break
         case let .ping(payload):
-            write(SharedFrame(opcode: .pong, payload: payload))
+            // Behind other writes, only the latest pong waits: a peer that pings without
+            // reading gets one queued pong, never one per ping.
+            if writesInFlight == 0 { write(SharedFrame(opcode: .pong, payload: payload)) } else { pendingPong = payload }
         case let .message(opcode, bytes):
             // After our close frame, data is read and dropped (RFC 6455 section 5.5.1).
             guard phase == .open else { return }
@@ -83,7 +85,8 @@ extension Connection {
             guard case var .wlive(session) = role else { return }
             let record = loop.context.channels.lookup(id)
             let counts = record?.counts(extraConnections: 1) ?? ChannelCounts(online: 0, total: 0, connections: 0)
-            let next = session.channelResolved(record?.status, counts: counts, lastSeq: record?.lastSeq ?? 0, now: wallClockMilliseconds())
+            let status = record?.status ?? loop.context.channels.status(of: id)
+            let next = session.channelResolved(status, counts: counts, lastSeq: record?.lastSeq ?? 0, now: wallClockMilliseconds())
             role = .wlive(session)
             if case let .subscribe(_, interval, acknowledgement) = next, let record {
                 subscribe(to: record, interval: interval, acknowledgement: acknowledgement)
@@ -108,6 +111,13 @@ extension Connection {
         record.adjustSubscribers(by: 1)
         write(acknowledgement)
         guard phase == .open else { return }
+        if record.status == .closed {
+            // Closed between the look-up and the subscription: the closing message may lie
+            // before this worker's cursor, so it is sent here.
+            write(.channelClosed(channelID: record.id, reason: "", time: wallClockMilliseconds()))
+            close(.normalClosure, reason: "channel closed")
+            return
+        }
         heartbeatTicks = EventLoop.ticks(Double(interval))
         nextHeartbeat = loop.currentTick + heartbeatTicks
         phaseDeadline = .max

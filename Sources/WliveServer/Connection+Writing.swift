@@ -108,7 +108,7 @@ extension Connection {
                 // connection is still retained by the handle here.
                 let connection = Connection.from(stream.pointee.data)
                 connection.writesInFlight -= 1
-                if status < 0 { connection.abort() }
+                if status < 0 { connection.abort() } else { connection.writeCompleted() }
             }
         }
         guard status == 0 else {

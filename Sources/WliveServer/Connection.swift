@@ -64,6 +64,21 @@ final class Connection: Subscriber {
     /// Channel messages dropped for this reader while it was too far behind (policy `skip`).
     var skippedMessages: UInt64 = 0
 
+    // Back-pressure: a peer that sends without reading must not grow our memory.
+    /// Reading is stopped while too much is unsent; it resumes once the peer has read half of it.
+    var isReadingPaused = false
+    /// The latest ping's payload, waiting for the writes ahead of it: pongs behind a stalled
+    /// reader are coalesced, since only the most recent one matters (RFC 6455 section 5.5.3).
+    var pendingPong: [UInt8]?
+    /// Parsed API requests not answered yet, answered in order as the peer reads the answers.
+    var pendingRequests: [HTTPRequest] = []
+    /// A parse error to answer once the requests before it are answered.
+    var pendingParseError: HTTPParseError?
+    /// Whether this connection holds one of the `ws.max_connections` places.
+    var isAdmitted = false
+    /// Whether this connection was refused with 503 and only lingers.
+    var isRefusal = false
+
     init(loop: EventLoop, kind: Kind) {
         self.loop = loop
         self.kind = kind
@@ -87,25 +102,78 @@ final class Connection: Subscriber {
         loop.counters.connections.add(1, ordering: .relaxed)
         loop.counters.accepted.add(1, ordering: .relaxed)
         uv_tcp_nodelay(handle, 1)
-        if kind == .webSocket, loop.context.configuration.socketSendBuffer > 0 {
-            var size = Int32(loop.context.configuration.socketSendBuffer)
+        if kind == .webSocket, loop.context.configuration.effectiveSocketSendBuffer > 0 {
+            var size = Int32(loop.context.configuration.effectiveSocketSendBuffer)
             uv_send_buffer_size(cast(handle, to: uv_handle_t.self), &size)
         }
         requestParser = HTTPRequestParser(limits: kind == .api ? loop.context.apiRequestLimits : loop.context.requestLimits)
         lastActivity = loop.currentTick
         setPhaseDeadline(afterSeconds: kind == .api ? loop.context.configuration.apiRequestTimeout : loop.context.configuration.requestTimeout)
-        uv_read_start(stream, { handle, _, buffer in
+        startReading()
+    }
+
+    private func startReading() {
+        isReadingPaused = false
+        let status = uv_read_start(stream, { handle, _, buffer in
             let loop = EventLoop.from(handle!.pointee.loop)
             buffer!.pointee = uv_buf_init(loop.readBuffer.baseAddress!.assumingMemoryBound(to: CChar.self), UInt32(loop.readBuffer.count))
         }, { stream, count, buffer in
             let connection = Connection.from(stream!.pointee.data)
             if count > 0 {
                 connection.received(UnsafeRawBufferPointer(start: buffer!.pointee.base, count: count))
+                connection.pauseReadingIfBehind()
             } else if count < 0 {
                 // The peer closed its side or the socket failed: nobody is left to talk to.
                 connection.abort()
             }
         })
+        if status != 0 { abort() }
+    }
+
+    // MARK: - Back-pressure
+
+    /// Bytes queued for the peer that the kernel has not taken yet.
+    var unsentBytes: Int { uv_stream_get_write_queue_size(stream) }
+
+    /// Unsent bytes above which this connection stops reading (and, on the WebSocket port, the
+    /// slow-consumer policy applies to channel messages).
+    var pendingBytesLimit: Int {
+        kind == .api ? loop.context.configuration.apiMaxPendingBytes : loop.context.configuration.maxPendingBytes
+    }
+
+    /// Stops reading from a peer that has too much unread, or whose requests wait for that.
+    func pauseReadingIfBehind() {
+        guard !isReadingPaused, phase != .closed, phase != .lingering, unsentBytes > pendingBytesLimit || !pendingRequests.isEmpty else { return }
+        uv_read_stop(stream)
+        isReadingPaused = true
+    }
+
+    /// A write finished: send what waited for it, and read again once the peer caught up.
+    func writeCompleted() {
+        guard phase != .closed else { return }
+        if writesInFlight == 0, let pong = pendingPong {
+            pendingPong = nil
+            write(SharedFrame(opcode: .pong, payload: pong))
+        }
+        if !pendingRequests.isEmpty || pendingParseError != nil { serveQueuedRequests() }
+        if isReadingPaused, pendingRequests.isEmpty, unsentBytes <= pendingBytesLimit / 2 {
+            startReading()
+        }
+    }
+
+    /// Turns away a connection over `ws.max_connections`: a 503, then a short linger so the
+    /// peer reads it. Past a few hundred refusals lingering on this loop, new ones are reset at
+    /// once, so that a flood cannot hold descriptors through refusals either.
+    func refuse() {
+        loop.counters.refusedConnections.add(1, ordering: .relaxed)
+        guard loop.lingeringRefusals < EventLoop.maxLingeringRefusals else {
+            abort(reset: true)
+            return
+        }
+        isRefusal = true
+        loop.lingeringRefusals += 1
+        start()
+        respondAndClose(.error(503, "too many connections; try again later", headers: [("Retry-After", "1")]))
     }
 
     // MARK: - Input
@@ -219,6 +287,16 @@ final class Connection: Subscriber {
         }
     }
 
+    /// Ends the connection for a graceful shutdown: a WebSocket gets 1001 after what is queued;
+    /// an API connection stops reading and closes once its answers are written.
+    func closeForShutdown() {
+        switch (kind, phase) {
+        case (.api, .http): linger()
+        case (.webSocket, .http): abort()
+        default: close(.goingAway, reason: "server shutting down")
+        }
+    }
+
     /// Fails the WebSocket connection: close frame, then our side of TCP shut at once.
     func fail(_ code: WebSocketCloseCode, reason: String) {
         if phase == .open { writeClose(code, reason: reason) }
@@ -234,6 +312,8 @@ final class Connection: Subscriber {
         guard phase != .lingering, phase != .closed else { return }
         phase = .lingering
         releaseState()
+        // Lingering reads (and drops) until the peer hangs up, whatever it left unread.
+        if isReadingPaused { startReading() }
         setPhaseDeadline(afterSeconds: Self.closeHandshakeSeconds)
         let request = UnsafeMutablePointer<uv_shutdown_t>.allocate(capacity: 1)
         let status = uv_shutdown(request, stream) { request, _ in
@@ -257,6 +337,14 @@ final class Connection: Subscriber {
         }
         phase = .closed
         releaseState()
+        if isAdmitted {
+            isAdmitted = false
+            loop.context.releaseConnection()
+        }
+        if isRefusal {
+            isRefusal = false
+            loop.lingeringRefusals -= 1
+        }
         uv_close(cast(handle, to: uv_handle_t.self)) { handle in
             let connection = Connection.from(handle!.pointee.data)
             connection.loop.connectionClosed(connection)
@@ -270,6 +358,9 @@ final class Connection: Subscriber {
         leaveSubscription()
         requestParser = nil
         unparsed = []
+        pendingRequests = []
+        pendingParseError = nil
+        pendingPong = nil
     }
 
     /// Stops receiving the channel's comments.

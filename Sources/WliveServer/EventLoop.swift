@@ -46,6 +46,9 @@ final class EventLoop: @unchecked Sendable {
     var connections: [ObjectIdentifier: Connection] = [:]
     var listener: Listener?
     var isShuttingDown = false
+    /// Connections refused with 503 that still linger on this loop.
+    var lingeringRefusals = 0
+    static let maxLingeringRefusals = 256
     private var shutdownDeadline: UInt64 = .max
     /// The HTTP API and the fan-out producer, on the ingest loop only.
     var api: LiveAPI?
@@ -164,7 +167,7 @@ final class EventLoop: @unchecked Sendable {
     /// `fanout.max_delay` ago is quiet, and its news goes out at once; a busy one gathers until
     /// then, so that one write per subscriber carries many comments. The timer wakes the loop for
     /// the earliest channel still gathering.
-    private func ringsChanged() {
+    private func ringsChanged(flushingEverything: Bool = false) {
         // Cleared before reading, so a publish that lands after the reads wakes us again.
         wakePending.store(false, ordering: .sequentiallyConsistent)
         let now = uv_now(uv)
@@ -178,7 +181,7 @@ final class EventLoop: @unchecked Sendable {
             defer { served.values.formIndex(after: &position) }
             let channel = served.values[position]
             guard channel.record.ring.publishedCount != channel.cursor else { continue }
-            guard now >= channel.flushDue else {
+            guard now >= channel.flushDue || flushingEverything else {
                 nextDue = min(nextDue, channel.flushDue)
                 continue
             }
@@ -245,9 +248,10 @@ final class EventLoop: @unchecked Sendable {
         shutdownDeadline = currentTick + Self.ticks(context.configuration.shutdownTimeout)
         listener?.close()
         listener = nil
-        for connection in Array(connections.values) {
-            connection.close(.goingAway, reason: "server shutting down")
-        }
+        // The ingest loop stopped first, so the rings hold everything ever acknowledged: deliver
+        // it all now, whatever the flush delay, and the close frames queue behind it.
+        if api == nil { ringsChanged(flushingEverything: true) }
+        for connection in Array(connections.values) { connection.closeForShutdown() }
         finishShutdownIfDone(now: currentTick)
     }
 
@@ -290,6 +294,10 @@ final class LoopCounters: Sendable {
     let gaps = Atomic<Int>(0)
     /// Times a slow reader was disconnected or skipped.
     let slowConsumerActions = Atomic<Int>(0)
+    /// Connections answered 503 because `ws.max_connections` were open.
+    let refusedConnections = Atomic<Int>(0)
+    /// Times accepting paused because the process was out of file descriptors.
+    let acceptPauses = Atomic<Int>(0)
 }
 
 /// A channel a worker serves: where it reads the ring, and when its news may next go out (loop

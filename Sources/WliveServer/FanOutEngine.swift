@@ -12,15 +12,16 @@ final class FanOutEngine {
     private var pendingWakeups: UInt64 = 0
 
     init(workers: [EventLoop], channels: ChannelDirectory) {
-        precondition(workers.count <= 64, "at most 64 worker loops")
+        // Gateway.start refuses more workers than GatewayConfiguration.maxWorkers (64) bits.
         self.workers = workers
         self.channels = channels
     }
 
     /// Publishes a comment: assigns its sequence number and time, encodes it once, appends it.
     func publish(_ draft: Gateway.CommentDraft) -> Result<Comment, WliveResultCode> {
-        guard let record = channels.lookup(draft.channelID) else { return .failure(.channelNotFound) }
-        guard record.status == .live else { return .failure(.channelClosed) }
+        guard let record = channels.lookup(draft.channelID), record.status == .live else {
+            return .failure(channels.status(of: draft.channelID) == nil ? .channelNotFound : .channelClosed)
+        }
         let seq = record.nextSeq()
         let comment = Comment(id: "\(draft.channelID)-\(seq)", seq: seq, channelID: draft.channelID,
                               userID: draft.userID, source: draft.source, biz: draft.biz, extJSON: draft.extJSON,

@@ -48,13 +48,16 @@ public final class Gateway: Sendable {
         self.configuration = configuration
         self.logger = logger
         channels = ChannelDirectory(ringCapacity: configuration.ringCapacity, workers: configuration.effectiveWorkers)
-        context = GatewayContext(configuration: configuration, channels: channels)
+        context = GatewayContext(configuration: configuration, channels: channels, logger: logger)
     }
 
     /// Binds the ports and starts the loops. Throws (and leaves nothing running) when a port
     /// cannot be bound or the banned-word file cannot be read.
     @discardableResult
     public func start() throws -> BoundPorts {
+        guard (1...GatewayConfiguration.maxWorkers).contains(configuration.effectiveWorkers) else {
+            throw GatewayError.configuration(ConfigurationError(key: "workers", problem: "\(configuration.workers) must be in 0...\(GatewayConfiguration.maxWorkers)"))
+        }
         let dictionary = try loadDictionary()
         return try state.withLock { state in
             guard case .idle = state else { throw GatewayError.alreadyStarted }
@@ -226,23 +229,39 @@ public final class Gateway: Sendable {
         public var drains: Int
         public var gaps: Int
         public var slowConsumerActions: Int
+        /// Connections answered 503 over `ws.max_connections`.
+        public var refusedConnections: Int
+        /// Times accepting paused for want of file descriptors.
+        public var acceptPauses: Int
+
+        init(_ counters: LoopCounters) {
+            connections = counters.connections.load(ordering: .relaxed)
+            accepted = counters.accepted.load(ordering: .relaxed)
+            subscribers = counters.subscribers.load(ordering: .relaxed)
+            delivered = counters.delivered.load(ordering: .relaxed)
+            coalescedWrites = counters.coalescedWrites.load(ordering: .relaxed)
+            writeCalls = counters.writeCalls.load(ordering: .relaxed)
+            drains = counters.drains.load(ordering: .relaxed)
+            gaps = counters.gaps.load(ordering: .relaxed)
+            slowConsumerActions = counters.slowConsumerActions.load(ordering: .relaxed)
+            refusedConnections = counters.refusedConnections.load(ordering: .relaxed)
+            acceptPauses = counters.acceptPauses.load(ordering: .relaxed)
+        }
     }
 
+    /// The worker loops' numbers, one entry per worker.
     public var loopStatistics: [LoopStatistics] {
         state.withLock { state in
             guard case let .running(workers, _, _) = state else { return [] }
-            return workers.map { loop in
-                let counters = loop.counters
-                return LoopStatistics(connections: counters.connections.load(ordering: .relaxed),
-                                      accepted: counters.accepted.load(ordering: .relaxed),
-                                      subscribers: counters.subscribers.load(ordering: .relaxed),
-                                      delivered: counters.delivered.load(ordering: .relaxed),
-                                      coalescedWrites: counters.coalescedWrites.load(ordering: .relaxed),
-                                      writeCalls: counters.writeCalls.load(ordering: .relaxed),
-                                      drains: counters.drains.load(ordering: .relaxed),
-                                      gaps: counters.gaps.load(ordering: .relaxed),
-                                      slowConsumerActions: counters.slowConsumerActions.load(ordering: .relaxed))
-            }
+            return workers.map { LoopStatistics($0.counters) }
+        }
+    }
+
+    /// The ingest (HTTP API) loop's numbers: its connections are API connections.
+    public var ingestStatistics: LoopStatistics? {
+        state.withLock { state in
+            guard case let .running(_, ingest, _) = state else { return nil }
+            return LoopStatistics(ingest.counters)
         }
     }
 }
@@ -250,11 +269,13 @@ public final class Gateway: Sendable {
 public enum GatewayError: Error, CustomStringConvertible {
     case alreadyStarted
     case dictionary(path: String, reason: String)
+    case configuration(ConfigurationError)
 
     public var description: String {
         switch self {
         case .alreadyStarted: return "the gateway was already started"
         case let .dictionary(path, reason): return "cannot read the banned-word dictionary \(path) (spam.banned_words_file): \(reason)"
+        case let .configuration(error): return error.description
         }
     }
 }

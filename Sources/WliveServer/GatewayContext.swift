@@ -1,20 +1,39 @@
+import Logging
+import Synchronization
+import WliveCodec
 import WliveConfig
 import WliveEngine
-import WliveCodec
 
 /// What every loop of a gateway shares: immutable settings and thread-safe state.
 final class GatewayContext: Sendable {
     let configuration: GatewayConfiguration
     let channels: ChannelDirectory
+    let logger: Logger
     let allowedOrigins: Set<String>
     let requestLimits: HTTPRequestParser.Limits
     let apiRequestLimits: HTTPRequestParser.Limits
+    /// `ws.max_connections` in force.
+    let maxConnections: Int
+    /// WebSocket connections holding a place under `maxConnections`, over every loop.
+    private let admittedConnections = Atomic<Int>(0)
 
-    init(configuration: GatewayConfiguration, channels: ChannelDirectory) {
+    init(configuration: GatewayConfiguration, channels: ChannelDirectory, logger: Logger) {
         self.configuration = configuration
         self.channels = channels
+        self.logger = logger
         allowedOrigins = Set(configuration.allowedOrigins)
         requestLimits = .init(maxHeaderBytes: configuration.maxHeaderSize, maxBodyBytes: 0)
         apiRequestLimits = .init(maxHeaderBytes: configuration.apiMaxHeaderSize, maxBodyBytes: configuration.apiMaxBodySize)
+        maxConnections = configuration.effectiveMaxConnections
     }
+
+    /// Takes a place for a new WebSocket connection; false when all `maxConnections` are taken.
+    func admitConnection() -> Bool {
+        if admittedConnections.add(1, ordering: .relaxed).newValue <= maxConnections { return true }
+        admittedConnections.subtract(1, ordering: .relaxed)
+        return false
+    }
+
+    /// Gives a connection's place back.
+    func releaseConnection() { admittedConnections.subtract(1, ordering: .relaxed) }
 }

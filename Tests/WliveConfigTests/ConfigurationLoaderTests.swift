@@ -41,6 +41,7 @@ struct ConfigurationLoaderTests {
         (["WLIVE_WS_PATH": "ws"], "ws.path"),
         (["WLIVE_SHUTDOWN_TIMEOUT": "-1"], "shutdown.timeout"),
         (["WLIVE_WORKERS": "1000"], "workers"),
+        (["WLIVE_WORKERS": "65"], "workers"),
     ])
     func badValueStopsStartUpNamingTheKey(environment: [String: String], key: String) async {
         do {

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import WliveCodec
+import WliveConfig
 @testable import WliveServer
 
 /// Inputs an outside probe used against the gateway, over real sockets: each must get a clear
@@ -57,5 +58,11 @@ struct HostileInputEndToEndTests {
             #expect(ack["code"] as? Int == code, "\(field)=\(value): \(ack)")
             if code == 0 { #expect(ack["timer_interval"] as? Int == harness.gateway.configuration.session.heartbeat.maxInterval) }
         }
+    }
+
+    @Test func moreWorkersThanTheWakeMaskHoldsIsAConfigurationErrorNotATrap() {
+        var configuration = GatewayConfiguration()
+        configuration.workers = 65
+        #expect(throws: GatewayError.self) { try Gateway(configuration: configuration).start() }
     }
 }
