@@ -6,9 +6,9 @@ public struct APISettings: Sendable, Equatable {
     public var authSecrets: [String] = []
     /// Whether `test=1` skips the login check, as the seed's test field does (`auth.allow_test`).
     public var allowTest = true
-    /// 0...1023, unique per node, part of every channel id (`api.node_id`).
+    /// 0...1023, unique per node, part of every channel id (`channels.node_id`).
     public var nodeID = 0
-    /// URL templates with `{channel_id}` (`urls.push`, `urls.flv`, `urls.rtmp`): the video itself is served elsewhere.
+    /// URL templates with `{channel_id}` (`channels.push_url`, `channels.flv_url`, `channels.rtmp_url`): the video itself is served elsewhere.
     public var pushURLTemplate = "rtmp://push.live.example.com/live/{channel_id}"
     public var flvURLTemplate = "http://play.live.example.com/live/{channel_id}.flv"
     public var rtmpURLTemplate = "rtmp://play.live.example.com/live/{channel_id}"

@@ -46,7 +46,7 @@ public struct GatewayConfiguration: Sendable, Equatable {
     /// Seconds a client has to send its handshake after the upgrade (`wlive.handshake_timeout`).
     public var handshakeTimeout = 10.0
     /// The Wlive session rules: sources (`wlive.sources`), heartbeat (`heartbeat.*`) and the
-    /// upstream allowance (`wlive.upstream_allowance`).
+    /// upstream allowance (`ws.upstream_allowance`).
     public var session = WliveSession.Configuration()
     /// Outbound bytes a connection may have queued before `slowConsumerPolicy` applies (`fanout.max_pending_bytes`).
     public var maxPendingBytes = 1024 * 1024

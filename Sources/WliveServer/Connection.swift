@@ -156,7 +156,7 @@ final class Connection: Subscriber {
             write(SharedFrame(opcode: .pong, payload: pong))
         }
         if !pendingRequests.isEmpty || pendingParseError != nil { serveQueuedRequests() }
-        if isReadingPaused, pendingRequests.isEmpty, unsentBytes <= pendingBytesLimit / 2 {
+        if isReadingPaused, phase != .closed, pendingRequests.isEmpty, unsentBytes <= pendingBytesLimit / 2 {
             startReading()
         }
     }

@@ -55,6 +55,25 @@ struct ConfigurationLoaderTests {
         }
     }
 
+    @Test func theSkipPolicyBoundsTheKernelSendBufferUnlessOneIsGiven() {
+        var configuration = GatewayConfiguration()
+        #expect(configuration.effectiveSocketSendBuffer == 0)
+        configuration.slowConsumerPolicy = .skip
+        #expect(configuration.effectiveSocketSendBuffer == 65536)
+        configuration.socketSendBuffer = 1 << 20
+        #expect(configuration.effectiveSocketSendBuffer == 1 << 20)
+    }
+
+    @Test func theConnectionCapDefaultsBelowTheOpenFileLimit() {
+        var configuration = GatewayConfiguration()
+        var files = rlimit()
+        getrlimit(Int32(RLIMIT_NOFILE.rawValue), &files)
+        #expect(configuration.effectiveMaxConnections < Int(files.rlim_cur))
+        #expect(configuration.effectiveMaxConnections >= Int(files.rlim_cur) * 8 / 10)
+        configuration.maxConnections = 7
+        #expect(configuration.effectiveMaxConnections == 7)
+    }
+
     @Test func badValueInTheFileNamesTheKey() async throws {
         let file = try temporaryYAML("heartbeat:\n  dead_after: lots\n")
         await #expect(throws: ConfigurationError.self) { try await ConfigurationLoader.load(path: file, environment: [:]) }

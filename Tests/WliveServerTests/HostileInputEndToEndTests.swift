@@ -60,9 +60,45 @@ struct HostileInputEndToEndTests {
         }
     }
 
+    @Test func connectionsOverTheCapGet503AndAreCounted() throws {
+        let harness = try GatewayHarness { $0.maxConnections = 2 }
+        defer { harness.gateway.shutdown() }
+        let viewers = [try harness.subscriber(), try harness.subscriber()]
+        let answer = try TestWebSocketClient.rawExchange(port: harness.port, Array(TestWebSocketClient.upgradeRequest(path: "/ws").utf8))
+        #expect(answer.hasPrefix("HTTP/1.1 503") && answer.contains("Retry-After: 1"))
+        #expect(harness.gateway.loopStatistics.map(\.refusedConnections).reduce(0, +) == 1)
+        #expect(viewers.count == 2)
+    }
+
     @Test func moreWorkersThanTheWakeMaskHoldsIsAConfigurationErrorNotATrap() {
         var configuration = GatewayConfiguration()
         configuration.workers = 65
         #expect(throws: GatewayError.self) { try Gateway(configuration: configuration).start() }
     }
 }
+
+@Suite("Stopped channels give their memory back")
+struct ChannelReleaseEndToEndTests {
+    @Test func aStoppedChannelsRecordAndRingAreFreedOnceItsViewersAreGone() throws {
+        let harness = try GatewayHarness(workers: 2)
+        defer { harness.gateway.shutdown() }
+        let api = TestAPIClient(port: harness.httpPort)
+        let channel = try api.startLive()
+        let viewer = try harness.subscriber(channel: channel)
+        #expect(code(try api.sendComment(channel, "one comment")) == 0)
+        #expect(try viewer.nextJSON(skipping: ["heartbeat", "notice"])["content"] as? String == "one comment")
+        weak var record = harness.gateway.channels.lookup(channel)
+        #expect(record?.ring.isAllocated == true)
+        #expect(code(try api.call("stopLive", "channel_id=\(channel)")) == 0)
+        #expect(try viewer.nextJSON(skipping: ["heartbeat", "notice"])["type"] as? String == "channel_closed")
+        #expect(try viewer.nextClose() == 1000)
+        // Only a tombstone stays: handshakes still learn the channel is closed.
+        #expect(GatewayHarness.eventually { record == nil })
+        #expect(harness.gateway.channels.status(of: channel) == .closed)
+        let late = try TestWebSocketClient(port: harness.port)
+        try late.sendText(GatewayHarness.handshake(channel: channel))
+        #expect(try late.nextJSON()["code"] as? Int == 2)
+    }
+}
+
+private func code(_ reply: [String: Any]) -> Int? { reply["code"] as? Int }

@@ -1,0 +1,164 @@
+"""Helpers for the Python end-to-end tests: a real `wlive serve` process on ephemeral loopback
+ports, the seed's API envelope, the Wlive handshake, and raw sockets for hostile clients."""
+import base64
+import json
+import os
+import re
+import resource
+import signal
+import socket
+import struct
+import subprocess
+import time
+import urllib.parse
+import urllib.request
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BINARY = os.environ.get("WLIVE_BINARY", os.path.join(ROOT, ".build", "debug", "wlive"))
+COMMON = {"appid": "101", "source": "2", "biz": "wchat", "userid": "123", "sdk_version": "1.0", "version": "1",
+          "os_type": "devtools", "os_version": "iOS 10.0.1", "client_type": "WeChat", "client_version": "6.6.3",
+          "authtoken": "", "test": "1"}
+
+
+class Gateway:
+    """A `wlive serve` process. `env` adds WLIVE_* settings; `nofile` caps its open files."""
+
+    def __init__(self, *args, env=None, nofile=None, workers=2):
+        def limit_files():
+            if nofile:
+                resource.setrlimit(resource.RLIMIT_NOFILE, (nofile, nofile))
+        self.process = subprocess.Popen(
+            [BINARY, "serve", "--ws-port", "0", "--http-port", "0", "--workers", str(workers), "--log-level", "warning", *args],
+            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            env={**os.environ, **(env or {})}, preexec_fn=limit_files)
+        line = self.process.stdout.readline()
+        match = re.search(r"ws://([\d.]+):(\d+)(/\S*), HTTP API on http://[\d.]+:(\d+)", line)
+        if not match:
+            self.process.kill()
+            raise AssertionError(f"unexpected start-up line {line!r}; stderr: {self.process.stderr.read()}")
+        self.ws_port, self.http_port = int(match.group(2)), int(match.group(4))
+        self.ws = f"ws://127.0.0.1:{self.ws_port}{match.group(3)}"
+        self.http = f"http://127.0.0.1:{self.http_port}"
+
+    @property
+    def pid(self):
+        return self.process.pid
+
+    def rss_kib(self):
+        with open(f"/proc/{self.pid}/status") as status:
+            return next(int(line.split()[1]) for line in status if line.startswith("VmRSS:"))
+
+    def cpu_seconds(self):
+        """User plus system CPU time the process has used so far."""
+        with open(f"/proc/{self.pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def terminate(self, timeout=20):
+        """SIGTERM, then the exit status (killing it if it does not stop within `timeout`)."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+        try:
+            return self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+            raise AssertionError(f"the gateway did not stop within {timeout} s of SIGTERM")
+
+    def stderr_text(self):
+        """What it logged; only once it has exited."""
+        return self.process.stderr.read()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+
+
+def call(gateway, name, **fields):
+    """One API call on a fresh connection; the envelope."""
+    body = urllib.parse.urlencode({**COMMON, **fields}).encode()
+    with urllib.request.urlopen(f"{gateway.http}/live/{name}", data=body, timeout=10) as response:
+        assert response.status == 200
+        assert response.headers["Content-Type"] == "application/json; charset=utf-8"
+        return json.loads(response.read())
+
+
+def start_live(gateway, **fields):
+    started = call(gateway, "startLive", channel_title="t", channel_describe="d", cover_url="c", **fields)
+    assert started["code"] == 0, started
+    return started["channel"]["channel_id"]
+
+
+def api_request(name, **fields):
+    """One keep-alive POST as bytes, for clients that pipeline or hold a connection."""
+    body = urllib.parse.urlencode({**COMMON, **fields}).encode()
+    return (f"POST /live/{name} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n").encode() + body
+
+
+def handshake(channel_id, **replacing):
+    fields = {"user_id": "", "source": 20, "appid": "10026-cat@aSOswgfbEL8", "sdk_version": 1000,
+              "version": "j1.0", "os_type": "android", "os_version": "123.45.6", "client_type": "weapp",
+              "client_version": "1.0.0", "device_id": "wlive_userid_20_random", "device_type": "meizu",
+              "im_toklen": "", "timer_interval": 60, "channel_id": channel_id}
+    fields.update(replacing)
+    return json.dumps(fields)
+
+
+def next_message(ws, skip=("heartbeat", "notice")):
+    while True:
+        message = json.loads(ws.recv(timeout=10))
+        if message["type"] not in skip:
+            return message
+
+
+def masked_frame(opcode, payload):
+    """One client frame (FIN set, masked), as RFC 6455 requires of clients."""
+    key = os.urandom(4)
+    n = len(payload)
+    if n < 126:
+        header = bytes([0x80 | opcode, 0x80 | n])
+    elif n < 65536:
+        header = bytes([0x80 | opcode, 0x80 | 126]) + struct.pack("!H", n)
+    else:
+        header = bytes([0x80 | opcode, 0x80 | 127]) + struct.pack("!Q", n)
+    return header + key + bytes(b ^ key[i % 4] for i, b in enumerate(payload))
+
+
+def raw_upgrade(port, receive_buffer=None):
+    """A socket that has completed the WebSocket upgrade (and read the 101), nothing more."""
+    s = socket.socket()
+    if receive_buffer:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, receive_buffer)
+    s.connect(("127.0.0.1", port))
+    key = base64.b64encode(os.urandom(16)).decode()
+    s.sendall((f"GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+               f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n").encode())
+    head = b""
+    while b"\r\n\r\n" not in head:
+        chunk = s.recv(4096)
+        assert chunk, "closed during the upgrade"
+        head += chunk
+    assert head.startswith(b"HTTP/1.1 101"), head
+    return s
+
+
+def send_for(sock, data, seconds):
+    """Sends `data` until it is all sent or the peer stops taking it for `seconds`; the bytes sent."""
+    sock.setblocking(False)
+    sent, stalled_since = 0, None
+    view = memoryview(data)
+    while sent < len(data):
+        try:
+            sent += sock.send(view[sent:sent + 65536])
+            stalled_since = None
+        except BlockingIOError:
+            stalled_since = stalled_since or time.monotonic()
+            if time.monotonic() - stalled_since > seconds:
+                break
+            time.sleep(0.01)
+    return sent
