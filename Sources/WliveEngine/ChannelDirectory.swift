@@ -146,8 +146,4 @@ public final class ChannelDirectory: Sendable {
     /// Channels known, live and closed.
     public var count: Int { channels.withLock { $0.count } }
 
-    /// Channels live now.
-    public var liveCount: Int {
-        channels.withLock { channels in channels.values.reduce(0) { count, entry in if case .live = entry { count + 1 } else { count } } }
-    }
 }

@@ -186,14 +186,16 @@ def test_a_ping_flood_that_never_reads_costs_bounded_memory_even_before_the_hand
 
 def test_pipelined_api_requests_that_are_never_read_cost_bounded_memory_and_stall_nobody():
     with Gateway() as gateway:
-        channel = start_live(gateway)
+        # A hundred live channels make every answer some 60 KB.
+        channels = [start_live(gateway, userid=f"anchor{n}") for n in range(100)]
+        channel = channels[0]
         before = gateway.rss_kib()
-        ids = json.dumps([str(1000 + n) for n in range(99)] + [channel])
+        ids = json.dumps(channels)
         request = api_request("retrieveChannel", channel_ids=ids)
         pipeliner = socket.socket()
         pipeliner.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
         pipeliner.connect(("127.0.0.1", gateway.http_port))
-        sent = send_for(pipeliner, request * (8 << 20 // len(request)), seconds=3)
+        sent = send_for(pipeliner, request * ((8 << 20) // len(request)), seconds=3)
         started = time.monotonic()
         reply = call(gateway, "retrieveChannel", channel_ids=json.dumps([channel]))
         waited = time.monotonic() - started
