@@ -13,6 +13,7 @@ let package = Package(
         .library(name: "WliveEngine", targets: ["WliveEngine"]),
         .library(name: "WliveSpam", targets: ["WliveSpam"]),
         .library(name: "WliveLoad", targets: ["WliveLoad"]),
+        .library(name: "WliveAPI", targets: ["WliveAPI"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),

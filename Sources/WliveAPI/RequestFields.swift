@@ -31,10 +31,12 @@ public struct RequestFields: Sendable, Equatable {
     }
 
     /// `a=1&b=x+y&c=%E7%9B%B4` → ["a": "1", "b": "x y", "c": "直"]. Malformed escapes are kept as written.
+    /// Splits on the bytes `&` and `=`, never on characters: a combining mark after a delimiter
+    /// makes one grapheme cluster with it, and must not hide it.
     public static func parseURLEncoded(_ text: Substring) -> [String: String] {
         var result: [String: String] = [:]
-        for pair in text.split(separator: "&", omittingEmptySubsequences: true) {
-            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+        for pair in text.utf8.split(separator: UInt8(ascii: "&"), omittingEmptySubsequences: true) {
+            let parts = pair.split(separator: UInt8(ascii: "="), maxSplits: 1, omittingEmptySubsequences: false)
             let name = percentDecode(parts[0])
             guard !name.isEmpty else { continue }
             result[name] = parts.count > 1 ? percentDecode(parts[1]) : ""
@@ -42,10 +44,10 @@ public struct RequestFields: Sendable, Equatable {
         return result
     }
 
-    static func percentDecode(_ text: Substring) -> String {
+    static func percentDecode(_ text: Substring.UTF8View.SubSequence) -> String {
         var bytes: [UInt8] = []
-        bytes.reserveCapacity(text.utf8.count)
-        var iterator = text.utf8.makeIterator()
+        bytes.reserveCapacity(text.count)
+        var iterator = text.makeIterator()
         while let byte = iterator.next() {
             switch byte {
             case UInt8(ascii: "+"):

@@ -34,13 +34,16 @@ public struct HTTPRequest: Sendable, Equatable {
 
     /// The target's path, without the query.
     public var path: Substring {
-        target.firstIndex(of: "?").map { target[..<$0] } ?? target[...]
+        queryMark.map { Substring(target.utf8[..<$0]) } ?? target[...]
     }
 
     /// The target's query string, without the `?`; empty when there is none.
     public var query: Substring {
-        target.firstIndex(of: "?").map { target[target.index(after: $0)...] } ?? ""
+        queryMark.map { Substring(target.utf8[target.utf8.index(after: $0)...]) } ?? ""
     }
+
+    /// The first `?` byte: by bytes, not characters, so a combining mark after it cannot hide it.
+    private var queryMark: String.Index? { target.utf8.firstIndex(of: UInt8(ascii: "?")) }
 
     /// The values of every header named `name` (case-insensitive).
     public func values(of name: String) -> [String] {

@@ -120,4 +120,12 @@ struct ChecksTests {
         #expect(RequestFields.parseURLEncoded("a=1&b=x+y&c=%E7%9B%B4&d=%zz&e&=f") == ["a": "1", "b": "x y", "c": "直", "d": "%zz", "e": ""])
         #expect(RequestFields.parseURLEncoded("k=%E7%9B") == ["k": "\u{FFFD}"])
     }
+
+    @Test func aCombiningMarkAfterADelimiterDoesNotHideIt() {
+        // "&\u{301}" is one Character; splitting by characters used to swallow field b.
+        #expect(RequestFields.parseURLEncoded("a=1&\u{301}b=2") == ["a": "1", "\u{301}b": "2"])
+        #expect(RequestFields.parseURLEncoded("a=\u{301}1") == ["a": "\u{301}1"])
+        let request = HTTPRequest(method: "GET", target: "/live/x?\u{301}a=1")
+        #expect(request.path == "/live/x" && request.query == "\u{301}a=1")
+    }
 }
