@@ -11,7 +11,7 @@ let root: String = {
 }()
 
 func fuzzTarget(_ name: String, _ products: [String]) -> Target {
-    .executableTarget(name: name, dependencies: ["CLibFuzzer"] + products.map { .product(name: $0, package: root) })
+    .executableTarget(name: name, dependencies: ["CLibFuzzer", "FuzzSupport"] + products.map { .product(name: $0, package: root) })
 }
 
 let package = Package(
@@ -22,6 +22,8 @@ let package = Package(
         // Declares LLVMFuzzerRunDriver: SwiftPM's Linux link step points `main` at `<Target>_main`,
         // so each target defines that symbol and hands over to libFuzzer's driver from it.
         .systemLibrary(name: "CLibFuzzer"),
+        // What several targets share (cutting the input into reads).
+        .target(name: "FuzzSupport"),
         fuzzTarget("FuzzFrames", ["WliveCodec", "WliveProtocol"]),
         fuzzTarget("FuzzHTTP", ["WliveCodec"]),
         fuzzTarget("FuzzJSON", ["WliveCodec", "WliveProtocol"]),

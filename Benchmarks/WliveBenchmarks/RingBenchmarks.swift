@@ -9,7 +9,7 @@ func registerRingBenchmarks() {
     Benchmark("Ring publish + consume, per entry (1 consumer)") { benchmark in
         let tracker = QuiescenceTracker(consumers: 1)
         let ring = ChannelRing<ChannelMessage>(capacity: 4096, tracker: tracker)
-        let messages = (0..<64).map { _ in ChannelMessage(.comment, frame: frame) }
+        let messages = (0..<64).map { ChannelMessage(.comment, seq: UInt64($0 + 1), frame: frame) }
         var cursor: UInt64 = 0
         benchmark.startMeasurement()
         for iteration in benchmark.scaledIterations {
@@ -27,7 +27,7 @@ func registerRingBenchmarks() {
     Benchmark("Ring publish only, per entry (4 idle consumers)") { benchmark in
         let tracker = QuiescenceTracker(consumers: 4)
         let ring = ChannelRing<ChannelMessage>(capacity: 4096, tracker: tracker)
-        let message = ChannelMessage(.comment, frame: frame)
+        let message = ChannelMessage(.comment, seq: 1, frame: frame)
         benchmark.startMeasurement()
         for _ in benchmark.scaledIterations { ring.publish(message) }
     }

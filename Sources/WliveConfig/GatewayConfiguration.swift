@@ -57,9 +57,9 @@ public struct GatewayConfiguration: Sendable, Equatable {
     public var slowConsumerPolicy = SlowConsumerPolicy.disconnect
     /// Entries in each channel's ring, a power of two (`fanout.ring_capacity`).
     public var ringCapacity = 4096
-    /// Seconds a busy channel gathers comments before writing them in one go (`fanout.max_delay`);
-    /// a quiet channel (last written longer ago than this) writes at once.
-    public var maxDelay = 0.020
+    /// An opt-in ceiling, in seconds, on how long a busy channel gathers comments before writing
+    /// them in one go (`fanout.max_delay`); 0, the default, never waits: batching comes from load.
+    public var maxDelay = 0.0
     /// Seconds `shutdown()` waits for clients to answer the close before dropping them (`shutdown.timeout`).
     public var shutdownTimeout = 5.0
     /// trace, debug, info, notice, warning, error or critical (`log.level`).

@@ -1,6 +1,7 @@
 import WliveCodec
 
-/// One entry of a channel's ring: a frame encoded once for every subscriber, and what it is.
+/// One entry of a channel's ring: a frame encoded once for every subscriber, what it is, and
+/// where it stands in the channel's comment sequence.
 public final class ChannelMessage: Sendable {
     public enum Kind: Sendable, Equatable {
         case comment
@@ -10,10 +11,14 @@ public final class ChannelMessage: Sendable {
     }
 
     public let kind: Kind
+    /// A comment's own `seq`; for anything else, the `seq` of the channel's latest comment when
+    /// it was published. So a reader that lost entries knows exactly which comments it lost.
+    public let seq: UInt64
     public let frame: SharedFrame
 
-    public init(_ kind: Kind, frame: SharedFrame) {
+    public init(_ kind: Kind, seq: UInt64, frame: SharedFrame) {
         self.kind = kind
+        self.seq = seq
         self.frame = frame
     }
 }

@@ -4,6 +4,10 @@ import WliveProtocol
 public protocol Subscriber: AnyObject {
     /// Managed by the table: the index in its channel's list, or -1 when not subscribed.
     var subscriberSlot: Int { get set }
+    /// Managed by `FanOutConsumer`: what is in flight and what waits for it.
+    var fanOut: SubscriberFanOut { get set }
+    /// The channel it receives, named in its gap messages.
+    var channelID: ChannelID? { get }
 }
 
 /// The subscribers of each channel on one loop. Not thread-safe: one per loop, used on its thread.

@@ -65,8 +65,8 @@ public enum ServerMessage: Sendable, Equatable {
     case channelClosed(channelID: ChannelID, reason: String, time: Int64)
     /// Something the client did was refused; the connection stays open unless a close follows.
     case error(code: WliveResultCode, message: String)
-    /// `missed` messages of the channel were dropped for this client (it fell behind).
-    case gap(channelID: ChannelID, missed: UInt64, time: Int64)
+    /// The comments `fromSeq...toSeq` (`missed` of them) were dropped for this client, and why.
+    case gap(channelID: ChannelID, fromSeq: UInt64, toSeq: UInt64, reason: GapReason, time: Int64)
 
     public func encoded() -> [UInt8] {
         var json = JSONObjectWriter()
@@ -119,10 +119,13 @@ public enum ServerMessage: Sendable, Equatable {
             json.field("type", "error")
             json.field("code", code.rawValue)
             json.field("message", message)
-        case let .gap(channelID, missed, time):
+        case let .gap(channelID, fromSeq, toSeq, reason, time):
             json.field("type", "gap")
             json.field("channel_id", channelID.description)
-            json.field("missed", missed)
+            json.field("from_seq", fromSeq)
+            json.field("to_seq", toSeq)
+            json.field("missed", toSeq - fromSeq + 1)
+            json.field("reason", reason.rawValue)
             json.field("time", time)
         }
         return json.finish()
@@ -142,4 +145,12 @@ extension SharedFrame {
     public convenience init(_ message: ServerMessage) {
         self.init(opcode: .text, payload: message.encoded())
     }
+}
+
+/// Why a client missed comments.
+public enum GapReason: String, Sendable, Equatable {
+    /// Its worker fell more than a ring behind the channel.
+    case overrun
+    /// It read too slowly (`fanout.slow_consumer_policy: skip`).
+    case slow
 }

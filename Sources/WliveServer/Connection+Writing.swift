@@ -1,5 +1,6 @@
 import CLibUV
 import WliveCodec
+import WliveEngine
 import WliveProtocol
 
 /// Frames that leave in one write, with the `uv_buf_t`s pointing at their bytes.
@@ -40,31 +41,21 @@ extension Connection {
         send(FrameBatch([SharedFrame(wireBytes: bytes)]))
     }
 
-    /// Delivers channel messages: all of them in one write, unless the reader is too far behind,
-    /// where the `fanout.slow_consumer_policy` decides. Returns whether they were written.
-    @discardableResult
-    func deliver(_ batch: FrameBatch) -> Bool {
-        guard phase == .open, !batch.frames.isEmpty else { return false }
-        if uv_stream_get_write_queue_size(stream) > loop.context.configuration.maxPendingBytes {
-            loop.counters.slowConsumerActions.add(1, ordering: .relaxed)
-            switch loop.context.configuration.slowConsumerPolicy {
-            case .disconnect:
-                // The close frame queues behind everything else; linger ends it if it never drains.
-                fail(.tryAgainLater, reason: "reader too slow")
-            case .skip:
-                skippedMessages += UInt64(batch.frames.count)
-            }
-            return false
-        }
-        if skippedMessages > 0, let channel {
-            let gap = ServerMessage.gap(channelID: channel.id, missed: skippedMessages, time: wallClockMilliseconds())
-            skippedMessages = 0
-            loop.counters.gaps.add(1, ordering: .relaxed)
-            send(FrameBatch([SharedFrame(gap)] + batch.frames))
+    /// Writes a fan-out batch, after `gap` when there is one; returns whether part of it is
+    /// still in flight. The batch's I/O vectors are built once and shared by every subscriber.
+    func write(_ batch: FanOutBatch, gap: SharedFrame?) -> Bool {
+        guard phase == .open else { return false }
+        let frames: FrameBatch
+        if let gap {
+            frames = FrameBatch([gap] + batch.messages.map(\.frame))
+        } else if let shared = batch.transportCache as? FrameBatch {
+            frames = shared
         } else {
-            send(batch)
+            frames = FrameBatch(batch.messages.map(\.frame))
+            batch.transportCache = frames
         }
-        return true
+        send(frames)
+        return writesInFlight > 0
     }
 
     /// Writes the frames' bytes zero-copy, all in one system call where possible: tries

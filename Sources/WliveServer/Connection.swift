@@ -61,8 +61,9 @@ final class Connection: Subscriber {
     /// and the validator's state after them: a bad byte fails the connection when it arrives.
     var partialFrameChecked = 0
     var partialFrameValidator = UTF8Validator()
-    /// Channel messages dropped for this reader while it was too far behind (policy `skip`).
-    var skippedMessages: UInt64 = 0
+    /// What fan-out has in flight for this subscriber and what waits for it.
+    var fanOut = SubscriberFanOut()
+    var channelID: ChannelID? { channel?.id }
 
     // Back-pressure: a peer that sends without reading must not grow our memory.
     /// Reading is stopped while too much is unsent; it resumes once the peer has read half of it.
@@ -151,6 +152,9 @@ final class Connection: Subscriber {
     /// A write finished: send what waited for it, and read again once the peer caught up.
     func writeCompleted() {
         guard phase != .closed else { return }
+        if writesInFlight == 0, fanOut.isWriting, channel != nil {
+            loop.fanOutConsumer.writeCompleted(self, through: loop)
+        }
         if writesInFlight == 0, let pong = pendingPong {
             pendingPong = nil
             write(SharedFrame(opcode: .pong, payload: pong))

@@ -32,7 +32,8 @@ final class EventLoop: @unchecked Sendable {
     /// Runs once per loop iteration after I/O, on the ingest loop: wakes the workers.
     private let iterationEnd: UnsafeMutablePointer<uv_check_t>
     private let inbox = Mutex<[LoopMessage]>([])
-    private let wakePending = Atomic<Bool>(false)
+    /// Channels the producer published to since this loop last looked (any thread appends).
+    private let changedChannels = Mutex<[ChannelID]>([])
     private let stopped = DispatchSemaphore(value: 0)
     let counters = LoopCounters()
 
@@ -42,7 +43,8 @@ final class EventLoop: @unchecked Sendable {
 
     // Loop-thread state.
     var wheel = TimerWheel<Connection>()
-    var subscribers = SubscriberTable<Connection>()
+    /// This worker's side of fan-out: subscriptions, ring cursors, what each subscriber awaits.
+    let fanOutConsumer: FanOutConsumer<Connection>
     var connections: [ObjectIdentifier: Connection] = [:]
     var listener: Listener?
     var isShuttingDown = false
@@ -54,9 +56,6 @@ final class EventLoop: @unchecked Sendable {
     var api: LiveAPI?
     var fanOut: FanOutEngine?
     private var lastSecond: UInt64 = 0
-    /// Channels this worker has subscribers for, with its read position in each ring.
-    private var served: [ChannelID: ServedChannel] = [:]
-    private let maxDelayMilliseconds: UInt64
 
     /// The wheel's resolution: 10 ticks a second.
     static let tickMilliseconds: UInt64 = 100
@@ -64,7 +63,12 @@ final class EventLoop: @unchecked Sendable {
     init(index: Int, context: GatewayContext) throws(LibUVError) {
         self.index = index
         self.context = context
-        maxDelayMilliseconds = UInt64((context.configuration.maxDelay * 1000).rounded())
+        let configuration = context.configuration
+        fanOutConsumer = FanOutConsumer(
+            index: index,
+            policy: .init(maxPendingBytes: configuration.maxPendingBytes, skipsSlowReaders: configuration.slowConsumerPolicy == .skip,
+                          maxDelay: UInt64((configuration.maxDelay * 1000).rounded())),
+            tracker: context.channels.tracker, wallClock: wallClockMilliseconds)
         uv = .allocate(capacity: 1)
         wakeup = .allocate(capacity: 1)
         ticker = .allocate(capacity: 1)
@@ -127,9 +131,13 @@ final class EventLoop: @unchecked Sendable {
     /// Blocks until the loop's thread has finished.
     func waitUntilStopped() { stopped.wait() }
 
-    /// A ring this worker serves has new entries. Any thread; one `uv_async_send` per drain at most.
-    func wakeForRings() {
-        if !wakePending.exchange(true, ordering: .sequentiallyConsistent) { uv_async_send(wakeup) }
+    /// The producer published to these channels. Any thread; one `uv_async_send` per drain at most.
+    func channelsChanged(_ ids: [ChannelID]) {
+        let wasEmpty = changedChannels.withLock { changed in
+            defer { changed += ids }
+            return changed.isEmpty
+        }
+        if wasEmpty { uv_async_send(wakeup) }
     }
 
     private func woken() {
@@ -144,7 +152,12 @@ final class EventLoop: @unchecked Sendable {
             case let .run(body): body(self)
             }
         }
-        if wakePending.load(ordering: .sequentiallyConsistent) { ringsChanged() }
+        let changed = changedChannels.withLock { changed in
+            var taken: [ChannelID] = []
+            swap(&taken, &changed)
+            return taken
+        }
+        if !changed.isEmpty { deliver(changed) }
     }
 
     private func tick() {
@@ -163,80 +176,41 @@ final class EventLoop: @unchecked Sendable {
 
     // MARK: - Consuming the rings
 
-    /// The adaptive flush, per channel: a channel whose subscribers were last written at least
-    /// `fanout.max_delay` ago is quiet, and its news goes out at once; a busy one gathers until
-    /// then, so that one write per subscriber carries many comments. The timer wakes the loop for
-    /// the earliest channel still gathering.
-    private func ringsChanged(flushingEverything: Bool = false) {
-        // Cleared before reading, so a publish that lands after the reads wakes us again.
-        wakePending.store(false, ordering: .sequentiallyConsistent)
+    /// Delivers the news of `channels` (or of every channel served, for the last pass before
+    /// shutdown) and arms the flush timer when `fanout.max_delay` deferred some.
+    private func deliver(_ channels: [ChannelID]? = nil) {
         let now = uv_now(uv)
-        var nextDue = UInt64.max
-        var batches: [(ChannelRecord, ChannelRing<ChannelMessage>.Batch)] = []
-        let tracker = context.channels.tracker
-        tracker.enter(index)
-        // By index, updating in place: mutating `served` while iterating it would copy it.
-        var position = served.values.startIndex
-        while position != served.values.endIndex {
-            defer { served.values.formIndex(after: &position) }
-            let channel = served.values[position]
-            guard channel.record.ring.publishedCount != channel.cursor else { continue }
-            guard now >= channel.flushDue || flushingEverything else {
-                nextDue = min(nextDue, channel.flushDue)
-                continue
-            }
-            let batch = channel.record.ring.read(from: channel.cursor)
-            guard batch.next != channel.cursor else { continue }
-            served.values[position].cursor = batch.next
-            served.values[position].flushDue = now &+ maxDelayMilliseconds
-            batches.append((channel.record, batch))
+        if let channels {
+            if let due = fanOutConsumer.deliver(channels, now: now, through: self) { armFlushTimer(due: due, now: now) }
+        } else {
+            fanOutConsumer.deliverEverything(now: now, through: self)
         }
-        tracker.leave(index)
-        if !batches.isEmpty { counters.drains.add(1, ordering: .relaxed) }
-        for (record, batch) in batches { deliver(batch, of: record) }
-        if nextDue != .max {
-            uv_timer_start(flushTimer, { handle in EventLoop.from(handle!.pointee.loop).ringsChanged() }, nextDue - now, 0)
-        }
+        let tally = fanOutConsumer.tally
+        fanOutConsumer.tally = .init()
+        counters.delivered.add(tally.delivered, ordering: .relaxed)
+        counters.gaps.add(tally.gaps, ordering: .relaxed)
+        counters.slowConsumerActions.add(tally.slowReaderActions, ordering: .relaxed)
+        if tally.writes > 0 { counters.drains.add(1, ordering: .relaxed) }
     }
 
-    private func deliver(_ batch: ChannelRing<ChannelMessage>.Batch, of record: ChannelRecord) {
-        let audience = subscribers.subscribers(of: record.id)
-        var frames = batch.elements.map(\.frame)
-        if batch.missed > 0 {
-            // This worker fell more than a ring behind: say how much its subscribers lost.
-            let gap = ServerMessage.gap(channelID: record.id, missed: batch.missed, time: wallClockMilliseconds())
-            frames.insert(SharedFrame(gap), at: 0)
-            counters.gaps.add(1, ordering: .relaxed)
-            record.countGap()
-        }
-        var written = 0
-        // Built once for the channel's whole audience.
-        let shared = FrameBatch(frames)
-        for connection in audience where connection.deliver(shared) { written += batch.elements.count }
-        counters.delivered.add(written, ordering: .relaxed)
-        record.countDelivered(written)
-        if batch.elements.contains(where: { $0.kind == .closing }) {
-            for connection in audience { connection.close(.normalClosure, reason: "channel closed") }
-        }
+    /// With `fanout.max_delay`, wakes the loop when the earliest deferred channel is due.
+    private func armFlushTimer(due: UInt64, now: UInt64) {
+        uv_timer_start(flushTimer, { handle in
+            let loop = EventLoop.from(handle!.pointee.loop)
+            loop.deliver(loop.fanOutConsumer.servedChannelIDs)
+        }, due &- now, 0)
     }
 
     /// Adds a subscriber, and starts reading the channel's ring if it is the first here.
     func subscribe(_ connection: Connection, to record: ChannelRecord) {
-        if served[record.id] == nil {
-            record.setInterest(of: index, true)
-            served[record.id] = ServedChannel(record: record, cursor: record.ring.publishedCount, flushDue: 0)
-        }
-        subscribers.add(connection, to: record.id)
+        fanOutConsumer.subscribe(connection, to: record)
         counters.subscribers.add(1, ordering: .relaxed)
     }
 
     /// Removes a subscriber, and stops reading the ring when it was the last here.
     func unsubscribe(_ connection: Connection, from record: ChannelRecord) {
-        subscribers.remove(connection, from: record.id)
+        fanOutConsumer.unsubscribe(connection, from: record)
         counters.subscribers.subtract(1, ordering: .relaxed)
-        if subscribers.subscribers(of: record.id).isEmpty, served.removeValue(forKey: record.id) != nil {
-            record.setInterest(of: index, false)
-        }
     }
 
     // MARK: - Shutdown
@@ -250,7 +224,7 @@ final class EventLoop: @unchecked Sendable {
         listener = nil
         // The ingest loop stopped first, so the rings hold everything ever acknowledged: deliver
         // it all now, whatever the flush delay, and the close frames queue behind it.
-        if api == nil { ringsChanged(flushingEverything: true) }
+        if api == nil { deliver() }
         for connection in Array(connections.values) { connection.closeForShutdown() }
         finishShutdownIfDone(now: currentTick)
     }
@@ -288,7 +262,7 @@ final class LoopCounters: Sendable {
     let coalescedWrites = Atomic<Int>(0)
     /// Write system calls to sockets: each `uv_try_write` and each `uv_write` queued.
     let writeCalls = Atomic<Int>(0)
-    /// Ring drains: rounds of writes to the subscribers of the channels that had news.
+    /// Fan-out passes that wrote something.
     let drains = Atomic<Int>(0)
     /// Gap notices sent: ring overruns and skipped slow readers.
     let gaps = Atomic<Int>(0)
@@ -298,12 +272,4 @@ final class LoopCounters: Sendable {
     let refusedConnections = Atomic<Int>(0)
     /// Times accepting paused because the process was out of file descriptors.
     let acceptPauses = Atomic<Int>(0)
-}
-
-/// A channel a worker serves: where it reads the ring, and when its news may next go out (loop
-/// milliseconds: `fanout.max_delay` after its last write, 0 at first), for the adaptive flush.
-struct ServedChannel {
-    let record: ChannelRecord
-    var cursor: UInt64
-    var flushDue: UInt64
 }

@@ -8,13 +8,15 @@ import WliveProtocol
 final class FanOutEngine {
     let workers: [EventLoop]
     let channels: ChannelDirectory
-    /// Workers to wake at the end of this loop iteration (bit n: worker n).
-    private var pendingWakeups: UInt64 = 0
+    /// Per worker, the channels published to in this loop iteration, handed over at its end:
+    /// a worker reads exactly the rings that changed, never scans them all.
+    private var changed: [[ChannelID]]
 
     init(workers: [EventLoop], channels: ChannelDirectory) {
         // Gateway.start refuses more workers than GatewayConfiguration.maxWorkers (64) bits.
         self.workers = workers
         self.channels = channels
+        changed = Array(repeating: [], count: workers.count)
     }
 
     /// Publishes a comment: assigns its sequence number and time, encodes it once, appends it.
@@ -26,7 +28,7 @@ final class FanOutEngine {
         let comment = Comment(id: "\(draft.channelID)-\(seq)", seq: seq, channelID: draft.channelID,
                               userID: draft.userID, source: draft.source, biz: draft.biz, extJSON: draft.extJSON,
                               content: draft.content, commentType: draft.commentType, time: wallClockMilliseconds())
-        append(.comment, ServerMessage.comment(comment), to: record)
+        append(.comment, seq: seq, ServerMessage.comment(comment), to: record)
         return .success(comment)
     }
 
@@ -34,7 +36,7 @@ final class FanOutEngine {
     func announceWatchers(channel: ChannelID, online: Int, total: Int) {
         guard let record = channels.lookup(channel), record.status == .live else { return }
         record.setWatchers(online: online, total: total)
-        append(.notice, .notice(channelID: channel, kind: "online_count", counts: record.counts(), time: wallClockMilliseconds()), to: record)
+        append(.notice, seq: record.lastSeq, .notice(channelID: channel, kind: "online_count", counts: record.counts(), time: wallClockMilliseconds()), to: record)
     }
 
     /// Closes a channel: later handshakes and comments get code 2; subscribers receive what was
@@ -44,24 +46,27 @@ final class FanOutEngine {
         case .failure(.notFound): return .failure(.channelNotFound)
         case .failure(.alreadyClosed): return .failure(.channelClosed)
         case let .success(record):
-            append(.closing, .channelClosed(channelID: id, reason: reason, time: wallClockMilliseconds()), to: record)
+            append(.closing, seq: record.lastSeq, .channelClosed(channelID: id, reason: reason, time: wallClockMilliseconds()), to: record)
             return .success(())
         }
     }
 
-    private func append(_ kind: ChannelMessage.Kind, _ message: ServerMessage, to record: ChannelRecord) {
-        record.ring.publish(ChannelMessage(kind, frame: SharedFrame(message)))
-        pendingWakeups |= record.interestedWorkers
-    }
-
-    /// Wakes every worker with something new; runs once per ingest-loop iteration.
-    func flushWakeups() {
-        var mask = pendingWakeups
-        pendingWakeups = 0
+    private func append(_ kind: ChannelMessage.Kind, seq: UInt64, _ message: ServerMessage, to record: ChannelRecord) {
+        record.ring.publish(ChannelMessage(kind, seq: seq, frame: SharedFrame(message)))
+        var mask = record.interestedWorkers
         while mask != 0 {
             let worker = mask.trailingZeroBitCount
             mask &= mask - 1
-            if worker < workers.count { workers[worker].wakeForRings() }
+            // Consecutive publishes to one channel list it once; a repeat costs the worker one look.
+            if worker < changed.count, changed[worker].last != record.id { changed[worker].append(record.id) }
+        }
+    }
+
+    /// Hands every worker the channels that changed for it; runs once per ingest-loop iteration.
+    func flushWakeups() {
+        for worker in changed.indices where !changed[worker].isEmpty {
+            workers[worker].channelsChanged(changed[worker])
+            changed[worker].removeAll(keepingCapacity: true)
         }
     }
 }

@@ -4,8 +4,13 @@ import WliveProtocol
 
 final class FakeSubscriber: Subscriber {
     var subscriberSlot = -1
+    var fanOut = SubscriberFanOut()
+    var channelID: ChannelID?
     let name: Int
-    init(_ name: Int) { self.name = name }
+    init(_ name: Int, channel: ChannelID? = nil) {
+        self.name = name
+        channelID = channel
+    }
 }
 
 @Suite("Channels and subscribers")
@@ -34,7 +39,7 @@ struct ChannelTests {
     @Test func tableRemovesInConstantTimeAndKeepsSlotsRight() {
         var table = SubscriberTable<FakeSubscriber>()
         let channel = ChannelID(rawValue: 1)
-        let subscribers = (0..<10).map(FakeSubscriber.init)
+        let subscribers = (0..<10).map { FakeSubscriber($0) }
         for s in subscribers { table.add(s, to: channel) }
         table.remove(subscribers[2], from: channel)
         table.remove(subscribers[9], from: channel)

@@ -21,6 +21,17 @@ def subscribe(gateway, channel):
     return ws
 
 
+def subscribe_eventually(gateway, channel, within):
+    """A viewer, retrying while the gateway turns new connections away, for `within` seconds."""
+    deadline = time.monotonic() + within
+    while True:
+        try:
+            return subscribe(gateway, channel)
+        except Exception:
+            assert time.monotonic() < deadline, f"no new viewer got in within {within} s"
+            time.sleep(0.1)
+
+
 def flood_connections(port, threads=4, each=400):
     """Connections opened as fast as several threads can, held open; the ones that got through."""
     opened, lock = [], threading.Lock()
@@ -66,14 +77,7 @@ def test_out_of_file_descriptors_pauses_accepting_keeps_serving_and_recovers():
             for s in flood:
                 s.close()
             # Recovers by itself: new viewers get in once descriptors are free again.
-            deadline = time.monotonic() + 15
-            while True:
-                try:
-                    subscribe(gateway, channel).close()
-                    break
-                except Exception:
-                    assert time.monotonic() < deadline, "no new connection accepted after the flood ended"
-                    time.sleep(0.2)
+            subscribe_eventually(gateway, channel, within=15).close()
         for ws in viewers:
             ws.close()
         poster.close()
@@ -93,14 +97,7 @@ def test_the_connection_cap_answers_503_before_descriptors_run_out():
             answer += chunk
         assert answer.startswith(b"HTTP/1.1 503"), answer
         viewers.pop().close()
-        deadline = time.monotonic() + 5
-        while True:
-            try:
-                viewers.append(subscribe(gateway, channel))
-                break
-            except Exception:
-                assert time.monotonic() < deadline, "a freed place was not given to a new viewer"
-                time.sleep(0.1)
+        viewers.append(subscribe_eventually(gateway, channel, within=5))
         for ws in viewers:
             ws.close()
         assert gateway.terminate() == 0

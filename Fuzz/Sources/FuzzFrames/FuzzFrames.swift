@@ -7,6 +7,7 @@
 // Every assembler result is checked against a small reference model written from RFC 6455 with
 // Swift's own UTF-8 validation; the whole and split runs must agree. Violations trap.
 import CLibFuzzer
+import FuzzSupport
 import WliveCodec
 import WliveProtocol
 
@@ -284,39 +285,6 @@ func isValidUTF8Prefix(_ bytes: [UInt8]) -> Bool {
 func unmask(_ payload: UnsafeRawBufferPointer, _ key: WebSocketMaskingKey, keyOffset: Int = 0) -> [UInt8] {
     let keyBytes = key.bytes
     return payload.enumerated().map { index, byte in byte ^ keyBytes[(index + keyOffset) % 4] }
-}
-
-// MARK: - Read sizes
-
-/// Cuts `count` bytes into reads: byte `a` picks the largest read (low 3 bits), `a` and `b`
-/// seed a splitmix64 generator for the sizes.
-struct Splitter {
-    var state: UInt64
-    let maxChunk: Int
-
-    init(_ a: UInt8, _ b: UInt8) {
-        state = UInt64(a) << 8 | UInt64(b)
-        maxChunk = [1, 2, 3, 5, 8, 16, 64, 512][Int(a & 7)]
-    }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    mutating func chunks(_ count: Int) -> [Range<Int>] {
-        var ranges: [Range<Int>] = []
-        var start = 0
-        while start < count {
-            let length = min(count - start, 1 + Int(next() % UInt64(maxChunk)))
-            ranges.append(start..<start + length)
-            start += length
-        }
-        return ranges
-    }
 }
 
 // MARK: - Entry point

@@ -1,0 +1,311 @@
+import WliveCodec
+import WliveProtocol
+
+/// What one subscriber's socket does for fan-out; the transport implements it. Its calls may
+/// end a subscription (a failed write closes the connection): the consumer allows for that.
+public protocol FanOutWriter: AnyObject {
+    associatedtype Element: Subscriber
+    /// Bytes queued for the subscriber that its socket has not taken yet.
+    func queuedBytes(of subscriber: Element) -> Int
+    /// Writes the batch (after `gap`, when there is one) in one go. Returns true when part of it
+    /// is still in flight: the transport then calls `FanOutConsumer.writeCompleted` once it is done.
+    func write(_ batch: FanOutBatch, gap: SharedFrame?, to subscriber: Element) -> Bool
+    /// The subscriber reads too slowly (`disconnect` policy): close it with 1013.
+    func dropSlowReader(_ subscriber: Element)
+    /// Its channel ended and everything before the end was written: close it normally.
+    func closeAtChannelEnd(_ subscriber: Element)
+}
+
+/// Messages that leave in one write. A batch read from a ring is shared by every subscriber it
+/// goes to; the transport may keep what it derives from it (its I/O vectors) in `transportCache`.
+public final class FanOutBatch {
+    public let messages: [ChannelMessage]
+    /// Wire bytes of all the messages.
+    public let byteCount: Int
+    public var transportCache: AnyObject?
+
+    public init(_ messages: [ChannelMessage]) {
+        self.messages = messages
+        byteCount = messages.reduce(0) { $0 + $1.frame.count }
+    }
+
+    var endsChannel: Bool { messages.last?.kind == .closing }
+}
+
+/// What fan-out keeps per subscriber. It lives in the subscriber (no lookups on the hot path)
+/// and only `FanOutConsumer` changes it.
+public struct SubscriberFanOut: Sendable {
+    /// A write to this subscriber has not completed: news waits in `pending` and leaves with the
+    /// next write, all of it together.
+    public fileprivate(set) var isWriting = false
+    fileprivate var pending: [ChannelMessage] = []
+    fileprivate var pendingBytes = 0
+    /// Comments dropped for this subscriber and not reported yet.
+    fileprivate var missed: MissedComments?
+
+    public init() {}
+
+    /// Messages waiting for the write in flight.
+    public var pendingCount: Int { pending.count }
+}
+
+/// A run of comments someone missed, by `seq`, for a `gap` message.
+public struct MissedComments: Sendable, Equatable {
+    public var from: UInt64
+    public var to: UInt64
+    public var reason: GapReason
+
+    /// Joins an adjoining run; the reason of the first one stays.
+    mutating func extend(to other: MissedComments) {
+        from = min(from, other.from)
+        to = max(to, other.to)
+    }
+}
+
+/// One worker's side of fan-out, as a plain state machine: which channels it serves, where it
+/// reads each ring, and what each subscriber gets. No I/O: the transport hands it the channels
+/// the producer said changed, and does the writes it asks for (`FanOutWriter`).
+///
+/// Batching comes from load, not from a clock: a subscriber with nothing in flight gets news at
+/// once; what arrives while its write is in flight leaves together in its next write; and a
+/// worker takes everything new in a ring in one pass. `maxDelay` can add an opt-in ceiling:
+/// a channel written less than that long ago gathers until then.
+///
+/// A class, confined to its loop: a write may close a connection, which unsubscribes it while
+/// a pass is under way.
+public final class FanOutConsumer<Element: Subscriber> {
+    public struct Policy: Sendable, Equatable {
+        /// Unsent bytes a subscriber may have before the slow-reader policy applies.
+        public var maxPendingBytes: Int
+        /// Drop messages for a slow reader (and report them in a `gap`) instead of closing it.
+        public var skipsSlowReaders: Bool
+        /// Milliseconds a busy channel gathers news; 0: never (the default).
+        public var maxDelay: UInt64
+
+        public init(maxPendingBytes: Int = 1 << 20, skipsSlowReaders: Bool = false, maxDelay: UInt64 = 0) {
+            self.maxPendingBytes = maxPendingBytes
+            self.skipsSlowReaders = skipsSlowReaders
+            self.maxDelay = maxDelay
+        }
+    }
+
+    /// A channel this worker serves: where it reads the ring, the last comment it has seen, and
+    /// (with `maxDelay`) when its news may next leave.
+    struct Served {
+        let record: ChannelRecord
+        var cursor: UInt64
+        var lastSeq: UInt64
+        var due: UInt64 = 0
+    }
+
+    public let index: Int
+    public let policy: Policy
+    public private(set) var subscribers = SubscriberTable<Element>()
+    private var served: [ChannelID: Served] = [:]
+    private let tracker: QuiescenceTracker
+    /// Unix milliseconds, for the `time` of gap messages; injectable for tests.
+    private let wallClock: @Sendable () -> Int64
+
+    /// What the last passes did, for the loop's counters.
+    public struct Tally: Sendable, Equatable {
+        /// Messages handed to subscribers (one per message per subscriber).
+        public var delivered = 0
+        /// Writes started.
+        public var writes = 0
+        /// Gap messages sent.
+        public var gaps = 0
+        /// Slow readers dropped or skipped.
+        public var slowReaderActions = 0
+
+        public init() {}
+    }
+    public var tally = Tally()
+
+    /// - Parameter index: this worker's bit in each channel's interest mask.
+    public init(index: Int, policy: Policy, tracker: QuiescenceTracker, wallClock: @escaping @Sendable () -> Int64) {
+        self.index = index
+        self.policy = policy
+        self.tracker = tracker
+        self.wallClock = wallClock
+    }
+
+    // MARK: Subscriptions
+
+    /// Adds a subscriber; a channel's first subscriber here starts this worker reading its ring
+    /// from now on.
+    public func subscribe(_ subscriber: Element, to record: ChannelRecord) {
+        if served[record.id] == nil {
+            // Interest first: no publish after the cursor is read can miss waking this worker.
+            record.setInterest(of: index, true)
+            let cursor = record.ring.publishedCount
+            served[record.id] = Served(record: record, cursor: cursor, lastSeq: record.lastSeq)
+        }
+        subscribers.add(subscriber, to: record.id)
+    }
+
+    /// Removes a subscriber; the channel's last one here stops this worker reading its ring.
+    public func unsubscribe(_ subscriber: Element, from record: ChannelRecord) {
+        subscribers.remove(subscriber, from: record.id)
+        subscriber.fanOut = SubscriberFanOut()
+        if subscribers.subscribers(of: record.id).isEmpty, served.removeValue(forKey: record.id) != nil {
+            record.setInterest(of: index, false)
+        }
+    }
+
+    /// Channels with subscribers here.
+    public var servedChannelIDs: [ChannelID] { Array(served.keys) }
+
+    // MARK: News
+
+    /// Reads the news of `channels` (ids the producer said changed; unknown and repeated ones
+    /// are fine) and delivers it. With `maxDelay`, returns when the earliest deferred channel is
+    /// due (loop milliseconds), for the transport's timer.
+    @discardableResult
+    public func deliver<Writer: FanOutWriter>(
+        _ channels: some Sequence<ChannelID>, now: UInt64, everything: Bool = false, through writer: Writer
+    ) -> UInt64? where Writer.Element == Element {
+        var nextDue: UInt64?
+        var batches: [(ChannelRecord, FanOutBatch)] = []
+        tracker.enter(index)
+        for id in channels {
+            guard var channel = served[id], channel.record.ring.publishedCount != channel.cursor else { continue }
+            if policy.maxDelay > 0, !everything, now < channel.due {
+                nextDue = min(nextDue ?? .max, channel.due)
+                continue
+            }
+            let read = channel.record.ring.read(from: channel.cursor)
+            channel.cursor = read.next
+            channel.due = now &+ policy.maxDelay
+            var messages = read.elements
+            if let lost = Self.lostComments(after: channel.lastSeq, before: messages.first, ringMissed: read.missed) {
+                // This worker fell more than a ring behind: say exactly what was lost.
+                messages.insert(ChannelMessage(.notice, seq: lost.to, frame: SharedFrame(
+                    .gap(channelID: id, fromSeq: lost.from, toSeq: lost.to, reason: .overrun, time: wallClock()))), at: 0)
+                tally.gaps += 1
+                channel.record.countGap()
+            }
+            if let last = read.elements.last { channel.lastSeq = max(channel.lastSeq, last.seq) }
+            served[id] = channel
+            if !messages.isEmpty { batches.append((channel.record, FanOutBatch(messages))) }
+        }
+        tracker.leave(index)
+        for (record, batch) in batches { deliver(batch, of: record, through: writer) }
+        return nextDue
+    }
+
+    /// Every channel served here, whatever `maxDelay` says: for the last pass before shutdown.
+    public func deliverEverything<Writer: FanOutWriter>(now: UInt64, through writer: Writer)
+    where Writer.Element == Element {
+        deliver(servedChannelIDs, now: now, everything: true, through: writer)
+    }
+
+    /// The comments lost between the last one seen and the first entry read after an overrun.
+    static func lostComments(after lastSeq: UInt64, before first: ChannelMessage?, ringMissed: UInt64) -> MissedComments? {
+        guard ringMissed > 0, let first else { return nil }
+        let lastLost = first.kind == .comment ? first.seq &- 1 : first.seq
+        guard lastLost > lastSeq, lastLost != .max else { return nil }
+        return MissedComments(from: lastSeq + 1, to: lastLost, reason: .overrun)
+    }
+
+    private func deliver<Writer: FanOutWriter>(_ batch: FanOutBatch, of record: ChannelRecord, through writer: Writer)
+    where Writer.Element == Element {
+        let audience = subscribers.subscribers(of: record.id)
+        var delivered = 0
+        for subscriber in audience where offer(batch, to: subscriber, through: writer) {
+            delivered += batch.messages.count
+        }
+        tally.delivered += delivered
+        record.countDelivered(delivered)
+        if batch.endsChannel {
+            for subscriber in audience { writer.closeAtChannelEnd(subscriber) }
+        }
+    }
+
+    /// Hands one batch to one subscriber: now, after its write in flight, or not at all when it
+    /// reads too slowly. Returns whether it will get the messages.
+    private func offer<Writer: FanOutWriter>(_ batch: FanOutBatch, to subscriber: Element, through writer: Writer) -> Bool
+    where Writer.Element == Element {
+        var state = subscriber.fanOut
+        // Written back before the writer is called: a failed write may reset it.
+        let unsent = writer.queuedBytes(of: subscriber) + state.pendingBytes
+        if unsent + batch.byteCount > policy.maxPendingBytes, !batch.endsChannel {
+            tally.slowReaderActions += 1
+            guard policy.skipsSlowReaders else {
+                writer.dropSlowReader(subscriber)
+                return false
+            }
+            // What waited for the write in flight goes too: it is older than this batch, so the
+            // run of missed comments stays one unbroken range, and nothing in it is delivered.
+            if let skipped = Self.comments(in: state.pending + batch.messages) {
+                state.missed.extend(with: MissedComments(from: skipped.lowerBound, to: skipped.upperBound, reason: .slow))
+            }
+            state.pending = []
+            state.pendingBytes = 0
+            subscriber.fanOut = state
+            return false
+        }
+        if state.isWriting, !batch.endsChannel {
+            state.pending += batch.messages
+            state.pendingBytes += batch.byteCount
+            subscriber.fanOut = state
+            return true
+        }
+        if state.pending.isEmpty {
+            start(batch, to: subscriber, through: writer)
+        } else {
+            // The channel ends: what waited leaves now, queued behind the write in flight.
+            start(FanOutBatch(state.pending + batch.messages), to: subscriber, through: writer)
+        }
+        return true
+    }
+
+    /// A write to `subscriber` completed: whatever waited for it leaves, in one write.
+    public func writeCompleted<Writer: FanOutWriter>(_ subscriber: Element, through writer: Writer)
+    where Writer.Element == Element {
+        subscriber.fanOut.isWriting = false
+        guard !subscriber.fanOut.pending.isEmpty else { return }
+        start(FanOutBatch(subscriber.fanOut.pending), to: subscriber, through: writer)
+    }
+
+    /// Writes `batch` to `subscriber`, after a gap message for what it missed, if anything.
+    private func start<Writer: FanOutWriter>(_ batch: FanOutBatch, to subscriber: Element, through writer: Writer)
+    where Writer.Element == Element {
+        var state = subscriber.fanOut
+        var gap: SharedFrame?
+        if let missed = state.missed, let channel = subscriber.channelID {
+            gap = SharedFrame(.gap(channelID: channel, fromSeq: missed.from, toSeq: missed.to, reason: missed.reason, time: wallClock()))
+            state.missed = nil
+            tally.gaps += 1
+        }
+        state.pending = []
+        state.pendingBytes = 0
+        state.isWriting = true
+        subscriber.fanOut = state
+        tally.writes += 1
+        // The writer may close the connection (and so reset its state) before it returns.
+        let inFlight = writer.write(batch, gap: gap, to: subscriber)
+        if !inFlight, subscriber.fanOut.isWriting { subscriber.fanOut.isWriting = false }
+    }
+
+    /// The lowest and highest comment `seq` among `messages`; nil when there is no comment.
+    static func comments(in messages: [ChannelMessage]) -> ClosedRange<UInt64>? {
+        var low = UInt64.max, high = UInt64.min
+        for message in messages where message.kind == .comment {
+            low = min(low, message.seq)
+            high = max(high, message.seq)
+        }
+        return low <= high ? low...high : nil
+    }
+}
+
+extension Optional where Wrapped == MissedComments {
+    /// Starts or extends the run.
+    mutating func extend(with later: MissedComments) {
+        if var run = self {
+            run.extend(to: later)
+            self = run
+        } else {
+            self = later
+        }
+    }
+}

@@ -1,0 +1,255 @@
+import Foundation
+import Testing
+import WliveCodec
+import WliveProtocol
+@testable import WliveEngine
+
+/// A transport that records what fan-out asked of it, with sockets that are fast, busy or full.
+final class RecordingWriter: FanOutWriter {
+    struct Write {
+        var subscriber: Int
+        var batch: FanOutBatch
+        var gap: [String: Any]?
+        var seqs: [UInt64] { batch.messages.filter { $0.kind == .comment }.map(\.seq) }
+    }
+
+    var writes: [Write] = []
+    var dropped: [Int] = []
+    var closedAtEnd: [Int] = []
+    /// Subscribers whose writes stay in flight until `complete` (a socket that is not drained).
+    var busy: Set<Int> = []
+    /// Bytes each socket reports as queued and unsent.
+    var queued: [Int: Int] = [:]
+
+    func queuedBytes(of subscriber: FakeSubscriber) -> Int { queued[subscriber.name, default: 0] }
+
+    func write(_ batch: FanOutBatch, gap: SharedFrame?, to subscriber: FakeSubscriber) -> Bool {
+        let gapJSON = gap.flatMap(json)
+        writes.append(Write(subscriber: subscriber.name, batch: batch, gap: gapJSON))
+        return busy.contains(subscriber.name)
+    }
+
+    func dropSlowReader(_ subscriber: FakeSubscriber) { dropped.append(subscriber.name) }
+    func closeAtChannelEnd(_ subscriber: FakeSubscriber) { closedAtEnd.append(subscriber.name) }
+
+    func writes(to subscriber: Int) -> [Write] { writes.filter { $0.subscriber == subscriber } }
+    /// Every comment seq a subscriber was written, in order.
+    func seqs(of subscriber: Int) -> [UInt64] { writes(to: subscriber).flatMap(\.seqs) }
+}
+
+/// The JSON object a server text frame carries (its header is 2 bytes for these small ones).
+func json(_ frame: SharedFrame) -> [String: Any]? {
+    let payload = Data(frame.bytes[(frame.count < 128 ? 2 : 4)...])
+    return try? JSONSerialization.jsonObject(with: payload) as? [String: Any]
+}
+
+/// The producer's side, as the ingest loop does it: seq, append, tell the worker.
+struct Producer {
+    let record: ChannelRecord
+    var changed: [ChannelID] = []
+
+    mutating func comment(_ count: Int = 1, bytes: Int = 40) {
+        for _ in 0..<count {
+            let seq = record.nextSeq()
+            record.ring.publish(ChannelMessage(.comment, seq: seq, frame: SharedFrame(opcode: .text, payload: Array(repeating: 0x61, count: bytes))))
+        }
+        changed.append(record.id)
+    }
+
+    mutating func close() {
+        record.ring.publish(ChannelMessage(.closing, seq: record.lastSeq, frame: SharedFrame(opcode: .text, payload: Array("bye".utf8))))
+        changed.append(record.id)
+    }
+
+    /// The channels changed since the last call, as the worker receives them.
+    mutating func takeChanged() -> [ChannelID] {
+        defer { changed = [] }
+        return changed
+    }
+}
+
+@Suite("Fan-out core")
+struct FanOutConsumerTests {
+    let directory = ChannelDirectory(ringCapacity: 16, workers: 1)
+
+    func consumer(_ policy: FanOutConsumer<FakeSubscriber>.Policy = .init()) -> FanOutConsumer<FakeSubscriber> {
+        FanOutConsumer(index: 0, policy: policy, tracker: directory.tracker, wallClock: { 1_000 })
+    }
+
+    func channel(_ id: UInt64 = 7) -> Producer { Producer(record: directory.open(ChannelID(rawValue: id))!) }
+
+    func subscribers(_ count: Int, to producer: Producer, on consumer: FanOutConsumer<FakeSubscriber>) -> [FakeSubscriber] {
+        (0..<count).map { name in
+            let subscriber = FakeSubscriber(name, channel: producer.record.id)
+            consumer.subscribe(subscriber, to: producer.record)
+            return subscriber
+        }
+    }
+
+    @Test func idleSubscribersGetNewsAtOnceInOneSharedBatch() {
+        let fanOut = consumer()
+        var room = channel()
+        _ = subscribers(3, to: room, on: fanOut)
+        let writer = RecordingWriter()
+        room.comment(2)
+        fanOut.deliver(room.takeChanged(), now: 0, through: writer)
+        #expect(writer.writes.count == 3)
+        #expect(writer.writes.allSatisfy { $0.seqs == [1, 2] && $0.batch === writer.writes[0].batch })
+        #expect(fanOut.tally.delivered == 6)
+    }
+
+    @Test func newsForASubscriberWithAWriteInFlightLeavesTogetherInItsNextWrite() {
+        let fanOut = consumer()
+        var room = channel()
+        let audience = subscribers(2, to: room, on: fanOut)
+        let writer = RecordingWriter()
+        writer.busy = [0]
+        room.comment()
+        fanOut.deliver(room.takeChanged(), now: 0, through: writer)
+        #expect(audience[0].fanOut.isWriting && !audience[1].fanOut.isWriting)
+        for _ in 0..<3 {
+            room.comment()
+            fanOut.deliver(room.takeChanged(), now: 0, through: writer)
+        }
+        // Subscriber 1 got each comment at once; subscriber 0 waits with three.
+        #expect(writer.writes(to: 1).count == 4)
+        #expect(writer.writes(to: 0).count == 1 && audience[0].fanOut.pendingCount == 3)
+        writer.busy = []
+        fanOut.writeCompleted(audience[0], through: writer)
+        #expect(writer.writes(to: 0).count == 2)
+        #expect(writer.writes(to: 0).last?.seqs == [2, 3, 4])
+        #expect(writer.seqs(of: 0) == writer.seqs(of: 1))
+        #expect(!audience[0].fanOut.isWriting && audience[0].fanOut.pendingCount == 0)
+    }
+
+    @Test func onlyTheChannelsThatChangedAreRead() {
+        let fanOut = consumer()
+        var quiet = channel(1)
+        var busy = channel(2)
+        _ = subscribers(1, to: quiet, on: fanOut)
+        let busyAudience = subscribers(1, to: busy, on: fanOut)
+        let writer = RecordingWriter()
+        quiet.comment()
+        busy.comment()
+        // Only the busy channel is listed: the quiet one's news waits until it is.
+        fanOut.deliver(busy.takeChanged(), now: 0, through: writer)
+        #expect(writer.writes.map(\.subscriber) == [busyAudience[0].name])
+        fanOut.deliver(quiet.takeChanged(), now: 0, through: writer)
+        #expect(writer.writes.count == 2)
+    }
+
+    @Test func aWorkerThatFellARingBehindSaysExactlyWhichCommentsItLost() throws {
+        let fanOut = consumer()
+        var room = channel()
+        _ = subscribers(2, to: room, on: fanOut)
+        let writer = RecordingWriter()
+        room.comment(3)
+        fanOut.deliver(room.takeChanged(), now: 0, through: writer)
+        room.comment(40)  // the ring holds 16
+        fanOut.deliver(room.takeChanged(), now: 0, through: writer)
+        let last = try #require(writer.writes(to: 0).last)
+        let gap = try #require(last.batch.messages.first)
+        let notice = try #require(json(gap.frame))
+        #expect(notice["type"] as? String == "gap" && notice["reason"] as? String == "overrun")
+        let from = try #require(notice["from_seq"] as? Int), to = try #require(notice["to_seq"] as? Int)
+        #expect(from == 4 && to == Int(last.seqs.first!) - 1 && notice["missed"] as? Int == to - from + 1)
+        // Delivered plus reported missed is everything published, for each subscriber.
+        #expect(writer.seqs(of: 0).count + (to - from + 1) == 43)
+        #expect(writer.seqs(of: 0).last == 43 && writer.seqs(of: 1) == writer.seqs(of: 0))
+    }
+
+    @Test func aSlowReaderIsClosedUnderTheDisconnectPolicy() {
+        let fanOut = consumer(.init(maxPendingBytes: 1000))
+        var room = channel()
+        _ = subscribers(2, to: room, on: fanOut)
+        let writer = RecordingWriter()
+        writer.queued[1] = 990
+        room.comment()
+        fanOut.deliver(room.takeChanged(), now: 0, through: writer)
+        #expect(writer.dropped == [1])
+        #expect(writer.writes.map(\.subscriber) == [0])
+        #expect(fanOut.tally.slowReaderActions == 1)
+    }
+
+    @Test func aSkippedReaderLearnsTheExactRangeItMissedWhenItCatchesUp() throws {
+        let fanOut = consumer(.init(maxPendingBytes: 1000, skipsSlowReaders: true))
+        var room = channel()
+        let audience = subscribers(1, to: room, on: fanOut)
+        let writer = RecordingWriter()
+        room.comment(2)
+        writer.busy = [0]
+        fanOut.deliver(room.takeChanged(), now: 0, through: writer)  // 1, 2 in flight
+        room.comment(2)
+        fanOut.deliver(room.takeChanged(), now: 0, through: writer)  // 3, 4 wait
+        writer.queued[0] = 990
+        room.comment(3)
+        fanOut.deliver(room.takeChanged(), now: 0, through: writer)  // full: 3...7 dropped, the waiting ones too
+        #expect(audience[0].fanOut.pendingCount == 0)
+        writer.queued[0] = 0
+        writer.busy = []
+        room.comment()
+        fanOut.writeCompleted(audience[0], through: writer)
+        fanOut.deliver(room.takeChanged(), now: 0, through: writer)
+        let catchUp = try #require(writer.writes.last)
+        #expect(catchUp.seqs == [8])
+        let gap = try #require(catchUp.gap)
+        #expect(gap["from_seq"] as? Int == 3 && gap["to_seq"] as? Int == 7 && gap["missed"] as? Int == 5 && gap["reason"] as? String == "slow")
+        #expect(writer.seqs(of: 0).count + 5 == 8)
+    }
+
+    @Test func theEndOfAChannelReachesEvenABusyOrSlowReaderAfterWhatItAwaited() {
+        let fanOut = consumer(.init(maxPendingBytes: 1000, skipsSlowReaders: true))
+        var room = channel()
+        let audience = subscribers(2, to: room, on: fanOut)
+        let writer = RecordingWriter()
+        writer.busy = [0]
+        room.comment()
+        fanOut.deliver(room.takeChanged(), now: 0, through: writer)
+        room.comment()
+        fanOut.deliver(room.takeChanged(), now: 0, through: writer)  // 2 waits for subscriber 0
+        writer.queued[1] = 5000
+        room.close()
+        fanOut.deliver(room.takeChanged(), now: 0, through: writer)
+        let last = writer.writes(to: 0).last!
+        #expect(last.seqs == [2] && last.batch.messages.last?.kind == .closing)
+        #expect(writer.writes(to: 1).last?.batch.messages.last?.kind == .closing)
+        #expect(Set(writer.closedAtEnd) == [0, 1] && audience.count == 2)
+    }
+
+    @Test func maxDelayIsAnOptInCeilingMeasuredOnTheGivenClock() {
+        let fanOut = consumer(.init(maxDelay: 20))
+        var room = channel()
+        _ = subscribers(1, to: room, on: fanOut)
+        let writer = RecordingWriter()
+        room.comment()
+        #expect(fanOut.deliver(room.takeChanged(), now: 100, through: writer) == nil)
+        room.comment()
+        // Written 5 ms ago: it gathers until 120.
+        #expect(fanOut.deliver(room.takeChanged(), now: 105, through: writer) == 120)
+        room.comment()
+        #expect(fanOut.deliver(room.takeChanged(), now: 110, through: writer) == 120)
+        #expect(writer.writes.count == 1)
+        #expect(fanOut.deliver(fanOut.servedChannelIDs, now: 120, through: writer) == nil)
+        #expect(writer.writes.map(\.seqs) == [[1], [2, 3]])
+        // With the default (0) nothing ever waits.
+        let eager = consumer()
+        var other = channel(8)
+        _ = subscribers(1, to: other, on: eager)
+        for now: UInt64 in [100, 101, 102] {
+            other.comment()
+            #expect(eager.deliver(other.takeChanged(), now: now, through: writer) == nil)
+        }
+        #expect(writer.writes.count == 5)
+    }
+
+    @Test func theLastSubscriberLeavingStopsTheWorkerReadingTheRing() {
+        let fanOut = consumer()
+        let room = channel()
+        let audience = subscribers(2, to: room, on: fanOut)
+        #expect(room.record.interestedWorkers == 1)
+        fanOut.unsubscribe(audience[0], from: room.record)
+        #expect(room.record.interestedWorkers == 1)
+        fanOut.unsubscribe(audience[1], from: room.record)
+        #expect(room.record.interestedWorkers == 0 && fanOut.servedChannelIDs.isEmpty)
+    }
+}
