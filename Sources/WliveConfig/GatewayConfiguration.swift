@@ -1,6 +1,11 @@
 import WliveAPI
 import WliveProtocol
 import WliveSpam
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// Everything a `Gateway` can be told. The defaults here are the single source of the defaults:
 /// `ConfigurationLoader` seeds its lowest layer from `GatewayConfiguration()`, and
@@ -100,9 +105,3 @@ public enum SlowConsumerPolicy: String, Sendable, Equatable, CaseIterable {
     /// Drop messages for it while it is behind, then send a `gap` notice saying how many.
     case skip
 }
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif

@@ -1,3 +1,5 @@
+import WliveCodec
+
 /// The `code` of every Wlive envelope: the table of seed 000 ("返回数据及状态码说明").
 public struct WliveResultCode: RawRepresentable, Hashable, Sendable, Error, CustomStringConvertible {
     public let rawValue: Int
@@ -55,5 +57,3 @@ public struct WliveResultCode: RawRepresentable, Hashable, Sendable, Error, Cust
 
     public var description: String { String(rawValue) }
 }
-
-import WliveCodec

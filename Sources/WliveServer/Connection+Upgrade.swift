@@ -1,3 +1,4 @@
+import WliveAPI
 import WliveCodec
 import WliveProtocol
 
@@ -40,7 +41,7 @@ extension Connection {
                 role = .echo
             } else {
                 role = .wlive(WliveSession(configuration: configuration.session,
-                                           queryChannelID: Self.queryValue(named: "channel_id", in: request.query)))
+                                           queryChannelID: RequestFields.parseURLEncoded(request.query)["channel_id"]))
                 setPhaseDeadline(afterSeconds: configuration.handshakeTimeout)
             }
             if !leftover.isEmpty {
@@ -79,14 +80,5 @@ extension Connection {
     func respondAndClose(_ response: HTTPResponse) {
         sendRaw(response.encoded())
         linger()
-    }
-
-    /// The value of `name` in a query string (no percent-decoding: ids are digits).
-    static func queryValue(named name: String, in query: Substring) -> String? {
-        for pair in query.split(separator: "&") {
-            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            if parts.first == Substring(name) { return parts.count > 1 ? String(parts[1]) : "" }
-        }
-        return nil
     }
 }

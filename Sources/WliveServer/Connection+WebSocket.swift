@@ -119,6 +119,7 @@ extension Connection {
             return
         }
         heartbeatTicks = EventLoop.ticks(Double(interval))
+        silenceTicks = EventLoop.ticks(Double(loop.context.configuration.session.heartbeat.deadline(forInterval: interval)))
         nextHeartbeat = loop.currentTick + heartbeatTicks
         phaseDeadline = .max
         scheduleTimer()
@@ -127,8 +128,7 @@ extension Connection {
     /// A heartbeat interval passed: beat, or give up on a peer that has been silent too long.
     func heartbeatDue(now: UInt64) {
         guard let channel else { return }
-        let deadAfter = UInt64(loop.context.configuration.session.heartbeat.deadAfter)
-        if now >= lastActivity + heartbeatTicks * deadAfter {
+        if now >= lastActivity + silenceTicks {
             fail(.wliveHeartbeatTimeout, reason: "no sign of life")
             return
         }

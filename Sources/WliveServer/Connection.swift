@@ -47,6 +47,8 @@ final class Connection: Subscriber {
     var subscriberSlot = -1
     var channel: ChannelRecord?
     var heartbeatTicks: UInt64 = 0
+    /// Ticks of silence after which the peer counts as gone (`HeartbeatPolicy.deadline`).
+    var silenceTicks: UInt64 = 0
     var nextHeartbeat: UInt64 = .max
     var lastActivity: UInt64 = 0
 
@@ -224,7 +226,7 @@ final class Connection: Subscriber {
     private var nextDeadline: UInt64 {
         var deadline = phaseDeadline
         if phase == .open, channel != nil {
-            deadline = min(deadline, nextHeartbeat, lastActivity + heartbeatTicks * UInt64(loop.context.configuration.session.heartbeat.deadAfter))
+            deadline = min(deadline, nextHeartbeat, lastActivity + silenceTicks)
         }
         return deadline
     }

@@ -1,4 +1,7 @@
 import CLibUV
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// An IPv4 or IPv6 address and port, as libuv's bind calls take it.
 struct SocketAddress {
@@ -36,7 +39,3 @@ struct SocketAddress {
         }
     }
 }
-
-#if canImport(Glibc)
-import Glibc
-#endif

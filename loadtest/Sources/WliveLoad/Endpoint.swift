@@ -1,3 +1,5 @@
+import Foundation
+
 /// Where a URL points: host, port and the path with its query, for `ws://` and `http://` only.
 public struct Endpoint: Sendable, Equatable {
     public var host: String
@@ -43,7 +45,6 @@ public struct Endpoint: Sendable, Equatable {
     }
 }
 
-import Foundation
 
 extension Scenario {
     /// Where subscribers connect: the Wlive WebSocket, or `sub_url` for a generic target.

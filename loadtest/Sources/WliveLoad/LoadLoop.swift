@@ -1,5 +1,6 @@
 import CLibUV
 import Foundation
+import Histogram
 import Synchronization
 import WliveServer  // cast, the gateway's helper for libuv handle types
 
@@ -127,5 +128,4 @@ final class LoopProgress: Sendable {
     var latencySnapshot: LatencyHistogram? { latency.withLock { $0.histogram } }
 }
 
-import Histogram
 typealias LatencyHistogram = Histogram<UInt64>

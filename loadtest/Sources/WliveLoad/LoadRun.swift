@@ -11,7 +11,10 @@ public final class LoadRun: @unchecked Sendable {
     private let poster: Poster?
     private let localSubscribers: Int
     private var go: UInt64 = 0
-    /// This process's CPU seconds at go, for the load generator's own cost.
+    /// This process's CPU seconds when connecting began and at go, for the load generator's own
+    /// cost over the same span as the server's: from go when posting, else the whole connect
+    /// phase (a connect storm's cost is all in connecting).
+    private var cpuAtConnect: Double?
     private var cpuAtGo: Double?
 
     public init(plan: RunPlan) throws {
@@ -51,6 +54,7 @@ public final class LoadRun: @unchecked Sendable {
     public func connect(timeout: Double = 60) throws {
         let scenario = plan.scenario
         let plans = try subscriberPlans()
+        cpuAtConnect = ProcessStatistics.current().cpuSeconds
         let ratePerLoop = scenario.connectRate / Double(plan.processCount * loops.count)
         let concurrency = max(1, scenario.connectConcurrency / loops.count)
         let started = monotonicNanoseconds()
@@ -168,7 +172,8 @@ public final class LoadRun: @unchecked Sendable {
         }
         report.scenario = plan.scenario.name
         report.target = plan.scenario.target.rawValue
-        if let cpuAtGo { report.loadGeneratorCPUSeconds = cpuAtEnd - cpuAtGo }
+        let posting = plan.scenario.postRate > 0 && plan.scenario.duration > 0
+        if let begin = posting ? cpuAtGo : cpuAtConnect { report.loadGeneratorCPUSeconds = cpuAtEnd - begin }
         return report
     }
 }

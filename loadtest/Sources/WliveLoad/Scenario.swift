@@ -1,3 +1,5 @@
+import Foundation
+
 /// Everything one load run does: who connects where, what is posted, and what must hold.
 ///
 /// Scenarios are YAML files in `loadtest/scenarios/`; every key can be overridden from the
@@ -213,5 +215,3 @@ public struct ScenarioError: Error, Equatable, CustomStringConvertible {
 
     public var description: String { "scenario: \(key): \(problem)" }
 }
-
-import Foundation

@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Picks one of `count` items, item k (from 0) with probability proportional to 1 / (k + 1)^s:
 /// a few hot channels and a long tail, as live rooms are. s = 0 is uniform.
 public struct ZipfDistribution: Sendable {
@@ -49,7 +53,3 @@ public struct SplitMix64: RandomNumberGenerator, Sendable {
         return z ^ (z >> 31)
     }
 }
-
-#if canImport(Glibc)
-import Glibc
-#endif

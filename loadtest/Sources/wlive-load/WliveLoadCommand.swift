@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Synchronization
 import WliveConfig
 import WliveLoad
 
@@ -127,5 +128,3 @@ struct ChildCommand: ParsableCommand {
         throw ExitCode(LoadDriver.runChild(runPlan))
     }
 }
-
-import Synchronization
