@@ -28,10 +28,12 @@ let package = Package(
         .systemLibrary(name: "CHTTPParser", providers: [.apt(["libhttp-parser-dev"])]),
 
         // Codec: RFC 6455 frames, UTF-8, the opening handshake, HTTP/1.1 parsing. No I/O.
-        .target(name: "WliveCodec", dependencies: [
-            "CHTTPParser",
-            .product(name: "Crypto", package: "swift-crypto"),
-        ]),
+        .target(
+            name: "WliveCodec",
+            dependencies: [
+                "CHTTPParser",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]),
         // Protocol: the Wlive handshake, server messages, result codes, the session state machine. No I/O.
         .target(name: "WliveProtocol", dependencies: ["WliveCodec"]),
         // Engine: channels, subscribers, timers. No I/O.
@@ -39,48 +41,62 @@ let package = Package(
         // Spam rules for posted comments (code 303). No I/O.
         .target(name: "WliveSpam"),
         // The live HTTP API of seed 000: calls, login tokens, the channel and watcher store. No I/O.
-        .target(name: "WliveAPI", dependencies: [
-            "WliveCodec", "WliveProtocol", "WliveSpam",
-            .product(name: "Crypto", package: "swift-crypto"),
-            .product(name: "Logging", package: "swift-log"),
-        ]),
+        .target(
+            name: "WliveAPI",
+            dependencies: [
+                "WliveCodec", "WliveProtocol", "WliveSpam",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
         // Configuration: the settings, their defaults and loading them from file, environment and flags.
-        .target(name: "WliveConfig", dependencies: [
-            "WliveProtocol", "WliveAPI", "WliveSpam",
-            .product(name: "Configuration", package: "swift-configuration"),
-        ]),
+        .target(
+            name: "WliveConfig",
+            dependencies: [
+                "WliveProtocol", "WliveAPI", "WliveSpam",
+                .product(name: "Configuration", package: "swift-configuration"),
+            ]),
         // Transport and the embeddable Gateway: libuv loops, TCP, connections.
-        .target(name: "WliveServer", dependencies: [
-            "CLibUV", "WliveCodec", "WliveProtocol", "WliveEngine", "WliveConfig", "WliveAPI", "WliveSpam",
-            .product(name: "Logging", package: "swift-log"),
-        ]),
+        .target(
+            name: "WliveServer",
+            dependencies: [
+                "CLibUV", "WliveCodec", "WliveProtocol", "WliveEngine", "WliveConfig", "WliveAPI", "WliveSpam",
+                .product(name: "Logging", package: "swift-log"),
+            ]),
         // The `wlive` command.
-        .executableTarget(name: "wlive", dependencies: [
-            "WliveServer", "WliveConfig", "WliveProtocol",
-            .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            .product(name: "Logging", package: "swift-log"),
-        ]),
+        .executableTarget(
+            name: "wlive",
+            dependencies: [
+                "WliveServer", "WliveConfig", "WliveProtocol",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
 
         // The load generator (loadtest/): libuv client loops, scenarios, HDR latency, reports.
-        .target(name: "WliveLoad", dependencies: [
-            "CLibUV", "CHTTPParser", "WliveCodec", "WliveAPI", "WliveConfig", "WliveServer",
-            .product(name: "Histogram", package: "hdrhistogram-swift"),
-            .product(name: "Configuration", package: "swift-configuration"),
-            .product(name: "Logging", package: "swift-log"),
-        ], path: "loadtest/Sources/WliveLoad"),
-        .executableTarget(name: "wlive-load", dependencies: [
-            "WliveLoad", "WliveConfig",
-            .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ], path: "loadtest/Sources/wlive-load"),
+        .target(
+            name: "WliveLoad",
+            dependencies: [
+                "CLibUV", "CHTTPParser", "WliveCodec", "WliveAPI", "WliveConfig", "WliveServer",
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+                .product(name: "Configuration", package: "swift-configuration"),
+                .product(name: "Logging", package: "swift-log"),
+            ], path: "loadtest/Sources/WliveLoad"),
+        .executableTarget(
+            name: "wlive-load",
+            dependencies: [
+                "WliveLoad", "WliveConfig",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ], path: "loadtest/Sources/wlive-load"),
 
         .testTarget(name: "WliveCodecTests", dependencies: ["WliveCodec"]),
         .testTarget(name: "WliveProtocolTests", dependencies: ["WliveProtocol"]),
         .testTarget(name: "WliveEngineTests", dependencies: ["WliveEngine"]),
         .testTarget(name: "WliveSpamTests", dependencies: ["WliveSpam"]),
         .testTarget(name: "WliveAPITests", dependencies: ["WliveAPI", "WliveSpam", "WliveCodec"]),
-        .testTarget(name: "WliveConfigTests", dependencies: [
-            "WliveConfig", .product(name: "Configuration", package: "swift-configuration"),
-        ]),
+        .testTarget(
+            name: "WliveConfigTests",
+            dependencies: [
+                "WliveConfig", .product(name: "Configuration", package: "swift-configuration"),
+            ]),
         .testTarget(name: "WliveServerTests", dependencies: ["WliveServer", "WliveConfig", "WliveCodec"]),
         .testTarget(name: "WliveLoadTests", dependencies: ["WliveLoad", "WliveServer", "WliveConfig", "WliveSpam"]),
     ],

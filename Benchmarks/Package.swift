@@ -23,6 +23,6 @@ let package = Package(
             ],
             path: "WliveBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
-        ),
+        )
     ]
 )

@@ -11,7 +11,8 @@ let root: String = {
 }()
 
 func fuzzTarget(_ name: String, _ products: [String]) -> Target {
-    .executableTarget(name: name, dependencies: ["CLibFuzzer", "FuzzSupport"] + products.map { .product(name: $0, package: root) })
+    .executableTarget(
+        name: name, dependencies: ["CLibFuzzer", "FuzzSupport"] + products.map { .product(name: $0, package: root) })
 }
 
 let package = Package(

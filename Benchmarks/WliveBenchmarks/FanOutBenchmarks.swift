@@ -25,7 +25,8 @@ func registerFanOutBenchmarks() {
 }
 
 /// Write calls per 1,000 delivered comments (1,000 = one write per comment per subscriber).
-let writesPerThousand = BenchmarkMetric.custom("write calls per 1,000 deliveries", polarity: .prefersSmaller, useScalingFactor: false)
+let writesPerThousand = BenchmarkMetric.custom(
+    "write calls per 1,000 deliveries", polarity: .prefersSmaller, useScalingFactor: false)
 
 /// A one-loop gateway with one channel, and a child process holding its subscribers.
 final class FanOutRig: @unchecked Sendable {
@@ -43,14 +44,19 @@ final class FanOutRig: @unchecked Sendable {
         configuration.bannedWordsFile = "../config/banned-words.txt"
         gateway = try InProcessGateway.start(configuration, for: &scenario)
         gateway.openChannel(Self.channel)
-        let candidates = [ProcessInfo.processInfo.environment["WLIVE_LOAD"], "../.build/release/wlive-load", ".build/release/wlive-load"]
+        let candidates = [
+            ProcessInfo.processInfo.environment["WLIVE_LOAD"], "../.build/release/wlive-load", ".build/release/wlive-load",
+        ]
         guard let tool = candidates.compactMap({ $0 }).first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
-            throw SetupError("build the load generator first: swift build -c release --product wlive-load (in the repository root)")
+            throw SetupError(
+                "build the load generator first: swift build -c release --product wlive-load (in the repository root)")
         }
         child.executableURL = URL(fileURLWithPath: tool)
-        child.arguments = ["--ws-url", scenario.wsURL, "--http-url", scenario.httpURL, "--set", "channel_ids=\(Self.channel)",
-                           "--subscribers", "\(subscribers)", "--post-rate", "0", "--duration", "3600", "--loops", "2",
-                           "--source-addresses", "127.0.0.2-127.0.0.9", "--set", "connect_concurrency=2000"]
+        child.arguments = [
+            "--ws-url", scenario.wsURL, "--http-url", scenario.httpURL, "--set", "channel_ids=\(Self.channel)",
+            "--subscribers", "\(subscribers)", "--post-rate", "0", "--duration", "3600", "--loops", "2",
+            "--source-addresses", "127.0.0.2-127.0.0.9", "--set", "connect_concurrency=2000",
+        ]
         child.standardOutput = FileHandle.nullDevice
         child.standardError = FileHandle.nullDevice
         try child.run()
@@ -69,7 +75,8 @@ final class FanOutRig: @unchecked Sendable {
         benchmark.startMeasurement()
         for _ in benchmark.scaledIterations {
             for index in 0..<burst {
-                _ = gateway.publish(.init(channelID: Self.channel, userID: "bench", source: 2, biz: "bench", content: "comment \(index)"))
+                _ = gateway.publish(
+                    .init(channelID: Self.channel, userID: "bench", source: 2, biz: "bench", content: "comment \(index)"))
             }
             target += burst * subscribers
             while gateway.loopStatistics[0].delivered < target { usleep(20) }

@@ -15,8 +15,10 @@ func registerSpamBenchmarks() {
 
     Benchmark("Spam filter check (clean, 100 chars, 10k words)") { benchmark in
         for _ in benchmark.scaledIterations {
-            blackHole(state.filter.check(channel: UInt64(state.channel), user: users[state.user],
-                                         content: comments[state.comment], now: Double(state.next) * 0.002))
+            blackHole(
+                state.filter.check(
+                    channel: UInt64(state.channel), user: users[state.user],
+                    content: comments[state.comment], now: Double(state.next) * 0.002))
             state.advance(users: users.count, comments: comments.count)
         }
     }
@@ -65,7 +67,8 @@ enum SpamBenchmarkData {
     }
 
     /// Characters of everyday Chinese, without the numerals, 点 and 加, which the contact rule reads.
-    static let han = Array("""
+    static let han = Array(
+        """
         的是不了人我在有他这中大来上国个到说们为子和你地出道也时年得就那要下以生会自着去之过家学对可里后小么心多天而\
         能好都然没日于起还发成事只作当想看文无开手用主行方又如前所本见经头面公同已老从动长知民样现分将外但身些与高意进\
         把法此实回理美月明其种声全工己话儿者向情部正名定女问力机给等很业最间新什打便位因重被走电第门相次东政海口使教\
@@ -74,8 +77,10 @@ enum SpamBenchmarkData {
         直服毛林题建南度统色字请交爱让认算论吃义科怎元社术结功指思非流每青管夫连远资队跟带花快条院变联言权往展该领传\
         近留红治决周保达办运武半候必城父强步完革深区即求品士转量空甚众技轻程告江语英基派满式李息写呢识极令黄德收脸钱
         """.filter { $0 != "\n" })
-    static let english = ["hello", "stream", "love", "great", "nice", "game", "wow", "lol", "gg", "so", "cool", "haha",
-                          "today", "music", "song", "thanks", "good", "night", "the", "is", "this", "best", "play", "again"]
+    static let english = [
+        "hello", "stream", "love", "great", "nice", "game", "wow", "lol", "gg", "so", "cool", "haha",
+        "today", "music", "song", "thanks", "good", "night", "the", "is", "this", "best", "play", "again",
+    ]
     static let cheers = ["666", "2333", "!!", "？", "~", "。", "，", "😀", "👍", "🎉", "哈哈", "好", "..."]
 
     /// 10,000 distinct words: half 2–4 Chinese characters, half 4–8 lowercase ASCII letters.
@@ -88,7 +93,8 @@ enum SpamBenchmarkData {
             if ordered.count % 2 == 0 {
                 word = String((0..<2 + generator.below(3)).map { _ in han[generator.below(han.count)] })
             } else {
-                let letters = (0..<4 + generator.below(5)).map { _ in Character(Unicode.Scalar(UInt8(0x61 + generator.below(26)))) }
+                let letters = (0..<4 + generator.below(5)).map { _ in Character(Unicode.Scalar(UInt8(0x61 + generator.below(26))))
+                }
                 word = String(letters)
             }
             if words.insert(word).inserted { ordered.append(word) }

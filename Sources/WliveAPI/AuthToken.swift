@@ -49,7 +49,8 @@ public struct AuthTokenVerifier: Sendable {
     static func signature(userID: String, source: Int, expiry: Int64, key: SymmetricKey) -> String {
         let mac = HMAC<SHA256>.authenticationCode(for: Array("v1\n\(userID)\n\(source)\n\(expiry)".utf8), using: key)
         return Data(mac).base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(
+                of: "=", with: "")
     }
 
     /// Compares without an early exit, so the time taken does not reveal how much of a forged

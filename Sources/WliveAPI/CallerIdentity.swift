@@ -9,8 +9,10 @@ struct CallerIdentity {
 
     /// Common fields that must be present and non-empty. `authtoken` is checked by the login
     /// step and `test` is optional.
-    static let requiredFields = ["appid", "source", "biz", "userid", "version", "sdk_version",
-                                 "os_type", "os_version", "client_type", "client_version"]
+    static let requiredFields = [
+        "appid", "source", "biz", "userid", "version", "sdk_version",
+        "os_type", "os_version", "client_type", "client_version",
+    ]
 }
 
 extension LiveAPI {

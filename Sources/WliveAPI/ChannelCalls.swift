@@ -11,15 +11,18 @@ extension LiveAPI {
         let extJSON = try optional(fields, "ext_json", limit: FieldLimits.extJSON)
         let owner = "\(caller.source):\(caller.userID)"
         guard openChannelsByOwner[owner, default: 0] < settings.maxChannelsPerUser else {
-            throw APIReply.failure(.permissionDenied, "this user already has \(settings.maxChannelsPerUser) live channels (channels.max_per_user); stop one first")
+            throw APIReply.failure(
+                .permissionDenied,
+                "this user already has \(settings.maxChannelsPerUser) live channels (channels.max_per_user); stop one first")
         }
         guard openChannelCount < settings.maxOpenChannels else {
             throw APIReply.failure(.failure, "the gateway holds its most live channels (channels.max_open); try again later")
         }
         let now = wallClock()
         let id = ids.next(now: now)
-        let channel = ChannelInfo(id: id, title: title, describe: describe, coverURL: cover, extJSON: extJSON,
-                                  ownerUserID: caller.userID, ownerBiz: caller.biz, ownerSource: caller.source, createTime: now)
+        let channel = ChannelInfo(
+            id: id, title: title, describe: describe, coverURL: cover, extJSON: extJSON,
+            ownerUserID: caller.userID, ownerBiz: caller.biz, ownerSource: caller.source, createTime: now)
         try store.insert(channel)
         openChannelsByOwner[owner, default: 0] += 1
         openChannelCount += 1
@@ -68,9 +71,14 @@ extension LiveAPI {
             guard let id = ChannelID(element.text) else {
                 throw APIReply.failure(.invalidParameter, "channel_ids must hold decimal channel ids")
             }
-            if let channel = try store.channel(id) { found.append(encode(channel)) } else { missing.append(JSONObjectWriter.quoted(id.description)) }
+            if let channel = try store.channel(id) {
+                found.append(encode(channel))
+            } else {
+                missing.append(JSONObjectWriter.quoted(id.description))
+            }
         }
-        return APIReply(code: .success, fields: [("channel", JSONObjectWriter.array(found)), ("not_found", JSONObjectWriter.array(missing))])
+        return APIReply(
+            code: .success, fields: [("channel", JSONObjectWriter.array(found)), ("not_found", JSONObjectWriter.array(missing))])
     }
 
     /// One channel as seed 000's `channel` table lists it.

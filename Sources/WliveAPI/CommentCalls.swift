@@ -20,26 +20,35 @@ extension LiveAPI {
         }
         // Scalars, not grapheme clusters: a letter with 30,000 combining marks is 30,001 long.
         guard content.unicodeScalars.count <= settings.maxCommentLength else {
-            throw APIReply.failure(.invalidParameter, "the comment is longer than \(settings.maxCommentLength) characters (Unicode scalars)")
+            throw APIReply.failure(
+                .invalidParameter, "the comment is longer than \(settings.maxCommentLength) characters (Unicode scalars)")
         }
         let extJSON = try bounded(commentFields["ext_json"] ?? "", "ext_json", limit: FieldLimits.extJSON)
         let commentType = try bounded(commentFields["type"] ?? "", "type", limit: FieldLimits.commentType)
         try checkLogin(fields, caller)
         _ = try liveChannel(id)
-        if let verdict = spam.check(channel: id.rawValue, user: "\(caller.source):\(caller.userID)", content: content, now: monotonicClock()) {
+        if let verdict = spam.check(
+            channel: id.rawValue, user: "\(caller.source):\(caller.userID)", content: content, now: monotonicClock())
+        {
             logger.debug("comment refused", metadata: ["channel": "\(id)", "rule": "\(verdict.rule.rawValue)"])
-            return APIReply(code: .contentRejected, message: verdict.message,
-                            fields: [("reason", JSONObjectWriter.quoted(verdict.rule.rawValue))])
+            return APIReply(
+                code: .contentRejected, message: verdict.message,
+                fields: [("reason", JSONObjectWriter.quoted(verdict.rule.rawValue))])
         }
-        guard let published = fanOut.publish(channel: id, userID: caller.userID, source: caller.source, biz: caller.biz,
-                                             content: content, extJSON: extJSON, commentType: commentType) else {
+        guard
+            let published = fanOut.publish(
+                channel: id, userID: caller.userID, source: caller.source, biz: caller.biz,
+                content: content, extJSON: extJSON, commentType: commentType)
+        else {
             // Only when the gateway is shutting down: the comment was checked but not delivered.
             return .failure(.failure, "comment not delivered: the gateway is shutting down")
         }
-        return APIReply(code: .success, fields: [
-            ("comment_id", JSONObjectWriter.quoted(published.id)),
-            ("seq", Array(String(published.seq).utf8)),
-            ("time", Array(String(published.time).utf8)),
-        ])
+        return APIReply(
+            code: .success,
+            fields: [
+                ("comment_id", JSONObjectWriter.quoted(published.id)),
+                ("seq", Array(String(published.seq).utf8)),
+                ("time", Array(String(published.time).utf8)),
+            ])
     }
 }

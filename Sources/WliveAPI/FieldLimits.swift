@@ -18,7 +18,9 @@ public enum FieldLimits {
 extension LiveAPI {
     /// A field that must be present, non-empty and at most `limit` scalars long.
     func required(_ fields: RequestFields, _ name: String, limit: Int = FieldLimits.common) throws(APIReply) -> String {
-        guard let value = fields[name], !value.isEmpty else { throw .failure(.invalidParameter, "missing or empty field: \(name)") }
+        guard let value = fields[name], !value.isEmpty else {
+            throw .failure(.invalidParameter, "missing or empty field: \(name)")
+        }
         return try bounded(value, name, limit: limit)
     }
 

@@ -71,7 +71,8 @@ public final class InMemoryLiveStore: LiveStore {
         guard var room = rooms.removeValue(forKey: id) else { return nil }
         defer { rooms[id] = room }
         if let known = room.everyone[WatcherKey(source: source, userID: userID)],
-           let index = Self.index(of: Self.sortKey(known), in: room.online) {
+            let index = Self.index(of: Self.sortKey(known), in: room.online)
+        {
             room.online.remove(at: index)
             room.info.onlineCount = room.online.count
         }
@@ -106,7 +107,8 @@ public final class InMemoryLiveStore: LiveStore {
 
     /// The first index whose key is not less than `key`.
     private static func insertionPoint(of key: SortKey, in keys: [SortKey]) -> Int {
-        var low = 0, high = keys.count
+        var low = 0
+        var high = keys.count
         while low < high {
             let middle = (low + high) / 2
             if keys[middle] < key { low = middle + 1 } else { high = middle }

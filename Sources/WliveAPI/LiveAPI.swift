@@ -24,9 +24,11 @@ public final class LiveAPI {
     let wallClock: @Sendable () -> Int64
     let monotonicClock: @Sendable () -> Double
 
-    public init(settings: APISettings, store: any LiveStore, fanOut: any LiveFanOut, spam: SpamFilter,
-                logger: Logger = Logger(label: "wlive.api"),
-                wallClock: @escaping @Sendable () -> Int64, monotonicClock: @escaping @Sendable () -> Double) {
+    public init(
+        settings: APISettings, store: any LiveStore, fanOut: any LiveFanOut, spam: SpamFilter,
+        logger: Logger = Logger(label: "wlive.api"),
+        wallClock: @escaping @Sendable () -> Int64, monotonicClock: @escaping @Sendable () -> Double
+    ) {
         self.settings = settings
         self.store = store
         self.fanOut = fanOut

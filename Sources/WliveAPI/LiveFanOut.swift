@@ -7,8 +7,10 @@ public protocol LiveFanOut: AnyObject {
     /// A channel stopped: subscribers get what was published, then `channel_closed` and a close.
     func closeChannel(_ id: ChannelID, reason: String)
     /// Delivers a comment that passed every check; returns it with its id, seq and time.
-    func publish(channel: ChannelID, userID: String, source: Int, biz: String, content: String,
-                 extJSON: String, commentType: String) -> Comment?
+    func publish(
+        channel: ChannelID, userID: String, source: Int, biz: String, content: String,
+        extJSON: String, commentType: String
+    ) -> Comment?
     /// The watcher counts changed (at most once a second per channel): tell the subscribers.
     func announceWatchers(channel: ChannelID, online: Int, total: Int)
 }

@@ -2,7 +2,10 @@ import WliveProtocol
 
 /// A live channel as the API knows it: the fields of seed 000's `retriveChannel` table.
 public struct ChannelInfo: Sendable, Equatable {
-    public enum Status: String, Sendable { case normal = "NORMAL", closed = "CLOSED" }
+    public enum Status: String, Sendable {
+        case normal = "NORMAL"
+        case closed = "CLOSED"
+    }
 
     public var id: ChannelID
     public var title: String
@@ -24,8 +27,10 @@ public struct ChannelInfo: Sendable, Equatable {
     public var onlineCount = 0
     public var totalCount = 0
 
-    public init(id: ChannelID, title: String, describe: String, coverURL: String, extJSON: String,
-                ownerUserID: String, ownerBiz: String, ownerSource: Int, createTime: Int64) {
+    public init(
+        id: ChannelID, title: String, describe: String, coverURL: String, extJSON: String,
+        ownerUserID: String, ownerBiz: String, ownerSource: Int, createTime: Int64
+    ) {
         self.id = id
         self.title = title
         self.describe = describe

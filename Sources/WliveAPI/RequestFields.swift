@@ -23,7 +23,8 @@ public struct RequestFields: Sendable, Equatable {
         var fields = RequestFields(parseURLEncoded(request.query))
         guard !request.body.isEmpty else { return fields }
         let contentType = request.value(of: "Content-Type")?.lowercased() ?? ""
-        let body = try contentType.contains("json") || (contentType.isEmpty && request.body.first == UInt8(ascii: "{"))
+        let body =
+            try contentType.contains("json") || (contentType.isEmpty && request.body.first == UInt8(ascii: "{"))
             ? parseJSONObject(request.body)
             : parseURLEncoded(Substring(decoding: request.body, as: UTF8.self))
         fields.values.merge(body) { _, fromBody in fromBody }
@@ -53,9 +54,19 @@ public struct RequestFields: Sendable, Equatable {
             case UInt8(ascii: "+"):
                 bytes.append(UInt8(ascii: " "))
             case UInt8(ascii: "%"):
-                guard let high = iterator.next() else { bytes.append(byte); break }
-                guard let low = iterator.next() else { bytes += [byte, high]; break }
-                if let h = HexDigit.value(high), let l = HexDigit.value(low) { bytes.append(h << 4 | l) } else { bytes += [byte, high, low] }
+                guard let high = iterator.next() else {
+                    bytes.append(byte)
+                    break
+                }
+                guard let low = iterator.next() else {
+                    bytes += [byte, high]
+                    break
+                }
+                if let h = HexDigit.value(high), let l = HexDigit.value(low) {
+                    bytes.append(h << 4 | l)
+                } else {
+                    bytes += [byte, high, low]
+                }
             default:
                 bytes.append(byte)
             }

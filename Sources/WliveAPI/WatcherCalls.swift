@@ -14,8 +14,9 @@ extension LiveAPI {
             _ = try store.leave(id, source: caller.source, userID: caller.userID)
         } else {
             _ = try liveChannel(id)
-            let watcher = Watcher(source: caller.source, userID: caller.userID, biz: caller.biz,
-                                  extJSON: try optional(fields, "ext_json", limit: FieldLimits.extJSON), viewTime: wallClock())
+            let watcher = Watcher(
+                source: caller.source, userID: caller.userID, biz: caller.biz,
+                extJSON: try optional(fields, "ext_json", limit: FieldLimits.extJSON), viewTime: wallClock())
             _ = try store.join(id, watcher)
         }
         watchersChanged(id)
@@ -30,7 +31,9 @@ extension LiveAPI {
             throw APIReply.failure(.invalidParameter, "get_count must be an integer from 1 to 100")
         }
         let order = (fields["order_by_type"] ?? "").lowercased()
-        guard order == "asc" || order == "desc" else { throw APIReply.failure(.invalidParameter, "order_by_type must be asc or desc") }
+        guard order == "asc" || order == "desc" else {
+            throw APIReply.failure(.invalidParameter, "order_by_type must be asc or desc")
+        }
         let lastSource = fields["last_source"]?.trimmingWhitespace ?? ""
         let lastUser = try optional(fields, "last_user_id")
         guard let sourceValue = Int(lastSource), !lastUser.isEmpty else {
@@ -48,15 +51,17 @@ extension LiveAPI {
             json.field("source", watcher.source)
             return json.finish()
         }
-        return APIReply(code: .success, fields: [
-            ("create_time", JSONObjectWriter.quoted(String(channel.createTime))),
-            ("pull_interval", Array("0".utf8)),
-            ("status", JSONObjectWriter.quoted(channel.status.rawValue)),
-            ("channel_id", JSONObjectWriter.quoted(id.description)),
-            ("total_num", Array(String(channel.totalCount).utf8)),
-            ("online_num", Array(String(channel.onlineCount).utf8)),
-            ("online_number", Array(String(channel.onlineCount).utf8)),
-            ("view_user", JSONObjectWriter.array(users)),
-        ])
+        return APIReply(
+            code: .success,
+            fields: [
+                ("create_time", JSONObjectWriter.quoted(String(channel.createTime))),
+                ("pull_interval", Array("0".utf8)),
+                ("status", JSONObjectWriter.quoted(channel.status.rawValue)),
+                ("channel_id", JSONObjectWriter.quoted(id.description)),
+                ("total_num", Array(String(channel.totalCount).utf8)),
+                ("online_num", Array(String(channel.onlineCount).utf8)),
+                ("online_number", Array(String(channel.onlineCount).utf8)),
+                ("view_user", JSONObjectWriter.array(users)),
+            ])
     }
 }

@@ -13,8 +13,10 @@ public struct HTTPRequest: Sendable, Equatable {
     /// Set when the request asked to switch protocols (`Connection: upgrade` with an `Upgrade` header).
     public var isUpgrade: Bool
 
-    public init(method: String, target: String, versionMajor: Int = 1, versionMinor: Int = 1,
-                headers: [(name: String, value: String)] = [], body: [UInt8] = [], keepAlive: Bool = true, isUpgrade: Bool = false) {
+    public init(
+        method: String, target: String, versionMajor: Int = 1, versionMinor: Int = 1,
+        headers: [(name: String, value: String)] = [], body: [UInt8] = [], keepAlive: Bool = true, isUpgrade: Bool = false
+    ) {
         self.method = method
         self.target = target
         self.versionMajor = versionMajor

@@ -88,7 +88,8 @@ public final class HTTPRequestParser {
         var offset = 0
         while offset < bytes.count, output.error == nil {
             pause = .none
-            let parsed = http_parser_execute(parser, Self.settings, (base + offset).assumingMemoryBound(to: CChar.self), bytes.count - offset)
+            let parsed = http_parser_execute(
+                parser, Self.settings, (base + offset).assumingMemoryBound(to: CChar.self), bytes.count - offset)
             offset += parsed
             if !readingBody {
                 // The whole head counts, padding and line ends included, not only names and values.
@@ -146,7 +147,11 @@ public final class HTTPRequestParser {
 
     private func finishHeaderField() {
         if readingValue {
-            headers.append((String(decoding: field, as: UTF8.self), String(decoding: value, as: UTF8.self).trimmingASCIIWhitespace().description))
+            headers.append(
+                (
+                    String(decoding: field, as: UTF8.self),
+                    String(decoding: value, as: UTF8.self).trimmingASCIIWhitespace().description
+                ))
             field.removeAll(keepingCapacity: true)
             value.removeAll(keepingCapacity: true)
             readingValue = false
@@ -186,9 +191,10 @@ public final class HTTPRequestParser {
             let this = instance(parser)
             this.finishHeaderField()
             if parser!.pointee.flags & UInt32(F_CONTENTLENGTH.rawValue) != 0,
-               parser!.pointee.content_length > UInt64(this.limits.maxBodyBytes) {
+                parser!.pointee.content_length > UInt64(this.limits.maxBodyBytes)
+            {
                 this.limitError = .bodyTooLarge
-                return 3 // any value but 0, 1 and 2 stops the parser with an error
+                return 3  // any value but 0, 1 and 2 stops the parser with an error
             }
             this.pause = .headComplete
             http_parser_pause(parser, 1)
@@ -207,11 +213,12 @@ public final class HTTPRequestParser {
             let this = instance(parser)
             let p = parser!.pointee
             let method = String(cString: http_method_str(http_method(rawValue: p.method)))
-            this.completed.append(HTTPRequest(
-                method: method, target: String(decoding: this.target, as: UTF8.self),
-                versionMajor: Int(p.http_major), versionMinor: Int(p.http_minor),
-                headers: this.headers, body: this.body,
-                keepAlive: http_should_keep_alive(parser) != 0, isUpgrade: p.upgrade == 1))
+            this.completed.append(
+                HTTPRequest(
+                    method: method, target: String(decoding: this.target, as: UTF8.self),
+                    versionMajor: Int(p.http_major), versionMinor: Int(p.http_minor),
+                    headers: this.headers, body: this.body,
+                    keepAlive: http_should_keep_alive(parser) != 0, isUpgrade: p.upgrade == 1))
             this.isInsideRequest = false
             this.headers = []
             this.body = []

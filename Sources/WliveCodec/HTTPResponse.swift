@@ -16,10 +16,13 @@ public struct HTTPResponse: Sendable, Equatable {
     }
 
     /// A plain-text error response that also asks to close the connection.
-    public static func error(_ status: Int, _ message: String, headers extra: [(name: String, value: String)] = []) -> HTTPResponse {
-        HTTPResponse(status: status,
-                     headers: extra + [("Content-Type", "text/plain; charset=utf-8"), ("Connection", "close")],
-                     body: Array((message + "\n").utf8))
+    public static func error(_ status: Int, _ message: String, headers extra: [(name: String, value: String)] = [])
+        -> HTTPResponse
+    {
+        HTTPResponse(
+            status: status,
+            headers: extra + [("Content-Type", "text/plain; charset=utf-8"), ("Connection", "close")],
+            body: Array((message + "\n").utf8))
     }
 
     /// The status line, the headers, `Content-Length` (unless it is a 101), and the body.

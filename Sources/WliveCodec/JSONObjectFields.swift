@@ -52,7 +52,9 @@ public enum JSONObjectFields {
         var offset = 0
 
         mutating func skipWhitespace() {
-            while offset < bytes.count, bytes[offset] == 0x20 || bytes[offset] == 0x0A || bytes[offset] == 0x0D || bytes[offset] == 0x09 { offset += 1 }
+            while offset < bytes.count,
+                bytes[offset] == 0x20 || bytes[offset] == 0x0A || bytes[offset] == 0x0D || bytes[offset] == 0x09
+            { offset += 1 }
         }
 
         func fail() -> Malformed { Malformed(offset: offset) }
@@ -95,7 +97,10 @@ public enum JSONObjectFields {
                 try element(&self)
                 skipWhitespace()
                 guard offset < bytes.count else { throw fail() }
-                if bytes[offset] == UInt8(ascii: ",") { offset += 1; continue }
+                if bytes[offset] == UInt8(ascii: ",") {
+                    offset += 1
+                    continue
+                }
                 guard bytes[offset] == close else { throw fail() }
                 offset += 1
                 return
@@ -121,10 +126,17 @@ public enum JSONObjectFields {
                 let kind: Member.Kind = bytes[offset] == UInt8(ascii: "{") ? .object : .array
                 let start = offset
                 try skipValue(depth: 1)
-                return Member(kind: kind, text: String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<offset]), as: UTF8.self))
-            case UInt8(ascii: "t"): try word("true"); return Member(kind: .boolean, text: "true")
-            case UInt8(ascii: "f"): try word("false"); return Member(kind: .boolean, text: "false")
-            case UInt8(ascii: "n"): try word("null"); return Member(kind: .null, text: "")
+                return Member(
+                    kind: kind, text: String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<offset]), as: UTF8.self))
+            case UInt8(ascii: "t"):
+                try word("true")
+                return Member(kind: .boolean, text: "true")
+            case UInt8(ascii: "f"):
+                try word("false")
+                return Member(kind: .boolean, text: "false")
+            case UInt8(ascii: "n"):
+                try word("null")
+                return Member(kind: .null, text: "")
             default: return Member(kind: .number, text: try number())
             }
         }
@@ -187,7 +199,8 @@ public enum JSONObjectFields {
                 let byte = bytes[offset]
                 offset += 1
                 switch byte {
-                case UInt8(ascii: "\""): return try text.withUnsafeBufferPointer { buffer throws(Malformed) in try validated(buffer) }
+                case UInt8(ascii: "\""):
+                    return try text.withUnsafeBufferPointer { buffer throws(Malformed) in try validated(buffer) }
                 case UInt8(ascii: "\\"): try escape(into: &text)
                 case 0..<0x20: throw fail()
                 default: text.append(byte)
@@ -217,7 +230,8 @@ public enum JSONObjectFields {
                 var scalar = try hex4()
                 if (0xD800..<0xDC00).contains(scalar) {
                     // A high surrogate must be followed by an escaped low one.
-                    guard offset + 1 < bytes.count, bytes[offset] == UInt8(ascii: "\\"), bytes[offset + 1] == UInt8(ascii: "u") else { throw fail() }
+                    guard offset + 1 < bytes.count, bytes[offset] == UInt8(ascii: "\\"), bytes[offset + 1] == UInt8(ascii: "u")
+                    else { throw fail() }
                     offset += 2
                     let low = try hex4()
                     guard (0xDC00..<0xE000).contains(low) else { throw fail() }

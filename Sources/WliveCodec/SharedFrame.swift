@@ -41,7 +41,9 @@ public final class SharedFrame: @unchecked Sendable {
         let header = WebSocketFrameEncoder.headerLength(payloadLength: payload.count, masked: false)
         self.init(count: header + payload.count) { destination in
             WebSocketFrameEncoder.writeHeader(into: destination, opcode: opcode, payloadLength: payload.count)
-            payload.withUnsafeBytes { if $0.count > 0 { UnsafeMutableRawBufferPointer(rebasing: destination[header...]).copyMemory(from: $0) } }
+            payload.withUnsafeBytes {
+                if $0.count > 0 { UnsafeMutableRawBufferPointer(rebasing: destination[header...]).copyMemory(from: $0) }
+            }
         }
     }
 

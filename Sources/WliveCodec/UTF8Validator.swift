@@ -25,7 +25,8 @@ public struct UTF8Validator: Sendable {
             if pending == 0 {
                 // ASCII runs are the common case: skip them eight bytes at a time.
                 while index + 8 <= count,
-                      base.loadUnaligned(fromByteOffset: index, as: UInt64.self) & 0x8080_8080_8080_8080 == 0 {
+                    base.loadUnaligned(fromByteOffset: index, as: UInt64.self) & 0x8080_8080_8080_8080 == 0
+                {
                     index += 8
                 }
                 guard index < count else { break }
@@ -33,13 +34,34 @@ public struct UTF8Validator: Sendable {
                 index += 1
                 switch byte {
                 case 0x00...0x7F: continue
-                case 0xC2...0xDF: pending = 1; lower = 0x80; upper = 0xBF
-                case 0xE0: pending = 2; lower = 0xA0; upper = 0xBF
-                case 0xE1...0xEC, 0xEE...0xEF: pending = 2; lower = 0x80; upper = 0xBF
-                case 0xED: pending = 2; lower = 0x80; upper = 0x9F
-                case 0xF0: pending = 3; lower = 0x90; upper = 0xBF
-                case 0xF1...0xF3: pending = 3; lower = 0x80; upper = 0xBF
-                case 0xF4: pending = 3; lower = 0x80; upper = 0x8F
+                case 0xC2...0xDF:
+                    pending = 1
+                    lower = 0x80
+                    upper = 0xBF
+                case 0xE0:
+                    pending = 2
+                    lower = 0xA0
+                    upper = 0xBF
+                case 0xE1...0xEC, 0xEE...0xEF:
+                    pending = 2
+                    lower = 0x80
+                    upper = 0xBF
+                case 0xED:
+                    pending = 2
+                    lower = 0x80
+                    upper = 0x9F
+                case 0xF0:
+                    pending = 3
+                    lower = 0x90
+                    upper = 0xBF
+                case 0xF1...0xF3:
+                    pending = 3
+                    lower = 0x80
+                    upper = 0xBF
+                case 0xF4:
+                    pending = 3
+                    lower = 0x80
+                    upper = 0x8F
                 default: return false
                 }
             } else {

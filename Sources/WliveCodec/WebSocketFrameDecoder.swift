@@ -20,7 +20,8 @@ public struct WebSocketFrameDecoder: Sendable {
     /// RSV bits are refused since no extension is negotiated.
     public func decodeHeader(_ bytes: UnsafeRawBufferPointer) throws(WebSocketProtocolError) -> WebSocketFrameHeader? {
         guard bytes.count >= 2 else { return nil }
-        let first = bytes[0], second = bytes[1]
+        let first = bytes[0]
+        let second = bytes[1]
         let reservedBits = (first >> 4) & 0x7
         guard reservedBits == 0 else { throw .protocolError("reserved bits set without an extension") }
         let opcode = WebSocketOpcode(rawValue: first & 0x0F)!
@@ -58,7 +59,8 @@ public struct WebSocketFrameDecoder: Sendable {
             key = WebSocketMaskingKey(loadingFrom: UnsafeRawBufferPointer(rebasing: bytes[offset..<offset + 4]))
             offset += 4
         }
-        return WebSocketFrameHeader(fin: fin, reservedBits: reservedBits, opcode: opcode, maskingKey: key,
-                                    payloadLength: length, headerLength: offset)
+        return WebSocketFrameHeader(
+            fin: fin, reservedBits: reservedBits, opcode: opcode, maskingKey: key,
+            payloadLength: length, headerLength: offset)
     }
 }

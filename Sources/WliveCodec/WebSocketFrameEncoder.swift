@@ -8,8 +8,10 @@ public enum WebSocketFrameEncoder {
 
     /// Writes a frame header into `destination` and returns the bytes written.
     @discardableResult
-    public static func writeHeader(into destination: UnsafeMutableRawBufferPointer, opcode: WebSocketOpcode,
-                                   fin: Bool = true, payloadLength: Int, maskingKey: WebSocketMaskingKey? = nil) -> Int {
+    public static func writeHeader(
+        into destination: UnsafeMutableRawBufferPointer, opcode: WebSocketOpcode,
+        fin: Bool = true, payloadLength: Int, maskingKey: WebSocketMaskingKey? = nil
+    ) -> Int {
         destination[0] = (fin ? 0x80 : 0) | opcode.rawValue
         let maskBit: UInt8 = maskingKey == nil ? 0 : 0x80
         var offset: Int
@@ -36,8 +38,10 @@ public enum WebSocketFrameEncoder {
     }
 
     /// Encodes a whole frame: unmasked as a server sends it, or masked with `maskingKey` as a client must.
-    public static func encode(opcode: WebSocketOpcode, fin: Bool = true, payload: UnsafeRawBufferPointer,
-                              maskingKey: WebSocketMaskingKey? = nil) -> [UInt8] {
+    public static func encode(
+        opcode: WebSocketOpcode, fin: Bool = true, payload: UnsafeRawBufferPointer,
+        maskingKey: WebSocketMaskingKey? = nil
+    ) -> [UInt8] {
         let header = headerLength(payloadLength: payload.count, masked: maskingKey != nil)
         return [UInt8](unsafeUninitializedCapacity: header + payload.count) { buffer, count in
             let raw = UnsafeMutableRawBufferPointer(buffer)
@@ -53,8 +57,10 @@ public enum WebSocketFrameEncoder {
     }
 
     /// Encodes a whole frame from an array payload.
-    public static func encode(opcode: WebSocketOpcode, fin: Bool = true, payload: [UInt8],
-                              maskingKey: WebSocketMaskingKey? = nil) -> [UInt8] {
+    public static func encode(
+        opcode: WebSocketOpcode, fin: Bool = true, payload: [UInt8],
+        maskingKey: WebSocketMaskingKey? = nil
+    ) -> [UInt8] {
         payload.withUnsafeBytes { encode(opcode: opcode, fin: fin, payload: $0, maskingKey: maskingKey) }
     }
 

@@ -12,8 +12,10 @@ public struct WebSocketFrameHeader: Hashable, Sendable {
     /// Header plus payload: the frame's whole length on the wire.
     public var frameLength: Int { headerLength + payloadLength }
 
-    public init(fin: Bool, reservedBits: UInt8 = 0, opcode: WebSocketOpcode,
-                maskingKey: WebSocketMaskingKey?, payloadLength: Int, headerLength: Int) {
+    public init(
+        fin: Bool, reservedBits: UInt8 = 0, opcode: WebSocketOpcode,
+        maskingKey: WebSocketMaskingKey?, payloadLength: Int, headerLength: Int
+    ) {
         self.fin = fin
         self.reservedBits = reservedBits
         self.opcode = opcode

@@ -16,14 +16,17 @@ public struct WebSocketMaskingKey: Hashable, Sendable {
     public static func random() -> WebSocketMaskingKey {
         var generator = SystemRandomNumberGenerator()
         let value = generator.next() as UInt32
-        return WebSocketMaskingKey(UInt8(truncatingIfNeeded: value), UInt8(truncatingIfNeeded: value >> 8),
-                                   UInt8(truncatingIfNeeded: value >> 16), UInt8(truncatingIfNeeded: value >> 24))
+        return WebSocketMaskingKey(
+            UInt8(truncatingIfNeeded: value), UInt8(truncatingIfNeeded: value >> 8),
+            UInt8(truncatingIfNeeded: value >> 16), UInt8(truncatingIfNeeded: value >> 24))
     }
 
     /// The key's bytes in wire order.
     public var bytes: [UInt8] {
-        [UInt8(truncatingIfNeeded: packed), UInt8(truncatingIfNeeded: packed >> 8),
-         UInt8(truncatingIfNeeded: packed >> 16), UInt8(truncatingIfNeeded: packed >> 24)]
+        [
+            UInt8(truncatingIfNeeded: packed), UInt8(truncatingIfNeeded: packed >> 8),
+            UInt8(truncatingIfNeeded: packed >> 16), UInt8(truncatingIfNeeded: packed >> 24),
+        ]
     }
 
     /// XORs `source` with the key into `destination` (which may be the same memory).

@@ -87,7 +87,11 @@ public struct WebSocketMessageAssembler: Sendable {
     private func unmasked(_ payload: UnsafeRawBufferPointer, key: WebSocketMaskingKey?) -> [UInt8] {
         var bytes = [UInt8](repeating: 0, count: payload.count)
         bytes.withUnsafeMutableBytes { destination in
-            if let key { key.apply(payload, into: destination) } else if payload.count > 0 { destination.copyMemory(from: payload) }
+            if let key {
+                key.apply(payload, into: destination)
+            } else if payload.count > 0 {
+                destination.copyMemory(from: payload)
+            }
         }
         return bytes
     }

@@ -16,7 +16,9 @@ public enum WebSocketUpgrade {
     ///
     /// - Parameter allowedOrigins: when non-empty, a request whose `Origin` is absent from it gets 403.
     /// - Returns: the 101 response, or the error response to send before closing.
-    public static func respond(to request: HTTPRequest, allowedOrigins: Set<String> = []) -> Result<HTTPResponse, UpgradeRejection> {
+    public static func respond(to request: HTTPRequest, allowedOrigins: Set<String> = []) -> Result<
+        HTTPResponse, UpgradeRejection
+    > {
         guard request.method == "GET" else {
             return .failure(.init(status: 405, reason: "WebSocket upgrade needs GET", headers: [("Allow", "GET")]))
         }
@@ -24,15 +26,19 @@ public enum WebSocketUpgrade {
             return .failure(.init(status: 400, reason: "WebSocket upgrade needs HTTP/1.1"))
         }
         guard request.tokens(of: "Upgrade").contains("websocket") else {
-            return .failure(.init(status: 426, reason: "this endpoint speaks WebSocket only",
-                                  headers: [("Upgrade", "websocket"), ("Sec-WebSocket-Version", "13")]))
+            return .failure(
+                .init(
+                    status: 426, reason: "this endpoint speaks WebSocket only",
+                    headers: [("Upgrade", "websocket"), ("Sec-WebSocket-Version", "13")]))
         }
         guard request.tokens(of: "Connection").contains("upgrade") else {
             return .failure(.init(status: 400, reason: "Connection header lacks the upgrade token"))
         }
         guard request.tokens(of: "Sec-WebSocket-Version") == ["13"] else {
-            return .failure(.init(status: 426, reason: "unsupported Sec-WebSocket-Version",
-                                  headers: [("Sec-WebSocket-Version", "13")]))
+            return .failure(
+                .init(
+                    status: 426, reason: "unsupported Sec-WebSocket-Version",
+                    headers: [("Sec-WebSocket-Version", "13")]))
         }
         let keys = request.values(of: "Sec-WebSocket-Key")
         guard keys.count == 1, let key = keys.first, isValidKey(key) else {
@@ -43,11 +49,14 @@ public enum WebSocketUpgrade {
                 return .failure(.init(status: 403, reason: "origin not allowed"))
             }
         }
-        return .success(HTTPResponse(status: 101, headers: [
-            ("Upgrade", "websocket"),
-            ("Connection", "Upgrade"),
-            ("Sec-WebSocket-Accept", acceptValue(forKey: key)),
-        ]))
+        return .success(
+            HTTPResponse(
+                status: 101,
+                headers: [
+                    ("Upgrade", "websocket"),
+                    ("Connection", "Upgrade"),
+                    ("Sec-WebSocket-Accept", acceptValue(forKey: key)),
+                ]))
     }
 
     /// A key is valid when it is base64 that decodes to exactly 16 bytes.

@@ -26,8 +26,10 @@ public enum ConfigurationLoader {
     ///   - path: a YAML file; nil reads `defaultPath` if it exists.
     ///   - environment: the variables to read (the process's by default).
     ///   - overrides: values from flags, by key (`ws.port`), typed as the key expects.
-    public static func load(path: String?, environment: [String: String] = ProcessInfo.processInfo.environment,
-                            overrides: [String: ConfigValue] = [:]) async throws -> GatewayConfiguration {
+    public static func load(
+        path: String?, environment: [String: String] = ProcessInfo.processInfo.environment,
+        overrides: [String: ConfigValue] = [:]
+    ) async throws -> GatewayConfiguration {
         var layers: [any ConfigProvider] = []
         var flagValues: [AbsoluteConfigKey: ConfigValue] = [:]
         for (key, value) in overrides { flagValues[AbsoluteConfigKey(ConfigKey(key))] = value }
@@ -47,7 +49,9 @@ public enum ConfigurationLoader {
     static func defaults() -> [AbsoluteConfigKey: ConfigValue] {
         let base = GatewayConfiguration()
         var values: [AbsoluteConfigKey: ConfigValue] = [:]
-        func put(_ key: String, _ content: ConfigContent) { values[AbsoluteConfigKey(ConfigKey(key))] = ConfigValue(content, isSecret: false) }
+        func put(_ key: String, _ content: ConfigContent) {
+            values[AbsoluteConfigKey(ConfigKey(key))] = ConfigValue(content, isSecret: false)
+        }
         put("host", .string(base.host))
         put("ws.port", .int(base.webSocketPort))
         put("ws.path", .string(base.webSocketPath))
@@ -122,9 +126,15 @@ public enum ConfigurationLoader {
         config.api.authSecrets = try keys.strings("auth.secrets")
         config.api.allowTest = try keys.bool("auth.allow_test")
         config.api.nodeID = try keys.int("channels.node_id", 0...1023)
-        config.api.pushURLTemplate = try keys.string("channels.push_url", must: "contain {channel_id}") { $0.contains("{channel_id}") }
-        config.api.flvURLTemplate = try keys.string("channels.flv_url", must: "contain {channel_id}") { $0.contains("{channel_id}") }
-        config.api.rtmpURLTemplate = try keys.string("channels.rtmp_url", must: "contain {channel_id}") { $0.contains("{channel_id}") }
+        config.api.pushURLTemplate = try keys.string("channels.push_url", must: "contain {channel_id}") {
+            $0.contains("{channel_id}")
+        }
+        config.api.flvURLTemplate = try keys.string("channels.flv_url", must: "contain {channel_id}") {
+            $0.contains("{channel_id}")
+        }
+        config.api.rtmpURLTemplate = try keys.string("channels.rtmp_url", must: "contain {channel_id}") {
+            $0.contains("{channel_id}")
+        }
         config.api.maxCommentLength = try keys.int("comment.max_length", 1...10000)
         config.api.maxChannelsPerUser = try keys.int("channels.max_per_user", 1...1_000_000)
         config.api.maxOpenChannels = try keys.int("channels.max_open", 1...10_000_000)
@@ -142,23 +152,30 @@ public enum ConfigurationLoader {
         config.session.allowedSources = Set(try keys.ints("wlive.sources"))
         config.api.allowedSources = config.session.allowedSources
         config.session.heartbeat.minInterval = try keys.int("heartbeat.min_interval", 1...86400)
-        config.session.heartbeat.maxInterval = try keys.int("heartbeat.max_interval", config.session.heartbeat.minInterval...86400,
-                                                           must: "be at least heartbeat.min_interval and at most 86400")
+        config.session.heartbeat.maxInterval = try keys.int(
+            "heartbeat.max_interval", config.session.heartbeat.minInterval...86400,
+            must: "be at least heartbeat.min_interval and at most 86400")
         config.session.heartbeat.deadAfter = try keys.int("heartbeat.dead_after", 1...100)
         config.maxPendingBytes = try keys.int("fanout.max_pending_bytes", 1024...(1 << 30))
         let policies = SlowConsumerPolicy.allCases.map(\.rawValue)
-        config.slowConsumerPolicy = SlowConsumerPolicy(rawValue: try keys.string(
-            "fanout.slow_consumer_policy", must: "be one of \(policies.joined(separator: ", "))") { policies.contains($0) })!
+        config.slowConsumerPolicy = SlowConsumerPolicy(
+            rawValue: try keys.string(
+                "fanout.slow_consumer_policy", must: "be one of \(policies.joined(separator: ", "))"
+            ) { policies.contains($0) })!
         config.socketSendBuffer = try keys.int("fanout.send_buffer", 0...(64 << 20))
         config.ringCapacity = try keys.int("fanout.ring_capacity", 16...(1 << 20), must: "be a power of two from 16 to 1048576")
         guard config.ringCapacity & (config.ringCapacity - 1) == 0 else {
             throw ConfigurationError(key: "fanout.ring_capacity", problem: "\(config.ringCapacity) must be a power of two")
         }
         let maxDelay = try keys.double("fanout.max_delay")
-        guard (0...1).contains(maxDelay) else { throw ConfigurationError(key: "fanout.max_delay", problem: "\(maxDelay) must be seconds in [0, 1]") }
+        guard (0...1).contains(maxDelay) else {
+            throw ConfigurationError(key: "fanout.max_delay", problem: "\(maxDelay) must be seconds in [0, 1]")
+        }
         config.maxDelay = maxDelay
         config.shutdownTimeout = try keys.seconds("shutdown.timeout")
-        config.logLevel = try keys.string("log.level", must: "be one of \(logLevels.joined(separator: ", "))") { logLevels.contains($0) }
+        config.logLevel = try keys.string("log.level", must: "be one of \(logLevels.joined(separator: ", "))") {
+            logLevels.contains($0)
+        }
         return config
     }
 }
@@ -176,14 +193,17 @@ private struct KeyReader {
     func int(_ key: String, _ range: ClosedRange<Int>, must rule: String? = nil) throws -> Int {
         let value = try get(key) { try reader.requiredInt(forKey: ConfigKey(key)) }
         guard range.contains(value) else {
-            throw ConfigurationError(key: key, problem: "\(value) must \(rule ?? "be in \(range.lowerBound)...\(range.upperBound)")")
+            throw ConfigurationError(
+                key: key, problem: "\(value) must \(rule ?? "be in \(range.lowerBound)...\(range.upperBound)")")
         }
         return value
     }
 
     func seconds(_ key: String) throws -> Double {
         let value = try get(key) { try reader.requiredDouble(forKey: ConfigKey(key)) }
-        guard value > 0, value <= 86400 else { throw ConfigurationError(key: key, problem: "\(value) must be seconds in (0, 86400]") }
+        guard value > 0, value <= 86400 else {
+            throw ConfigurationError(key: key, problem: "\(value) must be seconds in (0, 86400]")
+        }
         return value
     }
 

@@ -1,10 +1,11 @@
 import WliveAPI
 import WliveProtocol
 import WliveSpam
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Everything a `Gateway` can be told. The defaults here are the single source of the defaults:

@@ -61,8 +61,9 @@ public final class ChannelRecord: Sendable {
 
     /// The counts to report, with `extraConnections` more sockets than are subscribed yet.
     public func counts(extraConnections: Int = 0) -> ChannelCounts {
-        ChannelCounts(online: watchersOnline.load(ordering: .relaxed), total: watchersTotal.load(ordering: .relaxed),
-                      connections: subscriberCount + extraConnections)
+        ChannelCounts(
+            online: watchersOnline.load(ordering: .relaxed), total: watchersTotal.load(ordering: .relaxed),
+            connections: subscriberCount + extraConnections)
     }
 
     /// The sequence number of the newest comment (0 before the first).
@@ -114,7 +115,7 @@ public final class ChannelDirectory: Sendable {
             switch channels[id] {
             case nil: return .failure(.notFound)
             case .closed: return .failure(.alreadyClosed)
-            case let .live(record):
+            case .live(let record):
                 _ = record.markClosed()
                 channels[id] = .closed
                 return .success(record)
@@ -127,7 +128,7 @@ public final class ChannelDirectory: Sendable {
     /// A live channel's record; nil for a closed or unknown one.
     public func lookup(_ id: ChannelID) -> ChannelRecord? {
         channels.withLock { channels in
-            guard case let .live(record) = channels[id] else { return nil }
+            guard case .live(let record) = channels[id] else { return nil }
             return record
         }
     }
@@ -138,7 +139,7 @@ public final class ChannelDirectory: Sendable {
             switch channels[id] {
             case nil: return nil
             case .closed: return .closed
-            case let .live(record): return record.status
+            case .live(let record): return record.status
             }
         }
     }

@@ -40,7 +40,9 @@ public final class ChannelRing<Element: AnyObject & Sendable>: @unchecked Sendab
 
     deinit {
         // No consumer can hold a ring it no longer references, so everything can go.
-        for entry in retired[retiredHead...] { Unmanaged<Element>.fromOpaque(UnsafeRawPointer(bitPattern: entry.bits)!).release() }
+        for entry in retired[retiredHead...] {
+            Unmanaged<Element>.fromOpaque(UnsafeRawPointer(bitPattern: entry.bits)!).release()
+        }
         guard let slots = allocatedSlots else { return }
         for index in 0..<capacity {
             let bits = slots[index].load(ordering: .relaxed)

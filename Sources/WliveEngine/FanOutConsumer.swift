@@ -179,8 +179,11 @@ public final class FanOutConsumer<Element: Subscriber> {
             var messages = read.elements
             if let lost = Self.lostComments(after: channel.lastSeq, before: messages.first, ringMissed: read.missed) {
                 // This worker fell more than a ring behind: say exactly what was lost.
-                messages.insert(ChannelMessage(.notice, seq: lost.to, frame: SharedFrame(
-                    .gap(channelID: id, fromSeq: lost.from, toSeq: lost.to, reason: .overrun, time: wallClock()))), at: 0)
+                messages.insert(
+                    ChannelMessage(
+                        .notice, seq: lost.to,
+                        frame: SharedFrame(
+                            .gap(channelID: id, fromSeq: lost.from, toSeq: lost.to, reason: .overrun, time: wallClock()))), at: 0)
                 tally.gaps += 1
                 channel.record.countGap()
             }
@@ -273,7 +276,8 @@ public final class FanOutConsumer<Element: Subscriber> {
         var state = subscriber.fanOut
         var gap: SharedFrame?
         if let missed = state.missed, let channel = subscriber.channelID {
-            gap = SharedFrame(.gap(channelID: channel, fromSeq: missed.from, toSeq: missed.to, reason: missed.reason, time: wallClock()))
+            gap = SharedFrame(
+                .gap(channelID: channel, fromSeq: missed.from, toSeq: missed.to, reason: missed.reason, time: wallClock()))
             state.missed = nil
             tally.gaps += 1
         }
@@ -289,7 +293,8 @@ public final class FanOutConsumer<Element: Subscriber> {
 
     /// The lowest and highest comment `seq` among `messages`; nil when there is no comment.
     static func comments(in messages: [ChannelMessage]) -> ClosedRange<UInt64>? {
-        var low = UInt64.max, high = UInt64.min
+        var low = UInt64.max
+        var high = UInt64.min
         for message in messages where message.kind == .comment {
             low = min(low, message.seq)
             high = max(high, message.seq)

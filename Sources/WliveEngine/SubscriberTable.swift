@@ -28,7 +28,9 @@ public struct SubscriberTable<Element: Subscriber> {
     /// Removes `subscriber` by swapping the channel's last subscriber into its slot.
     public mutating func remove(_ subscriber: Element, from channel: ChannelID) {
         let slot = subscriber.subscriberSlot
-        guard slot >= 0, var list = channels.removeValue(forKey: channel), slot < list.count, list[slot] === subscriber else { return }
+        guard slot >= 0, var list = channels.removeValue(forKey: channel), slot < list.count, list[slot] === subscriber else {
+            return
+        }
         let last = list.removeLast()
         if last !== subscriber {
             list[slot] = last

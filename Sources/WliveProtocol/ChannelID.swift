@@ -7,7 +7,8 @@ public struct ChannelID: RawRepresentable, Hashable, Comparable, Sendable, Custo
     /// Parses decimal digits only (no sign, no spaces); nil for anything else or zero.
     public init?(_ text: some StringProtocol) {
         guard !text.isEmpty, text.utf8.count <= 20, text.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
-              let value = UInt64(text), value > 0 else { return nil }
+            let value = UInt64(text), value > 0
+        else { return nil }
         rawValue = value
     }
 

@@ -18,8 +18,10 @@ public struct Comment: Sendable, Equatable {
     /// Milliseconds since the epoch, when the server accepted the comment.
     public var time: Int64
 
-    public init(id: String, seq: UInt64, channelID: ChannelID, userID: String, source: Int, biz: String,
-                extJSON: String = "", content: String, commentType: String = "", time: Int64) {
+    public init(
+        id: String, seq: UInt64, channelID: ChannelID, userID: String, source: Int, biz: String,
+        extJSON: String = "", content: String, commentType: String = "", time: Int64
+    ) {
         self.id = id
         self.seq = seq
         self.channelID = channelID
@@ -71,7 +73,7 @@ public enum ServerMessage: Sendable, Equatable {
     public func encoded() -> [UInt8] {
         var json = JSONObjectWriter()
         switch self {
-        case let .handshakeAccepted(channelID, timerInterval, counts, lastSeq, serverTime):
+        case .handshakeAccepted(let channelID, let timerInterval, let counts, let lastSeq, let serverTime):
             json.field("type", "handshake")
             json.field("code", WliveResultCode.success.rawValue)
             json.field("message", "success")
@@ -80,11 +82,11 @@ public enum ServerMessage: Sendable, Equatable {
             json.counts(counts)
             json.field("last_seq", lastSeq)
             json.field("server_time", serverTime)
-        case let .handshakeRejected(code, message):
+        case .handshakeRejected(let code, let message):
             json.field("type", "handshake")
             json.field("code", code.rawValue)
             json.field("message", message)
-        case let .comment(comment):
+        case .comment(let comment):
             json.field("type", "comment")
             json.field("id", comment.id)
             json.field("seq", comment.seq)
@@ -96,30 +98,30 @@ public enum ServerMessage: Sendable, Equatable {
             json.field("content", comment.content)
             json.field("comment_type", comment.commentType)
             json.field("time", comment.time)
-        case let .notice(channelID, kind, counts, time):
+        case .notice(let channelID, let kind, let counts, let time):
             json.field("type", "notice")
             json.field("notice", kind)
             json.field("channel_id", channelID.description)
             json.counts(counts)
             json.field("time", time)
-        case let .heartbeat(channelID, counts, lastSeq, time):
+        case .heartbeat(let channelID, let counts, let lastSeq, let time):
             json.field("type", "heartbeat")
             json.field("channel_id", channelID.description)
             json.counts(counts)
             json.field("last_seq", lastSeq)
             json.field("time", time)
-        case let .channelClosed(channelID, reason, time):
+        case .channelClosed(let channelID, let reason, let time):
             json.field("type", "channel_closed")
             json.field("code", WliveResultCode.channelClosed.rawValue)
             json.field("message", "channel closed")
             json.field("channel_id", channelID.description)
             json.field("reason", reason)
             json.field("time", time)
-        case let .error(code, message):
+        case .error(let code, let message):
             json.field("type", "error")
             json.field("code", code.rawValue)
             json.field("message", message)
-        case let .gap(channelID, fromSeq, toSeq, reason, time):
+        case .gap(let channelID, let fromSeq, let toSeq, let reason, let time):
             json.field("type", "gap")
             json.field("channel_id", channelID.description)
             json.field("from_seq", fromSeq)

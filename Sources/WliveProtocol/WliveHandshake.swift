@@ -57,18 +57,21 @@ public struct WliveHandshake: Sendable, Equatable {
             return .failure(.init(.invalidParameter, "timer_interval must be a positive integer"))
         }
         let channelText = scalarString(object["channel_id"]) ?? queryChannelID
-        guard let channelText, !channelText.isEmpty else { return .failure(.init(.invalidParameter, "missing field: channel_id")) }
+        guard let channelText, !channelText.isEmpty else {
+            return .failure(.init(.invalidParameter, "missing field: channel_id"))
+        }
         guard let channelID = ChannelID(channelText) else {
             return .failure(.init(.invalidParameter, "channel_id must be a positive decimal number"))
         }
-        return .success(WliveHandshake(
-            userID: scalarString(object["user_id"]) ?? "",
-            source: source,
-            appID: field("appid"), sdkVersion: field("sdk_version"), version: field("version"),
-            osType: field("os_type"), osVersion: field("os_version"), clientType: field("client_type"),
-            clientVersion: field("client_version"), deviceID: field("device_id"), deviceType: field("device_type"),
-            imToken: scalarString(object["im_toklen"] ?? object["im_token"]) ?? "",
-            timerInterval: interval, channelID: channelID))
+        return .success(
+            WliveHandshake(
+                userID: scalarString(object["user_id"]) ?? "",
+                source: source,
+                appID: field("appid"), sdkVersion: field("sdk_version"), version: field("version"),
+                osType: field("os_type"), osVersion: field("os_version"), clientType: field("client_type"),
+                clientVersion: field("client_version"), deviceID: field("device_id"), deviceType: field("device_type"),
+                imToken: scalarString(object["im_toklen"] ?? object["im_token"]) ?? "",
+                timerInterval: interval, channelID: channelID))
     }
 
     /// A JSON string, or a number written as its decimal text; nil for anything else.

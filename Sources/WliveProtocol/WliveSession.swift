@@ -11,8 +11,10 @@ public struct WliveSession: Sendable {
         /// Upstream data messages answered with an error before the connection is closed with 1008.
         public var upstreamAllowance: Int
 
-        public init(allowedSources: Set<Int> = [0, 1, 2, 3, 4, 5, 6, 20, 108],
-                    heartbeat: HeartbeatPolicy = HeartbeatPolicy(), upstreamAllowance: Int = 3) {
+        public init(
+            allowedSources: Set<Int> = [0, 1, 2, 3, 4, 5, 6, 20, 108],
+            heartbeat: HeartbeatPolicy = HeartbeatPolicy(), upstreamAllowance: Int = 3
+        ) {
             self.allowedSources = allowedSources
             self.heartbeat = heartbeat
             self.upstreamAllowance = upstreamAllowance
@@ -55,9 +57,9 @@ public struct WliveSession: Sendable {
         switch state {
         case .awaitingHandshake:
             switch WliveHandshake.parse(bytes, queryChannelID: queryChannelID) {
-            case let .failure(error):
+            case .failure(let error):
                 return reject(error.code, error.message)
-            case let .success(handshake):
+            case .success(let handshake):
                 guard configuration.allowedSources.contains(handshake.source) else {
                     return reject(.unknownSource, "unknown source \(handshake.source)")
                 }
@@ -84,14 +86,16 @@ public struct WliveSession: Sendable {
 
     /// The channel the handshake named, as the directory knows it (nil: no such channel).
     public mutating func channelResolved(_ status: ChannelStatus?, counts: ChannelCounts, lastSeq: UInt64, now: Int64) -> Action {
-        guard case let .resolvingChannel(handshake, interval) = state else { return .none }
+        guard case .resolvingChannel(let handshake, let interval) = state else { return .none }
         switch status {
         case nil: return reject(.channelNotFound, "channel \(handshake.channelID) not found")
         case .closed?: return reject(.channelClosed, "channel \(handshake.channelID) is closed")
         case .live?:
             state = .subscribed(handshake.channelID, interval: interval)
-            return .subscribe(handshake.channelID, interval: interval, acknowledgement: .handshakeAccepted(
-                channelID: handshake.channelID, timerInterval: interval, counts: counts, lastSeq: lastSeq, serverTime: now))
+            return .subscribe(
+                handshake.channelID, interval: interval,
+                acknowledgement: .handshakeAccepted(
+                    channelID: handshake.channelID, timerInterval: interval, counts: counts, lastSeq: lastSeq, serverTime: now))
         }
     }
 
@@ -99,8 +103,9 @@ public struct WliveSession: Sendable {
     public mutating func handshakeTimedOut() -> Action {
         guard case .awaitingHandshake = state else { return .none }
         state = .closed
-        return .sendAndClose(.handshakeRejected(code: .invalidParameter, message: "no handshake within the timeout"),
-                             .wliveHandshakeTimeout, reason: "handshake timeout")
+        return .sendAndClose(
+            .handshakeRejected(code: .invalidParameter, message: "no handshake within the timeout"),
+            .wliveHandshakeTimeout, reason: "handshake timeout")
     }
 
     /// The connection is going away for another reason; ignore everything from now on.
@@ -115,8 +120,9 @@ public struct WliveSession: Sendable {
         upstreamStrikes += 1
         guard upstreamStrikes <= configuration.upstreamAllowance else {
             state = .closed
-            return .sendAndClose(.error(code: .permissionDenied, message: Self.downstreamOnlyMessage),
-                                 .policyViolation, reason: "downstream-only connection")
+            return .sendAndClose(
+                .error(code: .permissionDenied, message: Self.downstreamOnlyMessage),
+                .policyViolation, reason: "downstream-only connection")
         }
         return .send(.error(code: .permissionDenied, message: Self.downstreamOnlyMessage))
     }

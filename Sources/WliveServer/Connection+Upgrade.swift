@@ -30,9 +30,9 @@ extension Connection {
             return
         }
         switch WebSocketUpgrade.respond(to: request, allowedOrigins: loop.context.allowedOrigins) {
-        case let .failure(rejection):
+        case .failure(let rejection):
             respondAndClose(rejection.response)
-        case let .success(response):
+        case .success(let response):
             sendRaw(response.encoded())
             requestParser = nil
             phase = .open
@@ -40,8 +40,10 @@ extension Connection {
             if isEcho {
                 role = .echo
             } else {
-                role = .wlive(WliveSession(configuration: configuration.session,
-                                           queryChannelID: RequestFields.parseURLEncoded(request.query)["channel_id"]))
+                role = .wlive(
+                    WliveSession(
+                        configuration: configuration.session,
+                        queryChannelID: RequestFields.parseURLEncoded(request.query)["channel_id"]))
                 setPhaseDeadline(afterSeconds: configuration.handshakeTimeout)
             }
             if !leftover.isEmpty {

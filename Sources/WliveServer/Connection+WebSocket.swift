@@ -49,29 +49,29 @@ extension Connection {
         switch action {
         case .none, .pong:
             break
-        case let .ping(payload):
+        case .ping(let payload):
             // Behind other writes, only the latest pong waits: a peer that pings without
             // reading gets one queued pong, never one per ping.
             if writesInFlight == 0 { write(SharedFrame(opcode: .pong, payload: payload)) } else { pendingPong = payload }
-        case let .message(opcode, bytes):
+        case .message(let opcode, let bytes):
             // After our close frame, data is read and dropped (RFC 6455 section 5.5.1).
             guard phase == .open else { return }
             switch role {
             case .echo:
                 write(SharedFrame(opcode: opcode, payload: bytes))
-            case var .wlive(session):
+            case .wlive(var session):
                 let action = opcode == .text ? session.receiveText(bytes) : session.receiveBinary()
                 role = .wlive(session)
                 perform(action)
             }
-        case let .close(code, _):
+        case .close(let code, _):
             if phase == .open {
                 // Echo the peer's code; a close without a code is answered without one.
                 let payload = code.map { WebSocketFrameEncoder.closePayload(code: $0, reason: "") } ?? []
                 send(FrameBatch([SharedFrame(opcode: .close, payload: payload)]))
             }
             linger()
-        case let .fail(error):
+        case .fail(let error):
             fail(error.closeCode, reason: error.reason)
         }
     }
@@ -81,24 +81,25 @@ extension Connection {
         switch action {
         case .none:
             break
-        case let .resolveChannel(id):
-            guard case var .wlive(session) = role else { return }
+        case .resolveChannel(let id):
+            guard case .wlive(var session) = role else { return }
             let record = loop.context.channels.lookup(id)
             let counts = record?.counts(extraConnections: 1) ?? ChannelCounts(online: 0, total: 0, connections: 0)
             let status = record?.status ?? loop.context.channels.status(of: id)
-            let next = session.channelResolved(status, counts: counts, lastSeq: record?.lastSeq ?? 0, now: wallClockMilliseconds())
+            let next = session.channelResolved(
+                status, counts: counts, lastSeq: record?.lastSeq ?? 0, now: wallClockMilliseconds())
             role = .wlive(session)
-            if case let .subscribe(_, interval, acknowledgement) = next, let record {
+            if case .subscribe(_, let interval, let acknowledgement) = next, let record {
                 subscribe(to: record, interval: interval, acknowledgement: acknowledgement)
             } else {
                 perform(next)
             }
-        case let .subscribe(id, interval, acknowledgement):
+        case .subscribe(let id, let interval, let acknowledgement):
             guard let record = loop.context.channels.lookup(id) else { return }
             subscribe(to: record, interval: interval, acknowledgement: acknowledgement)
-        case let .send(message):
+        case .send(let message):
             write(message)
-        case let .sendAndClose(message, code, reason):
+        case .sendAndClose(let message, let code, let reason):
             write(message)
             close(code, reason: reason)
         }
@@ -133,7 +134,8 @@ extension Connection {
             return
         }
         if now >= nextHeartbeat {
-            let beat = ServerMessage.heartbeat(channelID: channel.id, counts: channel.counts(), lastSeq: channel.lastSeq, time: wallClockMilliseconds())
+            let beat = ServerMessage.heartbeat(
+                channelID: channel.id, counts: channel.counts(), lastSeq: channel.lastSeq, time: wallClockMilliseconds())
             send(FrameBatch([SharedFrame(beat), Self.pingFrame]))
             nextHeartbeat = now + heartbeatTicks
         }

@@ -14,7 +14,9 @@ final class FrameBatch {
     init(_ frames: [SharedFrame]) {
         self.frames = frames
         buffers = frames.map { frame in
-            uv_buf_init(UnsafeMutableRawPointer(mutating: frame.bytes.baseAddress!).assumingMemoryBound(to: CChar.self), UInt32(frame.count))
+            uv_buf_init(
+                UnsafeMutableRawPointer(mutating: frame.bytes.baseAddress!).assumingMemoryBound(to: CChar.self),
+                UInt32(frame.count))
         }
     }
 }

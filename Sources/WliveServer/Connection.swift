@@ -111,25 +111,30 @@ final class Connection: Subscriber {
         }
         requestParser = HTTPRequestParser(limits: kind == .api ? loop.context.apiRequestLimits : loop.context.requestLimits)
         lastActivity = loop.currentTick
-        setPhaseDeadline(afterSeconds: kind == .api ? loop.context.configuration.apiRequestTimeout : loop.context.configuration.requestTimeout)
+        setPhaseDeadline(
+            afterSeconds: kind == .api ? loop.context.configuration.apiRequestTimeout : loop.context.configuration.requestTimeout)
         startReading()
     }
 
     private func startReading() {
         isReadingPaused = false
-        let status = uv_read_start(stream, { handle, _, buffer in
-            let loop = EventLoop.from(handle!.pointee.loop)
-            buffer!.pointee = uv_buf_init(loop.readBuffer.baseAddress!.assumingMemoryBound(to: CChar.self), UInt32(loop.readBuffer.count))
-        }, { stream, count, buffer in
-            let connection = Connection.from(stream!.pointee.data)
-            if count > 0 {
-                connection.received(UnsafeRawBufferPointer(start: buffer!.pointee.base, count: count))
-                connection.pauseReadingIfBehind()
-            } else if count < 0 {
-                // The peer closed its side or the socket failed: nobody is left to talk to.
-                connection.abort()
-            }
-        })
+        let status = uv_read_start(
+            stream,
+            { handle, _, buffer in
+                let loop = EventLoop.from(handle!.pointee.loop)
+                buffer!.pointee = uv_buf_init(
+                    loop.readBuffer.baseAddress!.assumingMemoryBound(to: CChar.self), UInt32(loop.readBuffer.count))
+            },
+            { stream, count, buffer in
+                let connection = Connection.from(stream!.pointee.data)
+                if count > 0 {
+                    connection.received(UnsafeRawBufferPointer(start: buffer!.pointee.base, count: count))
+                    connection.pauseReadingIfBehind()
+                } else if count < 0 {
+                    // The peer closed its side or the socket failed: nobody is left to talk to.
+                    connection.abort()
+                }
+            })
         if status != 0 { abort() }
     }
 
@@ -146,7 +151,8 @@ final class Connection: Subscriber {
 
     /// Stops reading from a peer that has too much unread, or whose requests wait for that.
     func pauseReadingIfBehind() {
-        guard !isReadingPaused, phase != .closed, phase != .lingering, unsentBytes > pendingBytesLimit || !pendingRequests.isEmpty else { return }
+        guard !isReadingPaused, phase != .closed, phase != .lingering, unsentBytes > pendingBytesLimit || !pendingRequests.isEmpty
+        else { return }
         uv_read_stop(stream)
         isReadingPaused = true
     }
@@ -256,12 +262,12 @@ final class Connection: Subscriber {
         switch phase {
         case .http:
             if requestParser?.isInsideRequest == false, kind == .api {
-                linger() // an idle keep-alive connection: close quietly
+                linger()  // an idle keep-alive connection: close quietly
             } else {
                 respondAndClose(.error(408, "the request took too long"))
             }
         case .open:
-            if case var .wlive(session) = role {
+            if case .wlive(var session) = role {
                 let action = session.handshakeTimedOut()
                 role = .wlive(session)
                 perform(action)

@@ -66,8 +66,9 @@ final class EventLoop: @unchecked Sendable {
         let configuration = context.configuration
         fanOutConsumer = FanOutConsumer(
             index: index,
-            policy: .init(maxPendingBytes: configuration.maxPendingBytes, skipsSlowReaders: configuration.slowConsumerPolicy == .skip,
-                          maxDelay: UInt64((configuration.maxDelay * 1000).rounded())),
+            policy: .init(
+                maxPendingBytes: configuration.maxPendingBytes, skipsSlowReaders: configuration.slowConsumerPolicy == .skip,
+                maxDelay: UInt64((configuration.maxDelay * 1000).rounded())),
             tracker: context.channels.tracker, wallClock: wallClockMilliseconds)
         uv = .allocate(capacity: 1)
         wakeup = .allocate(capacity: 1)
@@ -78,7 +79,8 @@ final class EventLoop: @unchecked Sendable {
         uv.pointee.data = Unmanaged.passUnretained(self).toOpaque()
         uv_async_init(uv, wakeup) { handle in EventLoop.from(handle!.pointee.loop).woken() }
         uv_timer_init(uv, ticker)
-        uv_timer_start(ticker, { handle in EventLoop.from(handle!.pointee.loop).tick() }, Self.tickMilliseconds, Self.tickMilliseconds)
+        uv_timer_start(
+            ticker, { handle in EventLoop.from(handle!.pointee.loop).tick() }, Self.tickMilliseconds, Self.tickMilliseconds)
         uv_timer_init(uv, flushTimer)
         uv_check_init(uv, iterationEnd)
         wheel = TimerWheel(now: currentTick)
@@ -149,7 +151,7 @@ final class EventLoop: @unchecked Sendable {
         for message in messages {
             switch message {
             case .shutdown: beginShutdown()
-            case let .run(body): body(self)
+            case .run(let body): body(self)
             }
         }
         let changed = changedChannels.withLock { changed in
@@ -195,10 +197,12 @@ final class EventLoop: @unchecked Sendable {
 
     /// With `fanout.max_delay`, wakes the loop when the earliest deferred channel is due.
     private func armFlushTimer(due: UInt64, now: UInt64) {
-        uv_timer_start(flushTimer, { handle in
-            let loop = EventLoop.from(handle!.pointee.loop)
-            loop.deliver(loop.fanOutConsumer.servedChannelIDs)
-        }, due &- now, 0)
+        uv_timer_start(
+            flushTimer,
+            { handle in
+                let loop = EventLoop.from(handle!.pointee.loop)
+                loop.deliver(loop.fanOutConsumer.servedChannelIDs)
+            }, due &- now, 0)
     }
 
     /// Adds a subscriber, and starts reading the channel's ring if it is the first here.
@@ -236,8 +240,10 @@ final class EventLoop: @unchecked Sendable {
         guard connections.isEmpty else { return }
         // Nothing left but the loop's own handles: closing them lets uv_run return.
         if uv_is_closing(cast(ticker, to: uv_handle_t.self)) == 0 {
-            for handle in [cast(ticker, to: uv_handle_t.self), cast(wakeup, to: uv_handle_t.self),
-                           cast(flushTimer, to: uv_handle_t.self), cast(iterationEnd, to: uv_handle_t.self)] {
+            for handle in [
+                cast(ticker, to: uv_handle_t.self), cast(wakeup, to: uv_handle_t.self),
+                cast(flushTimer, to: uv_handle_t.self), cast(iterationEnd, to: uv_handle_t.self),
+            ] {
                 uv_close(handle, nil)
             }
         }

@@ -25,9 +25,10 @@ final class FanOutEngine {
             return .failure(channels.status(of: draft.channelID) == nil ? .channelNotFound : .channelClosed)
         }
         let seq = record.nextSeq()
-        let comment = Comment(id: "\(draft.channelID)-\(seq)", seq: seq, channelID: draft.channelID,
-                              userID: draft.userID, source: draft.source, biz: draft.biz, extJSON: draft.extJSON,
-                              content: draft.content, commentType: draft.commentType, time: wallClockMilliseconds())
+        let comment = Comment(
+            id: "\(draft.channelID)-\(seq)", seq: seq, channelID: draft.channelID,
+            userID: draft.userID, source: draft.source, biz: draft.biz, extJSON: draft.extJSON,
+            content: draft.content, commentType: draft.commentType, time: wallClockMilliseconds())
         append(.comment, seq: seq, ServerMessage.comment(comment), to: record)
         return .success(comment)
     }
@@ -36,7 +37,9 @@ final class FanOutEngine {
     func announceWatchers(channel: ChannelID, online: Int, total: Int) {
         guard let record = channels.lookup(channel), record.status == .live else { return }
         record.setWatchers(online: online, total: total)
-        append(.notice, seq: record.lastSeq, .notice(channelID: channel, kind: "online_count", counts: record.counts(), time: wallClockMilliseconds()), to: record)
+        append(
+            .notice, seq: record.lastSeq,
+            .notice(channelID: channel, kind: "online_count", counts: record.counts(), time: wallClockMilliseconds()), to: record)
     }
 
     /// Closes a channel: later handshakes and comments get code 2; subscribers receive what was
@@ -45,8 +48,10 @@ final class FanOutEngine {
         switch channels.close(id) {
         case .failure(.notFound): return .failure(.channelNotFound)
         case .failure(.alreadyClosed): return .failure(.channelClosed)
-        case let .success(record):
-            append(.closing, seq: record.lastSeq, .channelClosed(channelID: id, reason: reason, time: wallClockMilliseconds()), to: record)
+        case .success(let record):
+            append(
+                .closing, seq: record.lastSeq, .channelClosed(channelID: id, reason: reason, time: wallClockMilliseconds()),
+                to: record)
             return .success(())
         }
     }

@@ -56,7 +56,9 @@ public final class Gateway: Sendable {
     @discardableResult
     public func start() throws -> BoundPorts {
         guard (1...GatewayConfiguration.maxWorkers).contains(configuration.effectiveWorkers) else {
-            throw GatewayError.configuration(ConfigurationError(key: "workers", problem: "\(configuration.workers) must be in 0...\(GatewayConfiguration.maxWorkers)"))
+            throw GatewayError.configuration(
+                ConfigurationError(
+                    key: "workers", problem: "\(configuration.workers) must be in 0...\(GatewayConfiguration.maxWorkers)"))
         }
         let dictionary = try loadDictionary()
         return try state.withLock { state in
@@ -88,15 +90,20 @@ public final class Gateway: Sendable {
             let ports = BoundPorts(webSocket: port, http: ingest.listener!.port)
             let fanOut = FanOutEngine(workers: loops, channels: channels)
             ingest.becomeIngestLoop(
-                api: LiveAPI(settings: configuration.api, store: InMemoryLiveStore(), fanOut: GatewayFanOut(engine: fanOut),
-                             spam: SpamFilter(settings: configuration.spam, dictionary: dictionary), logger: logger,
-                             wallClock: wallClockMilliseconds, monotonicClock: monotonicSeconds),
+                api: LiveAPI(
+                    settings: configuration.api, store: InMemoryLiveStore(), fanOut: GatewayFanOut(engine: fanOut),
+                    spam: SpamFilter(settings: configuration.spam, dictionary: dictionary), logger: logger,
+                    wallClock: wallClockMilliseconds, monotonicClock: monotonicSeconds),
                 fanOut: fanOut)
             for loop in loops + [ingest] { loop.start() }
             state = .running(workers: loops, ingest: ingest, ports)
-            logger.info("wlive listening", metadata: ["ws": "\(configuration.host):\(port)\(configuration.webSocketPath)",
-                                                      "http": "\(configuration.host):\(ports.http)",
-                                                      "workers": "\(loops.count)", "banned_words": "\(dictionary.wordCount)"])
+            logger.info(
+                "wlive listening",
+                metadata: [
+                    "ws": "\(configuration.host):\(port)\(configuration.webSocketPath)",
+                    "http": "\(configuration.host):\(ports.http)",
+                    "workers": "\(loops.count)", "banned_words": "\(dictionary.wordCount)",
+                ])
             return ports
         }
     }
@@ -105,7 +112,7 @@ public final class Gateway: Sendable {
     /// every loop has stopped (at most about `shutdown.timeout` seconds). Safe to call twice.
     public func shutdown() {
         let running: (ingest: EventLoop, workers: [EventLoop])? = state.withLock { state in
-            guard case let .running(workers, ingest, _) = state else {
+            guard case .running(let workers, let ingest, _) = state else {
                 state = .stopped
                 return nil
             }
@@ -168,8 +175,10 @@ public final class Gateway: Sendable {
         public var extJSON: String
         public var commentType: String
 
-        public init(channelID: ChannelID, userID: String, source: Int, biz: String, content: String,
-                    extJSON: String = "", commentType: String = "") {
+        public init(
+            channelID: ChannelID, userID: String, source: Int, biz: String, content: String,
+            extJSON: String = "", commentType: String = ""
+        ) {
             self.channelID = channelID
             self.userID = userID
             self.source = source
@@ -191,11 +200,12 @@ public final class Gateway: Sendable {
         let result = Mutex<T?>(nil)
         let done = DispatchSemaphore(value: 0)
         let sent: Bool = state.withLock { state in
-            guard case let .running(_, ingest, _) = state else { return false }
-            ingest.send(.run { loop in
-                result.withLock { $0 = body(loop) }
-                done.signal()
-            })
+            guard case .running(_, let ingest, _) = state else { return false }
+            ingest.send(
+                .run { loop in
+                    result.withLock { $0 = body(loop) }
+                    done.signal()
+                })
             return true
         }
         guard sent else { return nil }
@@ -252,7 +262,7 @@ public final class Gateway: Sendable {
     /// The worker loops' numbers, one entry per worker.
     public var loopStatistics: [LoopStatistics] {
         state.withLock { state in
-            guard case let .running(workers, _, _) = state else { return [] }
+            guard case .running(let workers, _, _) = state else { return [] }
             return workers.map { LoopStatistics($0.counters) }
         }
     }
@@ -260,7 +270,7 @@ public final class Gateway: Sendable {
     /// The ingest (HTTP API) loop's numbers: its connections are API connections.
     public var ingestStatistics: LoopStatistics? {
         state.withLock { state in
-            guard case let .running(_, ingest, _) = state else { return nil }
+            guard case .running(_, let ingest, _) = state else { return nil }
             return LoopStatistics(ingest.counters)
         }
     }
@@ -274,8 +284,9 @@ public enum GatewayError: Error, CustomStringConvertible {
     public var description: String {
         switch self {
         case .alreadyStarted: return "the gateway was already started"
-        case let .dictionary(path, reason): return "cannot read the banned-word dictionary \(path) (spam.banned_words_file): \(reason)"
-        case let .configuration(error): return error.description
+        case .dictionary(let path, let reason):
+            return "cannot read the banned-word dictionary \(path) (spam.banned_words_file): \(reason)"
+        case .configuration(let error): return error.description
         }
     }
 }

@@ -11,10 +11,15 @@ final class GatewayFanOut: LiveFanOut {
 
     func closeChannel(_ id: ChannelID, reason: String) { _ = engine.close(id, reason: reason) }
 
-    func publish(channel: ChannelID, userID: String, source: Int, biz: String, content: String,
-                 extJSON: String, commentType: String) -> Comment? {
-        try? engine.publish(.init(channelID: channel, userID: userID, source: source, biz: biz, content: content,
-                                  extJSON: extJSON, commentType: commentType)).get()
+    func publish(
+        channel: ChannelID, userID: String, source: Int, biz: String, content: String,
+        extJSON: String, commentType: String
+    ) -> Comment? {
+        try? engine.publish(
+            .init(
+                channelID: channel, userID: userID, source: source, biz: biz, content: content,
+                extJSON: extJSON, commentType: commentType)
+        ).get()
     }
 
     func announceWatchers(channel: ChannelID, online: Int, total: Int) {

@@ -1,6 +1,7 @@
 import CLibUV
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A libuv call that failed, with libuv's own name and text for the error.
@@ -34,7 +35,6 @@ func wallClockMilliseconds() -> Int64 {
     clock_gettime(CLOCK_REALTIME, &now)
     return Int64(now.tv_sec) * 1000 + Int64(now.tv_nsec) / 1_000_000
 }
-
 
 /// Seconds on a monotonic clock, for rate limits and windows that must not jump with the wall clock.
 func monotonicSeconds() -> Double {

@@ -65,10 +65,11 @@ final class Listener {
             setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, socklen_t(MemoryLayout<Int32>.size))
             let bound = address.withSockaddr { uv_tcp_bind(handle, $0, 0) }
             try check(bound, "bind \(host):\(port)")
-            try check(uv_listen(cast(handle, to: uv_stream_t.self), backlog) { server, status in
-                guard let server else { return }
-                Unmanaged<Listener>.fromOpaque(server.pointee.data).takeUnretainedValue().connectionArrived(status: status)
-            }, "listen on \(host):\(port)")
+            try check(
+                uv_listen(cast(handle, to: uv_stream_t.self), backlog) { server, status in
+                    guard let server else { return }
+                    Unmanaged<Listener>.fromOpaque(server.pointee.data).takeUnretainedValue().connectionArrived(status: status)
+                }, "listen on \(host):\(port)")
             port = SocketAddress.boundPort(of: handle)
         } catch {
             closeSocket()
@@ -101,12 +102,17 @@ final class Listener {
     private func pauseAccepting(_ status: Int32) {
         loop.counters.acceptPauses.add(1, ordering: .relaxed)
         retryDelay = min(max(retryDelay * 2, Self.firstRetryMilliseconds), Self.longestRetryMilliseconds)
-        loop.context.logger.warning("out of file descriptors: accepting paused", metadata: [
-            "port": "\(port)", "error": "\(String(cString: uv_err_name(status)))", "retry_ms": "\(retryDelay)"])
+        loop.context.logger.warning(
+            "out of file descriptors: accepting paused",
+            metadata: [
+                "port": "\(port)", "error": "\(String(cString: uv_err_name(status)))", "retry_ms": "\(retryDelay)",
+            ])
         closeSocket()
-        uv_timer_start(retryTimer, { timer in
-            Unmanaged<Listener>.fromOpaque(timer!.pointee.data).takeUnretainedValue().resumeAccepting()
-        }, retryDelay, 0)
+        uv_timer_start(
+            retryTimer,
+            { timer in
+                Unmanaged<Listener>.fromOpaque(timer!.pointee.data).takeUnretainedValue().resumeAccepting()
+            }, retryDelay, 0)
     }
 
     private func resumeAccepting() {

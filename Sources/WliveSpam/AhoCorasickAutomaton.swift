@@ -134,12 +134,18 @@ struct AhoCorasickAutomaton: Sendable {
             var node = 0
             for scalar in patterns[index] {
                 let symbol = symbolOf[scalar]!
-                if let next = node == 0 ? (rootChildren[Int(symbol)] == 0 ? nil : rootChildren[Int(symbol)]) : trie[node].child(symbol) {
+                if let next = node == 0
+                    ? (rootChildren[Int(symbol)] == 0 ? nil : rootChildren[Int(symbol)]) : trie[node].child(symbol)
+                {
                     node = next
                     continue
                 }
                 trie.append(BuildNode())
-                if node == 0 { rootChildren[Int(symbol)] = trie.count - 1 } else { trie[node].children.append((symbol, trie.count - 1)) }
+                if node == 0 {
+                    rootChildren[Int(symbol)] = trie.count - 1
+                } else {
+                    trie[node].children.append((symbol, trie.count - 1))
+                }
                 node = trie.count - 1
             }
             if trie[node].output < 0 { trie[node].output = Int32(index) }
@@ -201,8 +207,10 @@ struct AhoCorasickAutomaton: Sendable {
         for (row, node) in denseNodes.enumerated() {
             let failure = trie[node].failure
             for (index, symbol) in denseSymbols.enumerated() where symbol != 0 {
-                denseNodeTargets[row * Int(Self.denseAlphabet) + index] = trie[node].child(symbol)
-                    ?? (failure == 0 ? rootChildren[Int(symbol)] : denseNodeTargets[denseRow[failure] * Int(Self.denseAlphabet) + index])
+                denseNodeTargets[row * Int(Self.denseAlphabet) + index] =
+                    trie[node].child(symbol)
+                    ?? (failure == 0
+                        ? rootChildren[Int(symbol)] : denseNodeTargets[denseRow[failure] * Int(Self.denseAlphabet) + index])
             }
         }
 
@@ -279,9 +287,11 @@ struct AhoCorasickAutomaton: Sendable {
                 records.withUnsafeBufferPointer { records in
                     bigrams.withUnsafeBufferPointer { bigrams in
                         denseTargets.withUnsafeBufferPointer { denseTargets in
-                            Scanner(bmpSymbols: bmpSymbols, rootTargets: rootTargets, records: records, bigrams: bigrams,
-                                    denseTargets: denseTargets, rootChildrenEnd: rootChildrenEnd)
-                                .firstMatch(in: text, astral: self)
+                            Scanner(
+                                bmpSymbols: bmpSymbols, rootTargets: rootTargets, records: records, bigrams: bigrams,
+                                denseTargets: denseTargets, rootChildrenEnd: rootChildrenEnd
+                            )
+                            .firstMatch(in: text, astral: self)
                         }
                     }
                 }

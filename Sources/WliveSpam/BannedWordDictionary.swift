@@ -41,7 +41,8 @@ public final class BannedWordDictionary: Sendable {
     /// be normalised away anyway.)
     public static func parse(_ fileText: String) -> [String] {
         var words: [String] = []
-        for line in fileText.split(omittingEmptySubsequences: true, whereSeparator: { $0 == "\n" || $0 == "\r\n" || $0 == "\r" }) {
+        for line in fileText.split(omittingEmptySubsequences: true, whereSeparator: { $0 == "\n" || $0 == "\r\n" || $0 == "\r" })
+        {
             let content = line.prefix { $0 != "#" }
             let word = content.trimmingCharacters(in: .whitespaces)
             if !word.isEmpty { words.append(word) }

@@ -57,7 +57,8 @@ enum CommentScanner {
                     // `ContactTokens.tokenize` (a test holds the two together).
                     let runStart = index
                     repeat {
-                        let value = UInt32(bytes[index] & 0x0F) &<< 12 | UInt32(bytes[index &+ 1] & 0x3F) &<< 6
+                        let value =
+                            UInt32(bytes[index] & 0x0F) &<< 12 | UInt32(bytes[index &+ 1] & 0x3F) &<< 6
                             | UInt32(bytes[index &+ 2] & 0x3F)
                         guard table.isQuietIdeograph(value) else { break }
                         if index == runStart { tokens.append(value) }

@@ -232,8 +232,10 @@ public struct ContactDetector: Sendable {
     }
 
     static let topLevelDomains: [TopLevelDomain] = {
-        let plain = ["com", "cn", "net", "org", "xyz", "cc", "io", "tv", "co", "biz", "info", "vip", "pw", "ws", "tk",
-                     "wang", "ltd", "icu", "asia", "hk", "tw", "xin", "ren", "cyou", "cfd", "sbs"]
+        let plain = [
+            "com", "cn", "net", "org", "xyz", "cc", "io", "tv", "co", "biz", "info", "vip", "pw", "ws", "tk",
+            "wang", "ltd", "icu", "asia", "hk", "tw", "xin", "ren", "cyou", "cfd", "sbs",
+        ]
         let words = ["top", "me", "club", "shop", "site", "online", "store", "fun", "link", "live", "app", "win", "work", "art"]
         return plain.map { TopLevelDomain(tokens: $0.unicodeScalars.map(\.value), requiresTightDot: false) }
             + words.map { TopLevelDomain(tokens: $0.unicodeScalars.map(\.value), requiresTightDot: true) }

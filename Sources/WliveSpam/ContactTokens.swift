@@ -90,15 +90,15 @@ enum ContactTokens {
     /// The value of a circled, parenthesised or full-stop number (①, ⑴, ⒈, ❶, ➀, ➊, ⓪ …), if `value` is one.
     static func enclosedNumber(_ value: UInt32) -> UInt32? {
         switch value {
-        case 0x2460...0x2473: value - 0x2460 + 1    // ① … ⑳
-        case 0x2474...0x2487: value - 0x2474 + 1    // ⑴ … ⒇
-        case 0x2488...0x249B: value - 0x2488 + 1    // ⒈ … ⒛
-        case 0x24EA, 0x24FF: 0                      // ⓪ ⓿
-        case 0x24EB...0x24F4: value - 0x24EB + 11   // ⓫ … ⓴
-        case 0x24F5...0x24FE: value - 0x24F5 + 1    // ⓵ … ⓾
-        case 0x2776...0x277F: value - 0x2776 + 1    // ❶ … ❿
-        case 0x2780...0x2789: value - 0x2780 + 1    // ➀ … ➉
-        case 0x278A...0x2793: value - 0x278A + 1    // ➊ … ➓
+        case 0x2460...0x2473: value - 0x2460 + 1  // ① … ⑳
+        case 0x2474...0x2487: value - 0x2474 + 1  // ⑴ … ⒇
+        case 0x2488...0x249B: value - 0x2488 + 1  // ⒈ … ⒛
+        case 0x24EA, 0x24FF: 0  // ⓪ ⓿
+        case 0x24EB...0x24F4: value - 0x24EB + 11  // ⓫ … ⓴
+        case 0x24F5...0x24FE: value - 0x24F5 + 1  // ⓵ … ⓾
+        case 0x2776...0x277F: value - 0x2776 + 1  // ❶ … ❿
+        case 0x2780...0x2789: value - 0x2780 + 1  // ➀ … ➉
+        case 0x278A...0x2793: value - 0x278A + 1  // ➊ … ➓
         default: nil
         }
     }
@@ -106,11 +106,11 @@ enum ContactTokens {
     /// Tokens decided by the raw scalar rather than its NFKC mapping.
     private static func specialToken(_ value: UInt32) -> UInt32? {
         switch value {
-        case 0x70B9: dotWord                                    // 点
-        case 0x3002, 0xFF61: dot                                // 。 ｡
+        case 0x70B9: dotWord  // 点
+        case 0x3002, 0xFF61: dot  // 。 ｡
         case 0x00B7, 0x2022, 0x2027, 0x2219, 0x30FB, 0xFF65: separator  // middle dots and bullets
         case 0x2010...0x2015, 0x2212, 0x30FC, 0xFF70, 0x2E3A, 0x2E3B: separator  // dashes, ー
-        case 0x25CB, 0x25EF: 0x30                               // ○ ◯, written for 〇
+        case 0x25CB, 0x25EF: 0x30  // ○ ◯, written for 〇
         default: chineseDigit(value)
         }
     }
@@ -119,16 +119,16 @@ enum ContactTokens {
     /// financial forms 壹贰叁…, and the spoken 幺 (1) and 两 (2).
     static func chineseDigit(_ value: UInt32) -> UInt32? {
         switch value {
-        case 0x96F6, 0x3007: 0x30            // 零 〇
-        case 0x4E00, 0x58F9, 0x5E7A: 0x31    // 一 壹 幺
+        case 0x96F6, 0x3007: 0x30  // 零 〇
+        case 0x4E00, 0x58F9, 0x5E7A: 0x31  // 一 壹 幺
         case 0x4E8C, 0x8D30, 0x8CB3, 0x4E24, 0x5169: 0x32  // 二 贰 貳 两 兩
-        case 0x4E09, 0x53C1: 0x33            // 三 叁
-        case 0x56DB, 0x8086: 0x34            // 四 肆
-        case 0x4E94, 0x4F0D: 0x35            // 五 伍
-        case 0x516D, 0x9646, 0x9678: 0x36    // 六 陆 陸
-        case 0x4E03, 0x67D2: 0x37            // 七 柒
-        case 0x516B, 0x634C: 0x38            // 八 捌
-        case 0x4E5D, 0x7396: 0x39            // 九 玖
+        case 0x4E09, 0x53C1: 0x33  // 三 叁
+        case 0x56DB, 0x8086: 0x34  // 四 肆
+        case 0x4E94, 0x4F0D: 0x35  // 五 伍
+        case 0x516D, 0x9646, 0x9678: 0x36  // 六 陆 陸
+        case 0x4E03, 0x67D2: 0x37  // 七 柒
+        case 0x516B, 0x634C: 0x38  // 八 捌
+        case 0x4E5D, 0x7396: 0x39  // 九 玖
         default: nil
         }
     }

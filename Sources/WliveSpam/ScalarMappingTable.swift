@@ -158,7 +158,7 @@ struct ScalarMappingTable: Sendable {
         case .spaceSeparator, .lineSeparator, .paragraphSeparator, .control, .format:
             return .invisible
         case .connectorPunctuation, .dashPunctuation, .openPunctuation, .closePunctuation,
-             .initialPunctuation, .finalPunctuation, .otherPunctuation:
+            .initialPunctuation, .finalPunctuation, .otherPunctuation:
             return .punctuation
         case .mathSymbol, .currencySymbol, .modifierSymbol, .otherSymbol:
             return .symbol

@@ -25,10 +25,20 @@ struct SipHash<Rounds: SipHashRounds> {
 
     @inline(__always)
     private mutating func round() {
-        v0 &+= v1; v1 = v1.rotatedLeft(13); v1 ^= v0; v0 = v0.rotatedLeft(32)
-        v2 &+= v3; v3 = v3.rotatedLeft(16); v3 ^= v2
-        v0 &+= v3; v3 = v3.rotatedLeft(21); v3 ^= v0
-        v2 &+= v1; v1 = v1.rotatedLeft(17); v1 ^= v2; v2 = v2.rotatedLeft(32)
+        v0 &+= v1
+        v1 = v1.rotatedLeft(13)
+        v1 ^= v0
+        v0 = v0.rotatedLeft(32)
+        v2 &+= v3
+        v3 = v3.rotatedLeft(16)
+        v3 ^= v2
+        v0 &+= v3
+        v3 = v3.rotatedLeft(21)
+        v3 ^= v0
+        v2 &+= v1
+        v1 = v1.rotatedLeft(17)
+        v1 ^= v2
+        v2 = v2.rotatedLeft(32)
     }
 
     /// Takes the next eight bytes of input, as a little-endian word.
@@ -97,7 +107,7 @@ struct SipHashKey: Sendable {
     }
 }
 
-private extension UInt64 {
+extension UInt64 {
     @inline(__always)
-    func rotatedLeft(_ count: UInt64) -> UInt64 { self &<< count | self &>> (64 &- count) }
+    fileprivate func rotatedLeft(_ count: UInt64) -> UInt64 { self &<< count | self &>> (64 &- count) }
 }

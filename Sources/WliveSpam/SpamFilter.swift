@@ -55,8 +55,8 @@ public struct SpamFilter {
     public mutating func check(channel: UInt64, user: String, content: String, now: Double) -> SpamVerdict? {
         let text: UInt64
         switch screen(content) {
-        case let .refused(rule): return refuse(rule)
-        case let .passed(digest): text = digest
+        case .refused(let rule): return refuse(rule)
+        case .passed(let digest): text = digest
         }
 
         let userKey = SpamKey.user(channel: channel, user: user, key: hashKey)
@@ -90,12 +90,15 @@ public struct SpamFilter {
     /// Static, with only what the rules read passed in: a closure that captured `self` would
     /// copy the whole filter (retaining each of its tables) on every check.
     private func screen(_ content: String) -> Screening {
-        Self.screen(content, dictionary: settings.bannedWords ? dictionary : nil,
-                    contact: settings.contact ? contactDetector : nil, key: hashKey)
+        Self.screen(
+            content, dictionary: settings.bannedWords ? dictionary : nil,
+            contact: settings.contact ? contactDetector : nil, key: hashKey)
     }
 
-    private static func screen(_ content: String, dictionary: BannedWordDictionary?, contact: ContactDetector?,
-                               key: SipHashKey) -> Screening {
+    private static func screen(
+        _ content: String, dictionary: BannedWordDictionary?, contact: ContactDetector?,
+        key: SipHashKey
+    ) -> Screening {
         guard let contact else {
             return TextNormalizer.withNormalizedScalars(content) { normalized in
                 if let dictionary, dictionary.automaton.firstMatch(in: normalized) != nil { return .refused(.bannedWord) }

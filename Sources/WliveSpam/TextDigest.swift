@@ -21,7 +21,10 @@ enum TextDigest {
         let count = normalized.count
         // All-BMP stretches, the usual case, four scalars at a time.
         while index &+ 4 <= count {
-            let a = normalized[index], b = normalized[index &+ 1], c = normalized[index &+ 2], d = normalized[index &+ 3]
+            let a = normalized[index]
+            let b = normalized[index &+ 1]
+            let c = normalized[index &+ 2]
+            let d = normalized[index &+ 3]
             guard (a | b | c | d) < 0x1_0000 else { break }
             hash.combine(UInt64(a) | UInt64(b) &<< 16 | UInt64(c) &<< 32 | UInt64(d) &<< 48)
             index &+= 4

@@ -10,12 +10,15 @@ struct ConfigCommand: AsyncParsableCommand {
         subcommands: [Check.self, Reload.self])
 
     struct Check: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Load and validate the configuration; exit 78 naming the bad key.")
+        static let configuration = CommandConfiguration(
+            abstract: "Load and validate the configuration; exit 78 naming the bad key.")
         @Option(help: "YAML configuration file.") var config: String?
 
         func run() async throws {
             let settings = try await ServeCommand.loadConfiguration(path: config, overrides: [:])
-            print("configuration ok: ws \(settings.host):\(settings.webSocketPort)\(settings.webSocketPath), http \(settings.host):\(settings.httpPort), workers \(settings.effectiveWorkers)")
+            print(
+                "configuration ok: ws \(settings.host):\(settings.webSocketPort)\(settings.webSocketPath), http \(settings.host):\(settings.httpPort), workers \(settings.effectiveWorkers)"
+            )
         }
     }
 

@@ -25,8 +25,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Event loops; 0 means one per core (workers).") var workers: Int?
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical (log.level).")
     var logLevel: String?
-    @Option(name: .customLong("open-channel"),
-            help: "Open a live channel with this id at start-up (repeatable); for demos and measurements.")
+    @Option(
+        name: .customLong("open-channel"),
+        help: "Open a live channel with this id at start-up (repeatable); for demos and measurements.")
     var openChannels: [String] = []
 
     func run() async throws {
@@ -55,8 +56,10 @@ struct ServeCommand: AsyncParsableCommand {
         for id in channelIDs { gateway.openChannel(id) }
         do {
             let ports = try gateway.start()
-            print("wlive: WebSocket on ws://\(settings.host):\(ports.webSocket)\(settings.webSocketPath), HTTP API on http://\(settings.host):\(ports.http)/live/")
-            fflush(nil) // scripts read this line from a pipe to learn the ports
+            print(
+                "wlive: WebSocket on ws://\(settings.host):\(ports.webSocket)\(settings.webSocketPath), HTTP API on http://\(settings.host):\(ports.http)/live/"
+            )
+            fflush(nil)  // scripts read this line from a pipe to learn the ports
         } catch {
             FileHandle.standardError.write(Data("wlive: cannot start: \(error)\n".utf8))
             throw ExitCode.failure
@@ -81,7 +84,7 @@ struct ServeCommand: AsyncParsableCommand {
             return try await ConfigurationLoader.load(path: path, overrides: overrides)
         } catch {
             FileHandle.standardError.write(Data("wlive: \(error)\n".utf8))
-            throw ExitCode(78) // EX_CONFIG
+            throw ExitCode(78)  // EX_CONFIG
         }
     }
 

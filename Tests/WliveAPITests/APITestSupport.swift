@@ -3,6 +3,7 @@ import Testing
 import WliveCodec
 import WliveProtocol
 import WliveSpam
+
 @testable import WliveAPI
 
 /// Records what the API asks of the push tier.
@@ -16,12 +17,15 @@ final class RecordingFanOut: LiveFanOut {
 
     func openChannel(_ id: ChannelID) { opened.append(id) }
     func closeChannel(_ id: ChannelID, reason: String) { closed.append((id, reason)) }
-    func publish(channel: ChannelID, userID: String, source: Int, biz: String, content: String, extJSON: String, commentType: String) -> WliveProtocol.Comment? {
+    func publish(
+        channel: ChannelID, userID: String, source: Int, biz: String, content: String, extJSON: String, commentType: String
+    ) -> WliveProtocol.Comment? {
         guard !refusePublishing else { return nil }
         let seq = (seqs[channel] ?? 0) + 1
         seqs[channel] = seq
-        let comment = WliveProtocol.Comment(id: "\(channel)-\(seq)", seq: seq, channelID: channel, userID: userID, source: source, biz: biz,
-                              extJSON: extJSON, content: content, commentType: commentType, time: 1)
+        let comment = WliveProtocol.Comment(
+            id: "\(channel)-\(seq)", seq: seq, channelID: channel, userID: userID, source: source, biz: biz,
+            extJSON: extJSON, content: content, commentType: commentType, time: 1)
         published.append(comment)
         return comment
     }
@@ -41,27 +45,33 @@ struct APIHarness {
     let clock = ManualClock()
     static let secret = "test-secret"
 
-    init(_ configure: (inout APISettings) -> Void = { _ in }, spam: SpamSettings = SpamSettings(), store: any LiveStore = InMemoryLiveStore()) {
+    init(
+        _ configure: (inout APISettings) -> Void = { _ in }, spam: SpamSettings = SpamSettings(),
+        store: any LiveStore = InMemoryLiveStore()
+    ) {
         var settings = APISettings()
         settings.authSecrets = [Self.secret]
         configure(&settings)
         let clock = self.clock
-        api = LiveAPI(settings: settings, store: store, fanOut: fanOut,
-                      spam: SpamFilter(settings: spam, dictionary: BannedWordDictionary(words: ["fuck", "傻逼", "代开发票"])),
-                      wallClock: { clock.milliseconds }, monotonicClock: { Double(clock.milliseconds) / 1000 })
+        api = LiveAPI(
+            settings: settings, store: store, fanOut: fanOut,
+            spam: SpamFilter(settings: spam, dictionary: BannedWordDictionary(words: ["fuck", "傻逼", "代开发票"])),
+            wallClock: { clock.milliseconds }, monotonicClock: { Double(clock.milliseconds) / 1000 })
     }
 
     /// The seed's common form fields (seed 000, the startLive example), test=1.
     static let common: [String: String] = [
         "appid": "101", "source": "2", "biz": "wchat", "userid": "123", "sdk_version": "1.0", "os_type": "devtools",
-        "os_version": "iOS 10.0.1", "client_type": "WeChat", "client_version": "6.6.3", "authtoken": "", "version": "1", "test": "1",
+        "os_version": "iOS 10.0.1", "client_type": "WeChat", "client_version": "6.6.3", "authtoken": "", "version": "1",
+        "test": "1",
     ]
 
     static func formBody(_ fields: [String: String]) -> [UInt8] {
         let allowed = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "-._~"))
-        return Array(fields.sorted { $0.key < $1.key }.map { key, value in
-            "\(key)=\(value.addingPercentEncoding(withAllowedCharacters: allowed)!)"
-        }.joined(separator: "&").utf8)
+        return Array(
+            fields.sorted { $0.key < $1.key }.map { key, value in
+                "\(key)=\(value.addingPercentEncoding(withAllowedCharacters: allowed)!)"
+            }.joined(separator: "&").utf8)
     }
 
     /// POSTs a form to `/live/<call>` and returns the decoded envelope.
@@ -69,8 +79,9 @@ struct APIHarness {
         var all = Self.common
         for (key, value) in common { all[key] = value }
         for (key, value) in fields { all[key] = value }
-        let request = HTTPRequest(method: "POST", target: "/live/\(name)",
-                                  headers: [("Content-Type", "application/x-www-form-urlencoded")], body: Self.formBody(all))
+        let request = HTTPRequest(
+            method: "POST", target: "/live/\(name)",
+            headers: [("Content-Type", "application/x-www-form-urlencoded")], body: Self.formBody(all))
         return try Self.decode(api.respond(to: request))
     }
 
@@ -82,14 +93,17 @@ struct APIHarness {
 
     /// Starts a channel as user 123 and returns its id.
     func startChannel(owner: String = "123") throws -> String {
-        let reply = try call("startLive", ["channel_title": "测试标题", "channel_describe": "测试描述", "cover_url": "https://www.baidu.com", "ext_json": ""],
-                             overriding: ["userid": owner])
+        let reply = try call(
+            "startLive",
+            ["channel_title": "测试标题", "channel_describe": "测试描述", "cover_url": "https://www.baidu.com", "ext_json": ""],
+            overriding: ["userid": owner])
         let channel = try #require(reply["channel"] as? [String: Any])
         return try #require(channel["channel_id"] as? String)
     }
 
     func comment(_ channel: String, _ content: String, user: String = "123") throws -> [String: Any] {
-        let json = String(decoding: try JSONSerialization.data(withJSONObject: ["channel_id": channel, "content": content]), as: UTF8.self)
+        let json = String(
+            decoding: try JSONSerialization.data(withJSONObject: ["channel_id": channel, "content": content]), as: UTF8.self)
         return try call("sendComment", ["comment": json], overriding: ["userid": user])
     }
 }

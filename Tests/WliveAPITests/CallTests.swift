@@ -2,13 +2,16 @@ import Foundation
 import Testing
 import WliveCodec
 import WliveProtocol
+
 @testable import WliveAPI
 
 @Suite("Live API calls with the seed's own fields")
 struct CallTests {
     @Test func startLiveReturnsTheSeedsChannelFields() throws {
         let h = APIHarness()
-        let reply = try h.call("startLive", ["channel_title": "测试标题", "channel_describe": "测试描述", "cover_url": "https://www.baidu.com", "ext_json": ""])
+        let reply = try h.call(
+            "startLive",
+            ["channel_title": "测试标题", "channel_describe": "测试描述", "cover_url": "https://www.baidu.com", "ext_json": ""])
         #expect(code(reply) == 0 && reply["message"] as? String == "success")
         let channel = try #require(reply["channel"] as? [String: Any])
         let id = try #require(channel["channel_id"] as? String)
@@ -32,7 +35,8 @@ struct CallTests {
         }
         #expect(seen.count == 10_000)
         // The seed's example id decodes to March 2018 with this epoch.
-        let seedDate = Date(timeIntervalSince1970: Double(ChannelIDGenerator.timestamp(of: ChannelID(rawValue: 969_806_108_841_504_768))) / 1000)
+        let seedDate = Date(
+            timeIntervalSince1970: Double(ChannelIDGenerator.timestamp(of: ChannelID(rawValue: 969_806_108_841_504_768))) / 1000)
         #expect(Calendar(identifier: .gregorian).dateComponents(in: TimeZone(identifier: "UTC")!, from: seedDate).year == 2018)
         var other = ChannelIDGenerator(node: 6)
         #expect(other.next(now: 1_795_770_812_000) != ChannelIDGenerator(node: 5).nextCopy(now: 1_795_770_812_000))
@@ -49,7 +53,8 @@ struct CallTests {
         #expect(code(try h.call("stopLive", ["channel_id": "abc"])) == -4)
         #expect(code(try h.comment(id, "after the end")) == 2)
         #expect(code(try h.call("joinLive", ["channel_id": id, "event": "beginwatch"])) == 2)
-        let channel = try #require((try h.call("retrieveChannel", ["channel_ids": "[\"\(id)\"]"])["channel"] as? [[String: Any]])?.first)
+        let channel = try #require(
+            (try h.call("retrieveChannel", ["channel_ids": "[\"\(id)\"]"])["channel"] as? [[String: Any]])?.first)
         #expect(channel["status"] as? String == "CLOSED" && channel["reason"] as? String == "stopped by owner")
     }
 
@@ -57,9 +62,13 @@ struct CallTests {
         let h = APIHarness()
         let id = try h.startChannel()
         for user in ["a", "b", "c"] {
-            #expect(code(try h.call("joinLive", ["channel_id": id, "event": "beginwatch", "ext_json": "{\"nickName\":\"\(user)\"}"], overriding: ["userid": user])) == 0)
+            #expect(
+                code(
+                    try h.call(
+                        "joinLive", ["channel_id": id, "event": "beginwatch", "ext_json": "{\"nickName\":\"\(user)\"}"],
+                        overriding: ["userid": user])) == 0)
         }
-        #expect(code(try h.call("joinLive", ["channel_id": id], overriding: ["userid": "a"])) == 0) // again: no double count
+        #expect(code(try h.call("joinLive", ["channel_id": id], overriding: ["userid": "a"])) == 0)  // again: no double count
         #expect(code(try h.call("leaveLive", ["channel_id": id, "event": "endwatch"], overriding: ["userid": "b"])) == 0)
         #expect(code(try h.call("leaveLive", ["channel_id": id, "event": "endwatch"], overriding: ["userid": "b"])) == 0)
         #expect(code(try h.call("joinLive", ["channel_id": id, "event": "endwatch"])) == -4)
@@ -69,7 +78,8 @@ struct CallTests {
         #expect(h.fanOut.announced.first.map { [$0.1, $0.2] } == [2, 3])
         h.api.flushNotices()
         #expect(h.fanOut.announced.count == 1)
-        let channel = try #require((try h.call("retrieveChannel", ["channel_ids": "[\"\(id)\"]"])["channel"] as? [[String: Any]])?.first)
+        let channel = try #require(
+            (try h.call("retrieveChannel", ["channel_ids": "[\"\(id)\"]"])["channel"] as? [[String: Any]])?.first)
         #expect(channel["online_num"] as? Int == 2 && channel["total_num"] as? Int == 3)
     }
 
@@ -80,11 +90,15 @@ struct CallTests {
         #expect(code(reply) == 0)
         let channels = try #require(reply["channel"] as? [[String: Any]])
         #expect(channels.count == 1)
-        let fields = ["create_time", "release_time", "live_time", "reason", "channel_describe", "channel_title", "cover_url", "status",
-                      "userid", "channel_id", "biz", "ext_json", "online_num", "total_num", "source", "flv_downstream_address",
-                      "rtmp_downstream_address", "qcloud_channel_id"]
+        let fields = [
+            "create_time", "release_time", "live_time", "reason", "channel_describe", "channel_title", "cover_url", "status",
+            "userid", "channel_id", "biz", "ext_json", "online_num", "total_num", "source", "flv_downstream_address",
+            "rtmp_downstream_address", "qcloud_channel_id",
+        ]
         for field in fields { #expect(channels[0][field] != nil, "\(field)") }
-        #expect(channels[0]["status"] as? String == "NORMAL" && channels[0]["source"] as? Int == 2 && channels[0]["biz"] as? String == "wchat")
+        #expect(
+            channels[0]["status"] as? String == "NORMAL" && channels[0]["source"] as? Int == 2
+                && channels[0]["biz"] as? String == "wchat")
         #expect(channels[0]["create_time"] as? String == String(h.clock.milliseconds))
         #expect(reply["not_found"] as? [String] == ["42"])
         #expect(code(try h.call("retrieveChannel", ["channel_ids": "not json"])) == -4)
@@ -104,7 +118,12 @@ struct CallTests {
     @Test func commentExtJSONMayBeAnObjectOrAString() throws {
         let h = APIHarness()
         let id = try h.startChannel()
-        _ = try h.call("sendComment", ["comment": "{\"channel_id\":\"\(id)\",\"content\":\"hi\",\"type\":\"text\",\"ext_json\":{\"nickName\":\"DuLinRain\"}}"])
+        _ = try h.call(
+            "sendComment",
+            [
+                "comment":
+                    "{\"channel_id\":\"\(id)\",\"content\":\"hi\",\"type\":\"text\",\"ext_json\":{\"nickName\":\"DuLinRain\"}}"
+            ])
         #expect(h.fanOut.published.first?.extJSON == "{\"nickName\":\"DuLinRain\"}")
         #expect(h.fanOut.published.first?.commentType == "text")
     }

@@ -2,11 +2,14 @@ import Foundation
 import Testing
 import WliveCodec
 import WliveProtocol
+
 @testable import WliveAPI
 
 @Suite("Common fields, login and the order of checks")
 struct ChecksTests {
-    @Test(arguments: ["appid", "source", "biz", "userid", "version", "sdk_version", "os_type", "os_version", "client_type", "client_version"])
+    @Test(arguments: [
+        "appid", "source", "biz", "userid", "version", "sdk_version", "os_type", "os_version", "client_type", "client_version",
+    ])
     func missingOrEmptyCommonFieldIsMinus4(field: String) throws {
         let h = APIHarness()
         #expect(code(try h.call("retrieveChannel", ["channel_ids": "[]"], overriding: [field: nil])) == -4)
@@ -25,16 +28,26 @@ struct ChecksTests {
         let now = h.clock.milliseconds / 1000
         let noTest: [String: String?] = ["test": nil]
         #expect(code(try h.call("retrieveChannel", ["channel_ids": "[]"], overriding: noTest)) == -2)
-        #expect(code(try h.call("retrieveChannel", ["channel_ids": "[]"], overriding: ["test": "1"])) == -2) // test has no effect here
+        // test has no effect here.
+        #expect(code(try h.call("retrieveChannel", ["channel_ids": "[]"], overriding: ["test": "1"])) == -2)
         let good = AuthTokenVerifier.mint(userID: "123", source: 2, expiry: now + 60, secret: APIHarness.secret)
         #expect(code(try h.call("retrieveChannel", ["channel_ids": "[]"], overriding: ["test": nil, "authtoken": good])) == 0)
-        #expect(code(try h.call("retrieveChannel", ["channel_ids": "[]"], overriding: ["test": nil, "authtoken": good, "userid": "124"])) == -2)
-        #expect(code(try h.call("retrieveChannel", ["channel_ids": "[]"], overriding: ["test": nil, "authtoken": good, "source": "3"])) == -2)
+        #expect(
+            code(
+                try h.call(
+                    "retrieveChannel", ["channel_ids": "[]"], overriding: ["test": nil, "authtoken": good, "userid": "124"]))
+                == -2)
+        #expect(
+            code(
+                try h.call("retrieveChannel", ["channel_ids": "[]"], overriding: ["test": nil, "authtoken": good, "source": "3"]))
+                == -2)
         let forged = AuthTokenVerifier.mint(userID: "123", source: 2, expiry: now + 60, secret: "not-the-secret")
         #expect(code(try h.call("retrieveChannel", ["channel_ids": "[]"], overriding: ["test": nil, "authtoken": forged])) == -2)
         let expired = AuthTokenVerifier.mint(userID: "123", source: 2, expiry: now - 1, secret: APIHarness.secret)
-        #expect(code(try h.call("retrieveChannel", ["channel_ids": "[]"], overriding: ["test": nil, "authtoken": expired])) == -2)
-        #expect(code(try h.call("retrieveChannel", ["channel_ids": "[]"], overriding: ["test": nil, "authtoken": "garbage"])) == -2)
+        #expect(
+            code(try h.call("retrieveChannel", ["channel_ids": "[]"], overriding: ["test": nil, "authtoken": expired])) == -2)
+        #expect(
+            code(try h.call("retrieveChannel", ["channel_ids": "[]"], overriding: ["test": nil, "authtoken": "garbage"])) == -2)
     }
 
     @Test func testSkipsLoginWhereAllowed() throws {
@@ -49,15 +62,21 @@ struct ChecksTests {
         let new = AuthTokenVerifier.mint(userID: "u", source: 2, expiry: 200, secret: "new")
         #expect((try? verifier.verify(old, userID: "u", source: 2, now: 100).get()) != nil)
         #expect((try? verifier.verify(new, userID: "u", source: 2, now: 100).get()) != nil)
-        #expect(throws: AuthTokenVerifier.Failure.badSignature) { try AuthTokenVerifier(secrets: ["new"]).verify(old, userID: "u", source: 2, now: 100).get() }
-        #expect(throws: AuthTokenVerifier.Failure.noSecretConfigured) { try AuthTokenVerifier(secrets: []).verify(new, userID: "u", source: 2, now: 100).get() }
+        #expect(throws: AuthTokenVerifier.Failure.badSignature) {
+            try AuthTokenVerifier(secrets: ["new"]).verify(old, userID: "u", source: 2, now: 100).get()
+        }
+        #expect(throws: AuthTokenVerifier.Failure.noSecretConfigured) {
+            try AuthTokenVerifier(secrets: []).verify(new, userID: "u", source: 2, now: 100).get()
+        }
     }
 
     @Test func sendCommentChecksInTheDocumentedOrder() throws {
         let h = APIHarness { $0.allowTest = false }
-        let token = AuthTokenVerifier.mint(userID: "123", source: 2, expiry: h.clock.milliseconds / 1000 + 600, secret: APIHarness.secret)
+        let token = AuthTokenVerifier.mint(
+            userID: "123", source: 2, expiry: h.clock.milliseconds / 1000 + 600, secret: APIHarness.secret)
         let authed: [String: String?] = ["test": nil, "authtoken": token]
-        let start = try h.call("startLive", ["channel_title": "t", "channel_describe": "d", "cover_url": "c"], overriding: authed)
+        let start = try h.call(
+            "startLive", ["channel_title": "t", "channel_describe": "d", "cover_url": "c"], overriding: authed)
         let id = try #require((start["channel"] as? [String: Any])?["channel_id"] as? String)
         func send(_ comment: String?, _ overrides: [String: String?]) throws -> Int? {
             var fields: [String: String] = [:]
@@ -85,15 +104,21 @@ struct ChecksTests {
     @Test func jsonBodiesAndQueryParametersWorkToo() throws {
         let h = APIHarness()
         var body = APIHarness.common
-        body["channel_title"] = "json"; body["channel_describe"] = "d"; body["cover_url"] = "c"
+        body["channel_title"] = "json"
+        body["channel_describe"] = "d"
+        body["cover_url"] = "c"
         var json = try JSONSerialization.jsonObject(with: JSONSerialization.data(withJSONObject: body)) as! [String: Any]
-        json["source"] = 2 // a number in JSON
-        let request = HTTPRequest(method: "POST", target: "/live/startLive", headers: [("Content-Type", "application/json")],
-                                  body: Array(try JSONSerialization.data(withJSONObject: json)))
+        json["source"] = 2  // a number in JSON
+        let request = HTTPRequest(
+            method: "POST", target: "/live/startLive", headers: [("Content-Type", "application/json")],
+            body: Array(try JSONSerialization.data(withJSONObject: json)))
         #expect(code(try APIHarness.decode(h.api.respond(to: request))) == 0)
         let query = String(decoding: APIHarness.formBody(APIHarness.common.merging(["channel_ids": "[]"]) { $1 }), as: UTF8.self)
-        #expect(code(try APIHarness.decode(h.api.respond(to: HTTPRequest(method: "GET", target: "/live/retrieveChannel?\(query)")))) == 0)
-        let broken = HTTPRequest(method: "POST", target: "/live/startLive", headers: [("Content-Type", "application/json")], body: Array("{nope".utf8))
+        #expect(
+            code(try APIHarness.decode(h.api.respond(to: HTTPRequest(method: "GET", target: "/live/retrieveChannel?\(query)"))))
+                == 0)
+        let broken = HTTPRequest(
+            method: "POST", target: "/live/startLive", headers: [("Content-Type", "application/json")], body: Array("{nope".utf8))
         #expect(code(try APIHarness.decode(h.api.respond(to: broken))) == -4)
     }
 
@@ -104,7 +129,9 @@ struct ChecksTests {
         func close(_ id: ChannelID, releaseTime: Int64, reason: String) throws -> ChannelInfo? { throw Broken() }
         func join(_ id: ChannelID, _ watcher: Watcher) throws -> ChannelInfo? { throw Broken() }
         func leave(_ id: ChannelID, source: Int, userID: String) throws -> ChannelInfo? { throw Broken() }
-        func watchers(of id: ChannelID, after cursor: WatcherCursor?, count: Int, ascending: Bool) throws -> [Watcher] { throw Broken() }
+        func watchers(of id: ChannelID, after cursor: WatcherCursor?, count: Int, ascending: Bool) throws -> [Watcher] {
+            throw Broken()
+        }
     }
 
     @Test func aFailingStoreIs100AndARefusingPushTierIsMinus1() throws {
@@ -117,7 +144,10 @@ struct ChecksTests {
     }
 
     @Test func formDecodingHandlesPlusPercentAndJunk() {
-        #expect(RequestFields.parseURLEncoded("a=1&b=x+y&c=%E7%9B%B4&d=%zz&e&=f") == ["a": "1", "b": "x y", "c": "直", "d": "%zz", "e": ""])
+        #expect(
+            RequestFields.parseURLEncoded("a=1&b=x+y&c=%E7%9B%B4&d=%zz&e&=f") == [
+                "a": "1", "b": "x y", "c": "直", "d": "%zz", "e": "",
+            ])
         #expect(RequestFields.parseURLEncoded("k=%E7%9B") == ["k": "\u{FFFD}"])
     }
 

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import WliveProtocol
+
 @testable import WliveAPI
 
 /// Bounds that keep one caller from growing the gateway: text lengths and channel counts.
@@ -18,8 +19,10 @@ struct LimitsTests {
         #expect(h.fanOut.published.count == 1)
     }
 
-    @Test(arguments: [("channel_title", FieldLimits.channelTitle), ("channel_describe", FieldLimits.channelDescribe),
-                      ("cover_url", FieldLimits.coverURL), ("ext_json", FieldLimits.extJSON)])
+    @Test(arguments: [
+        ("channel_title", FieldLimits.channelTitle), ("channel_describe", FieldLimits.channelDescribe),
+        ("cover_url", FieldLimits.coverURL), ("ext_json", FieldLimits.extJSON),
+    ])
     func startLiveFieldsAreBounded(field: String, limit: Int) throws {
         let h = APIHarness()
         var fields = ["channel_title": "t", "channel_describe": "d", "cover_url": "c", "ext_json": ""]
@@ -34,19 +37,32 @@ struct LimitsTests {
     @Test func commonFieldsAndWatcherExtrasAreBounded() throws {
         let h = APIHarness()
         let channel = try h.startChannel()
-        #expect(code(try h.call("joinLive", ["channel_id": channel, "event": "beginwatch"], overriding: ["biz": String(repeating: "b", count: 257)])) == -4)
-        #expect(code(try h.call("joinLive", ["channel_id": channel, "event": "beginwatch", "ext_json": String(repeating: "e", count: 4097)])) == -4)
+        #expect(
+            code(
+                try h.call(
+                    "joinLive", ["channel_id": channel, "event": "beginwatch"],
+                    overriding: ["biz": String(repeating: "b", count: 257)])) == -4)
+        #expect(
+            code(
+                try h.call(
+                    "joinLive", ["channel_id": channel, "event": "beginwatch", "ext_json": String(repeating: "e", count: 4097)]))
+                == -4)
         #expect(code(try h.call("joinLive", ["channel_id": channel, "event": "beginwatch", "ext_json": "{}"])) == 0)
     }
 
     @Test func channelsPerUserAndInAllAreCapped() throws {
-        let h = APIHarness { $0.maxChannelsPerUser = 2; $0.maxOpenChannels = 3 }
+        let h = APIHarness {
+            $0.maxChannelsPerUser = 2
+            $0.maxOpenChannels = 3
+        }
         let first = try h.startChannel(owner: "a")
         _ = try h.startChannel(owner: "a")
-        let third = try h.call("startLive", ["channel_title": "t", "channel_describe": "d", "cover_url": "c"], overriding: ["userid": "a"])
+        let third = try h.call(
+            "startLive", ["channel_title": "t", "channel_describe": "d", "cover_url": "c"], overriding: ["userid": "a"])
         #expect(code(third) == 22)
         _ = try h.startChannel(owner: "b")
-        let full = try h.call("startLive", ["channel_title": "t", "channel_describe": "d", "cover_url": "c"], overriding: ["userid": "c"])
+        let full = try h.call(
+            "startLive", ["channel_title": "t", "channel_describe": "d", "cover_url": "c"], overriding: ["userid": "c"])
         #expect(code(full) == -1)
         // Stopping one gives its place back, to its owner and to everyone.
         #expect(code(try h.call("stopLive", ["channel_id": first], overriding: ["userid": "a"])) == 0)

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import WliveAPI
 
 @Suite("Watcher paging")
@@ -7,10 +8,15 @@ struct WatcherPagingTests {
     /// Pages through every watcher with the given order and returns the user ids seen.
     func pageThrough(_ h: APIHarness, _ id: String, order: String, count: Int) throws -> [String] {
         var seen: [String] = []
-        var lastSource = "-1", lastUser = "-1"
+        var lastSource = "-1"
+        var lastUser = "-1"
         while true {
-            let reply = try h.call("retriiveWatcherList", ["channel_id": id, "get_count": String(count), "order_by_type": order,
-                                                           "last_source": lastSource, "last_user_id": lastUser])
+            let reply = try h.call(
+                "retriiveWatcherList",
+                [
+                    "channel_id": id, "get_count": String(count), "order_by_type": order,
+                    "last_source": lastSource, "last_user_id": lastUser,
+                ])
             #expect(code(reply) == 0)
             let users = try #require(reply["view_user"] as? [[String: Any]])
             if users.isEmpty { break }
@@ -28,8 +34,9 @@ struct WatcherPagingTests {
         for index in 0..<10_000 {
             if index % 7 == 0 { h.clock.advance(seconds: 0.001) }
             let source = index % 3 == 0 ? "20" : "2"
-            let reply = try h.call("joinLive", ["channel_id": id, "event": "beginwatch", "ext_json": "null"],
-                                   overriding: ["userid": "u\(index)", "source": source])
+            let reply = try h.call(
+                "joinLive", ["channel_id": id, "event": "beginwatch", "ext_json": "null"],
+                overriding: ["userid": "u\(index)", "source": source])
             #expect(code(reply) == 0)
         }
         for order in ["asc", "desc"] {
@@ -37,8 +44,12 @@ struct WatcherPagingTests {
             #expect(seen.count == 10_000, "\(order)")
             #expect(Set(seen).count == 10_000, "\(order)")
         }
-        let reply = try h.call("retrieveWatcherList", ["channel_id": id, "get_count": "10", "order_by_type": "desc", "last_source": "-1", "last_user_id": "-1"])
-        #expect(reply["total_num"] as? Int == 10_000 && reply["online_num"] as? Int == 10_000 && reply["online_number"] as? Int == 10_000)
+        let reply = try h.call(
+            "retrieveWatcherList",
+            ["channel_id": id, "get_count": "10", "order_by_type": "desc", "last_source": "-1", "last_user_id": "-1"])
+        #expect(
+            reply["total_num"] as? Int == 10_000 && reply["online_num"] as? Int == 10_000
+                && reply["online_number"] as? Int == 10_000)
         #expect(reply["status"] as? String == "NORMAL" && reply["pull_interval"] as? Int == 0)
         let first = try #require((reply["view_user"] as? [[String: Any]])?.first)
         #expect(first["userid"] as? String == "u9999")
@@ -58,7 +69,9 @@ struct WatcherPagingTests {
         #expect(try pageThrough(h, id, order: "asc", count: 1) == ["c", "b"])
     }
 
-    @Test(arguments: [["get_count": "0"], ["get_count": "101"], ["get_count": "x"], ["order_by_type": "sideways"], ["last_source": "x"]])
+    @Test(arguments: [
+        ["get_count": "0"], ["get_count": "101"], ["get_count": "x"], ["order_by_type": "sideways"], ["last_source": "x"],
+    ])
     func badPagingFieldsAreMinus4(changes: [String: String]) throws {
         let h = APIHarness()
         let id = try h.startChannel()
@@ -69,6 +82,11 @@ struct WatcherPagingTests {
 
     @Test func unknownChannelIs1() throws {
         let h = APIHarness()
-        #expect(code(try h.call("retrieveWatcherList", ["channel_id": "77", "get_count": "10", "order_by_type": "asc", "last_source": "-1", "last_user_id": "-1"])) == 1)
+        #expect(
+            code(
+                try h.call(
+                    "retrieveWatcherList",
+                    ["channel_id": "77", "get_count": "10", "order_by_type": "asc", "last_source": "-1", "last_user_id": "-1"]))
+                == 1)
     }
 }

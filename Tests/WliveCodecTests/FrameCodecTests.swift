@@ -1,4 +1,5 @@
 import Testing
+
 @testable import WliveCodec
 
 /// Decodes one whole frame the way a server does and runs it through a fresh assembler.
@@ -78,7 +79,8 @@ struct RFCExampleTests {
 
 @Suite("Frame decoder rules")
 struct FrameDecoderRuleTests {
-    func error(_ bytes: [UInt8], role: WebSocketFrameDecoder.Role = .server, maxPayload: Int = 1 << 20) -> WebSocketProtocolError? {
+    func error(_ bytes: [UInt8], role: WebSocketFrameDecoder.Role = .server, maxPayload: Int = 1 << 20) -> WebSocketProtocolError?
+    {
         do {
             _ = try decodeOne(bytes, role: role, maxPayload: maxPayload)
             return nil
@@ -88,7 +90,8 @@ struct FrameDecoderRuleTests {
     }
 
     @Test func needsMoreBytesForPartialHeaders() throws {
-        let full = WebSocketFrameEncoder.encode(opcode: .binary, payload: [UInt8](repeating: 1, count: 70000), maskingKey: .random())
+        let full = WebSocketFrameEncoder.encode(
+            opcode: .binary, payload: [UInt8](repeating: 1, count: 70000), maskingKey: .random())
         let decoder = WebSocketFrameDecoder(role: .server, maxPayloadLength: 1 << 20)
         for cut in 0..<14 {
             let header = try Array(full.prefix(cut)).withUnsafeBytes { try decoder.decodeHeader($0) }
@@ -100,8 +103,8 @@ struct FrameDecoderRuleTests {
 
     @Test func refusesReservedBitsOpcodesAndUnmaskedFrames() {
         let masked: [UInt8] = [0x80, 0, 0, 0, 0]
-        #expect(error([0x81 | 0x40, 0x80] + masked.dropFirst())?.closeCode == .protocolError) // RSV1
-        #expect(error([0x81 | 0x10, 0x80, 0, 0, 0, 0])?.closeCode == .protocolError) // RSV3
+        #expect(error([0x81 | 0x40, 0x80] + masked.dropFirst())?.closeCode == .protocolError)  // RSV1
+        #expect(error([0x81 | 0x10, 0x80, 0, 0, 0, 0])?.closeCode == .protocolError)  // RSV3
         for opcode: UInt8 in [3, 4, 5, 6, 7, 0xB, 0xC, 0xD, 0xE, 0xF] {
             #expect(error([0x80 | opcode, 0x80, 0, 0, 0, 0])?.closeCode == .protocolError, "opcode \(opcode)")
         }
@@ -130,8 +133,9 @@ struct FrameDecoderRuleTests {
             pieces.withUnsafeMutableBytes { destination in
                 var offset = 0
                 for size in [1, 3, 7, 8, 13, 500, 468] {
-                    key.apply(UnsafeRawBufferPointer(rebasing: source[offset..<offset + size]),
-                              into: UnsafeMutableRawBufferPointer(rebasing: destination[offset..<offset + size]), keyOffset: offset)
+                    key.apply(
+                        UnsafeRawBufferPointer(rebasing: source[offset..<offset + size]),
+                        into: UnsafeMutableRawBufferPointer(rebasing: destination[offset..<offset + size]), keyOffset: offset)
                     offset += size
                 }
             }

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import WliveCodec
 
 /// Random and truncated input must give a clean error or a request for more bytes: never a
@@ -28,7 +29,8 @@ struct FuzzTests {
                 guard let header = try? decoder.decodeHeader(rest) else { return }
                 #expect(header.headerLength >= 2 && header.headerLength <= 14 && header.payloadLength <= 4096)
                 guard rest.count >= header.frameLength else { return }
-                let action = assembler.receive(header, payload: UnsafeRawBufferPointer(rebasing: rest[header.headerLength..<header.frameLength]))
+                let action = assembler.receive(
+                    header, payload: UnsafeRawBufferPointer(rebasing: rest[header.headerLength..<header.frameLength]))
                 offset += header.frameLength
                 frames += 1
                 if case .fail = action { return }
@@ -50,7 +52,8 @@ struct FuzzTests {
         var stream: [UInt8] = []
         for index in 0..<20 {
             let payload = Array("message \(index) 直播".utf8)
-            stream += WebSocketFrameEncoder.encode(opcode: index % 3 == 0 ? .binary : .text, payload: payload, maskingKey: .random())
+            stream += WebSocketFrameEncoder.encode(
+                opcode: index % 3 == 0 ? .binary : .text, payload: payload, maskingKey: .random())
         }
         #expect(drive(stream) == 20)
         for _ in 0..<5000 {
@@ -64,7 +67,9 @@ struct FuzzTests {
 
     @Test func randomAndTruncatedHTTPRequests() {
         var generator = SeededGenerator(state: 3)
-        let valid = Array("POST /live/sendComment HTTP/1.1\r\nHost: x\r\nContent-Length: 11\r\nContent-Type: application/json\r\n\r\n{\"a\":\"bc\"}\n".utf8)
+        let valid = Array(
+            "POST /live/sendComment HTTP/1.1\r\nHost: x\r\nContent-Length: 11\r\nContent-Type: application/json\r\n\r\n{\"a\":\"bc\"}\n"
+                .utf8)
         let alphabet = Array("GETPOST /\r\n:HTTP1.0-chunked0123456789abcdef \t".utf8) + [0, 0xFF, 0x80]
         for round in 0..<10_000 {
             var bytes: [UInt8]

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import WliveCodec
 
 func parse(_ text: String, limits: HTTPRequestParser.Limits = .init(), chunk: Int = .max) throws -> HTTPRequestParser.Output {
@@ -20,7 +21,8 @@ func parse(_ text: String, limits: HTTPRequestParser.Limits = .init(), chunk: In
 @Suite("HTTP request parsing")
 struct HTTPParserTests {
     @Test func pipelinedRequestsComeOutInOrderEvenByteByByte() throws {
-        let text = "GET /a HTTP/1.1\r\nHost: x\r\n\r\nPOST /b?q=1 HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhelloGET /c HTTP/1.1\r\nConnection: close\r\n\r\n"
+        let text =
+            "GET /a HTTP/1.1\r\nHost: x\r\n\r\nPOST /b?q=1 HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhelloGET /c HTTP/1.1\r\nConnection: close\r\n\r\n"
         for chunk in [1, 7, .max] {
             let requests = try parse(text, chunk: chunk).requests
             #expect(requests.map(\.target) == ["/a", "/b?q=1", "/c"])
@@ -37,7 +39,8 @@ struct HTTPParserTests {
     }
 
     @Test func headersAreCaseInsensitiveAndTrimmed() throws {
-        let request = try #require(try parse("GET / HTTP/1.1\r\nUPGRADE:  WebSocket \r\nconnection: keep-alive, Upgrade\r\n\r\n").requests.first)
+        let request = try #require(
+            try parse("GET / HTTP/1.1\r\nUPGRADE:  WebSocket \r\nconnection: keep-alive, Upgrade\r\n\r\n").requests.first)
         #expect(request.value(of: "upgrade") == "WebSocket")
         #expect(request.tokens(of: "Connection") == ["keep-alive", "upgrade"])
     }
@@ -84,7 +87,9 @@ struct HTTPParserTests {
         // Names and values alone are tiny here; the padding is what is large.
         let padded = "GET / HTTP/1.1\r\nX:" + String(repeating: " ", count: 70_000) + "y\r\n\r\n"
         for chunk in [1000, .max] {
-            #expect(throws: HTTPParseError.headersTooLarge) { try parse(padded, limits: .init(maxHeaderBytes: 16 * 1024), chunk: chunk) }
+            #expect(throws: HTTPParseError.headersTooLarge) {
+                try parse(padded, limits: .init(maxHeaderBytes: 16 * 1024), chunk: chunk)
+            }
         }
         let trailing = "GET / HTTP/1.1\r\nX: y" + String(repeating: " ", count: 20_000) + "\r\n\r\n"
         #expect(throws: HTTPParseError.headersTooLarge) { try parse(trailing, limits: .init(maxHeaderBytes: 16 * 1024)) }
@@ -97,13 +102,16 @@ struct HTTPParserTests {
     @Test func oversizeBodiesAre413() {
         let declared = "POST / HTTP/1.1\r\nContent-Length: 100\r\n\r\n"
         #expect(throws: HTTPParseError.bodyTooLarge) { try parse(declared, limits: .init(maxBodyBytes: 10)) }
-        let chunked = "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n20\r\n" + String(repeating: "b", count: 32) + "\r\n0\r\n\r\n"
+        let chunked =
+            "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n20\r\n" + String(repeating: "b", count: 32) + "\r\n0\r\n\r\n"
         #expect(throws: HTTPParseError.bodyTooLarge) { try parse(chunked, limits: .init(maxBodyBytes: 10)) }
     }
 
     @Test func garbageIs400() {
-        for junk in ["\u{01}\u{02}\u{03}\r\n\r\n", "GET / HTTP/9.9.9\r\n\r\n", "GET / HTTP/1.1\r\nBad Header\r\n\r\n",
-                     "POST / HTTP/1.1\r\nContent-Length: abc\r\n\r\n"] {
+        for junk in [
+            "\u{01}\u{02}\u{03}\r\n\r\n", "GET / HTTP/9.9.9\r\n\r\n", "GET / HTTP/1.1\r\nBad Header\r\n\r\n",
+            "POST / HTTP/1.1\r\nContent-Length: abc\r\n\r\n",
+        ] {
             #expect(throws: HTTPParseError.self) { try parse(junk) }
             do { _ = try parse(junk) } catch { #expect((error as? HTTPParseError)?.status == 400, "\(junk.debugDescription)") }
         }
@@ -112,7 +120,8 @@ struct HTTPParserTests {
     @Test func responsesEncodeStatusHeadersAndLength() {
         let text = String(decoding: HTTPResponse.error(404, "nope").encoded(), as: UTF8.self)
         #expect(text.hasPrefix("HTTP/1.1 404 Not Found\r\n"))
-        #expect(text.contains("Content-Length: 5\r\n") && text.contains("Connection: close\r\n") && text.hasSuffix("\r\n\r\nnope\n"))
+        #expect(
+            text.contains("Content-Length: 5\r\n") && text.contains("Connection: close\r\n") && text.hasSuffix("\r\n\r\nnope\n"))
     }
 }
 
@@ -122,8 +131,10 @@ struct UpgradeTests {
         HTTPRequest(method: method, target: "/ws", versionMinor: version, headers: headers.map { (name: $0.0, value: $0.1) })
     }
 
-    let good: [(String, String)] = [("Host", "x"), ("Upgrade", "websocket"), ("Connection", "Upgrade"),
-                                    ("Sec-WebSocket-Version", "13"), ("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==")]
+    let good: [(String, String)] = [
+        ("Host", "x"), ("Upgrade", "websocket"), ("Connection", "Upgrade"),
+        ("Sec-WebSocket-Version", "13"), ("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="),
+    ]
 
     func replacing(_ name: String, with value: String?) -> [(String, String)] {
         var headers = good.filter { $0.0 != name }
@@ -141,7 +152,7 @@ struct UpgradeTests {
 
     @Test func statusForEachFault() {
         func status(_ r: HTTPRequest, origins: Set<String> = []) -> Int? {
-            if case let .failure(rejection) = WebSocketUpgrade.respond(to: r, allowedOrigins: origins) { return rejection.status }
+            if case .failure(let rejection) = WebSocketUpgrade.respond(to: r, allowedOrigins: origins) { return rejection.status }
             return nil
         }
         #expect(status(request(method: "POST", headers: good)) == 405)
@@ -158,7 +169,10 @@ struct UpgradeTests {
     }
 
     @Test func versionRejectionAdvertisesVersion13() throws {
-        guard case let .failure(rejection) = WebSocketUpgrade.respond(to: request(headers: replacing("Sec-WebSocket-Version", with: "8"))) else {
+        guard
+            case .failure(let rejection) = WebSocketUpgrade.respond(
+                to: request(headers: replacing("Sec-WebSocket-Version", with: "8")))
+        else {
             Issue.record("expected a rejection")
             return
         }

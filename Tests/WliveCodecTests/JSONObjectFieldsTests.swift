@@ -7,7 +7,8 @@ struct JSONObjectFieldsTests {
     func parse(_ text: String) throws -> [String: String] { try JSONObjectFields.parse(Array(text.utf8)) }
 
     @Test func membersBecomeText() throws {
-        let fields = try parse(#"""
+        let fields = try parse(
+            #"""
             { "s": "a\"b\\c\/d\n\u00e9\ud83d\ude00", "i": 2, "neg": -17, "f": 1.5, "e": 1e3, "big": 12345678901234567890,
               "t": true, "no": false, "z": null, "o": {"wl": "x", "n": [1, {"k": []}]}, "a": [ ], "dup": 1, "dup": "2", "u": "直播" }
             """#)
@@ -23,21 +24,27 @@ struct JSONObjectFieldsTests {
     }
 
     @Test func malformedInputIsRefused() {
-        let bad = ["", "[]", "\"x\"", "{", "{\"a\"}", "{\"a\":}", "{\"a\":1,}", "{\"a\":01}", "{\"a\":-}", "{\"a\":1.}",
-                   "{\"a\":.5}", "{\"a\":1e}", "{\"a\":tru}", "{\"a\":\"\u{1}\"}", "{\"a\":\"\\x\"}", "{\"a\":\"\\u12\"}",
-                   "{\"a\":\"\\ud800\"}", "{\"a\":\"\\udc00\"}", "{\"a\":[1 2]}", "{\"a\":{\"b\"}}", "{} {}", "{\"a\":1}x",
-                   "{a:1}", "{\"a\":[" + String(repeating: "[", count: 100) + String(repeating: "]", count: 101) + "}"]
+        let bad = [
+            "", "[]", "\"x\"", "{", "{\"a\"}", "{\"a\":}", "{\"a\":1,}", "{\"a\":01}", "{\"a\":-}", "{\"a\":1.}",
+            "{\"a\":.5}", "{\"a\":1e}", "{\"a\":tru}", "{\"a\":\"\u{1}\"}", "{\"a\":\"\\x\"}", "{\"a\":\"\\u12\"}",
+            "{\"a\":\"\\ud800\"}", "{\"a\":\"\\udc00\"}", "{\"a\":[1 2]}", "{\"a\":{\"b\"}}", "{} {}", "{\"a\":1}x",
+            "{a:1}", "{\"a\":[" + String(repeating: "[", count: 100) + String(repeating: "]", count: 101) + "}",
+        ]
         for text in bad {
             #expect(throws: JSONObjectFields.Malformed.self, "\(text)") { try parse(text) }
         }
-        #expect(throws: JSONObjectFields.Malformed.self) { try JSONObjectFields.parse([0x7B, 0x22, 0x61, 0x22, 0x3A, 0x22, 0xFF, 0x22, 0x7D]) }
+        #expect(throws: JSONObjectFields.Malformed.self) {
+            try JSONObjectFields.parse([0x7B, 0x22, 0x61, 0x22, 0x3A, 0x22, 0xFF, 0x22, 0x7D])
+        }
     }
 
     /// Random objects: Foundation's serialisation read back must give the same members.
     @Test func agreesWithFoundationOnRandomObjects() throws {
         var generator = SystemRandomNumberGenerator()
         let alphabet = Array("ab \"\\/\n\t\u{1}é直😀{}[],:0")
-        func randomString() -> String { String((0..<Int.random(in: 0...8, using: &generator)).map { _ in alphabet.randomElement(using: &generator)! }) }
+        func randomString() -> String {
+            String((0..<Int.random(in: 0...8, using: &generator)).map { _ in alphabet.randomElement(using: &generator)! })
+        }
         for _ in 0..<500 {
             var object: [String: Any] = [:]
             var expected: [String: String] = [:]

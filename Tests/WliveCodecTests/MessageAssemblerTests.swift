@@ -1,4 +1,5 @@
 import Testing
+
 @testable import WliveCodec
 
 /// Feeds frames (built unmasked, as a client would mask them) through one assembler.
@@ -84,7 +85,9 @@ struct CloseFrameTests {
         #expect(WebSocketMessageAssembler.parseClose([0x03]) == .fail(.init(.protocolError, "close payload of one byte")))
     }
 
-    @Test(arguments: [1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 1012, 1013, 1014, 3000, 3999, 4000, 4404, 4999] as [UInt16])
+    @Test(
+        arguments: [1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 1012, 1013, 1014, 3000, 3999, 4000, 4404, 4999]
+            as [UInt16])
     func validCodesAreAccepted(code: UInt16) {
         let payload = WebSocketFrameEncoder.closePayload(code: .init(rawValue: code), reason: "bye")
         #expect(WebSocketMessageAssembler.parseClose(payload) == .close(code: .init(rawValue: code), reason: "bye"))
@@ -97,7 +100,9 @@ struct CloseFrameTests {
     }
 
     @Test func reasonMustBeUTF8() {
-        #expect(WebSocketMessageAssembler.parseClose([0x03, 0xE8, 0xFF]) == .fail(.init(.invalidPayloadData, "invalid UTF-8 in close reason")))
+        #expect(
+            WebSocketMessageAssembler.parseClose([0x03, 0xE8, 0xFF])
+                == .fail(.init(.invalidPayloadData, "invalid UTF-8 in close reason")))
     }
 
     @Test func closePayloadNeverSplitsACharacterNorExceeds125Bytes() {

@@ -1,11 +1,13 @@
 import Configuration
 import Foundation
 import Testing
+
 @testable import WliveConfig
 
 @Suite("Configuration loading")
 struct ConfigurationLoaderTests {
-    static let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
 
     func temporaryYAML(_ text: String) throws -> String {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("wlive-\(UUID().uuidString).yaml").path
@@ -22,10 +24,12 @@ struct ConfigurationLoaderTests {
     @Test func flagsBeatEnvironmentBeatsFileBeatsDefaults() async throws {
         let file = try temporaryYAML("ws:\n  port: 1111\n  path: /live\nheartbeat:\n  min_interval: 7\n")
         let fromFile = try await ConfigurationLoader.load(path: file, environment: [:])
-        #expect(fromFile.webSocketPort == 1111 && fromFile.webSocketPath == "/live" && fromFile.session.heartbeat.minInterval == 7)
+        #expect(
+            fromFile.webSocketPort == 1111 && fromFile.webSocketPath == "/live" && fromFile.session.heartbeat.minInterval == 7)
         #expect(fromFile.httpPort == GatewayConfiguration().httpPort)
         let fromEnvironment = try await ConfigurationLoader.load(
-            path: file, environment: ["WLIVE_WS_PORT": "2222", "WLIVE_HEARTBEAT_MIN_INTERVAL": "1", "WLIVE_WLIVE_SOURCES": "2,20"])
+            path: file,
+            environment: ["WLIVE_WS_PORT": "2222", "WLIVE_HEARTBEAT_MIN_INTERVAL": "1", "WLIVE_WLIVE_SOURCES": "2,20"])
         #expect(fromEnvironment.webSocketPort == 2222 && fromEnvironment.session.heartbeat.minInterval == 1)
         #expect(fromEnvironment.session.allowedSources == [2, 20])
         let fromFlags = try await ConfigurationLoader.load(
@@ -80,6 +84,8 @@ struct ConfigurationLoaderTests {
     }
 
     @Test func anExplicitFileMustExist() async {
-        await #expect(throws: ConfigurationError.self) { try await ConfigurationLoader.load(path: "/nonexistent/wlive.yaml", environment: [:]) }
+        await #expect(throws: ConfigurationError.self) {
+            try await ConfigurationLoader.load(path: "/nonexistent/wlive.yaml", environment: [:])
+        }
     }
 }

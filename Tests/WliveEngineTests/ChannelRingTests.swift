@@ -1,6 +1,7 @@
 import Foundation
 import Synchronization
 import Testing
+
 @testable import WliveEngine
 
 /// An entry that counts how many of its kind are alive, so the test can check reclamation.
@@ -52,15 +53,15 @@ struct ChannelRingTests {
         let ring = ChannelRing<NumberedEntry>(capacity: 2, tracker: tracker)
         ring.publish(NumberedEntry(0))
         ring.publish(NumberedEntry(1))
-        tracker.enter(1) // consumer 1 is mid-drain and might hold entry 0
-        ring.publish(NumberedEntry(2)) // displaces entry 0
+        tracker.enter(1)  // consumer 1 is mid-drain and might hold entry 0
+        ring.publish(NumberedEntry(2))  // displaces entry 0
         #expect(ring.retiredCount == 1)
         ring.reclaim()
         #expect(ring.retiredCount == 1)
         tracker.leave(1)
         ring.reclaim()
         #expect(ring.retiredCount == 0)
-        ring.publish(NumberedEntry(3)) // displaces 1 while every consumer is quiescent: freed at once
+        ring.publish(NumberedEntry(3))  // displaces 1 while every consumer is quiescent: freed at once
         #expect(ring.retiredCount == 0)
     }
 
@@ -79,7 +80,11 @@ struct ChannelRingTests {
         for consumer in 0..<consumers {
             done.enter()
             Thread {
-                var cursor: UInt64 = 0, seen: UInt64 = 0, missed: UInt64 = 0, last: UInt64? = nil, ordered = true
+                var cursor: UInt64 = 0
+                var seen: UInt64 = 0
+                var missed: UInt64 = 0
+                var last: UInt64? = nil
+                var ordered = true
                 while cursor < total {
                     tracker.enter(consumer)
                     let batch = ring.read(from: cursor, limit: consumer == 0 ? 16 : .max)
@@ -91,8 +96,8 @@ struct ChannelRingTests {
                     seen += UInt64(batch.elements.count)
                     missed += batch.missed
                     cursor = batch.next
-                    if consumer == 3 { usleep(50) } // a slow one, to force overruns
-                    if batch.elements.isEmpty, batch.missed == 0 { usleep(20) } // caught up: do not spin
+                    if consumer == 3 { usleep(50) }  // a slow one, to force overruns
+                    if batch.elements.isEmpty, batch.missed == 0 { usleep(20) }  // caught up: do not spin
                 }
                 results.all.withLock { $0.append((seen, missed, ordered)) }
                 done.leave()

@@ -1,5 +1,6 @@
 import Testing
 import WliveProtocol
+
 @testable import WliveEngine
 
 final class FakeSubscriber: Subscriber {
@@ -44,7 +45,7 @@ struct ChannelTests {
         table.remove(subscribers[2], from: channel)
         table.remove(subscribers[9], from: channel)
         table.remove(subscribers[0], from: channel)
-        table.remove(subscribers[0], from: channel) // twice: no effect
+        table.remove(subscribers[0], from: channel)  // twice: no effect
         let left = table.subscribers(of: channel)
         #expect(Set(left.map(\.name)) == [1, 3, 4, 5, 6, 7, 8])
         #expect(left.enumerated().allSatisfy { $0.element.subscriberSlot == $0.offset })

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import WliveCodec
 import WliveProtocol
+
 @testable import WliveEngine
 
 /// A transport that records what fan-out asked of it, with sockets that are fast, busy or full.
@@ -51,13 +52,16 @@ struct Producer {
     mutating func comment(_ count: Int = 1, bytes: Int = 40) {
         for _ in 0..<count {
             let seq = record.nextSeq()
-            record.ring.publish(ChannelMessage(.comment, seq: seq, frame: SharedFrame(opcode: .text, payload: Array(repeating: 0x61, count: bytes))))
+            record.ring.publish(
+                ChannelMessage(
+                    .comment, seq: seq, frame: SharedFrame(opcode: .text, payload: Array(repeating: 0x61, count: bytes))))
         }
         changed.append(record.id)
     }
 
     mutating func close() {
-        record.ring.publish(ChannelMessage(.closing, seq: record.lastSeq, frame: SharedFrame(opcode: .text, payload: Array("bye".utf8))))
+        record.ring.publish(
+            ChannelMessage(.closing, seq: record.lastSeq, frame: SharedFrame(opcode: .text, payload: Array("bye".utf8))))
         changed.append(record.id)
     }
 
@@ -151,7 +155,8 @@ struct FanOutConsumerTests {
         let gap = try #require(last.batch.messages.first)
         let notice = try #require(json(gap.frame))
         #expect(notice["type"] as? String == "gap" && notice["reason"] as? String == "overrun")
-        let from = try #require(notice["from_seq"] as? Int), to = try #require(notice["to_seq"] as? Int)
+        let from = try #require(notice["from_seq"] as? Int)
+        let to = try #require(notice["to_seq"] as? Int)
         #expect(from == 4 && to == Int(last.seqs.first!) - 1 && notice["missed"] as? Int == to - from + 1)
         // Delivered plus reported missed is everything published, for each subscriber.
         #expect(writer.seqs(of: 0).count + (to - from + 1) == 43)
@@ -193,7 +198,9 @@ struct FanOutConsumerTests {
         let catchUp = try #require(writer.writes.last)
         #expect(catchUp.seqs == [8])
         let gap = try #require(catchUp.gap)
-        #expect(gap["from_seq"] as? Int == 3 && gap["to_seq"] as? Int == 7 && gap["missed"] as? Int == 5 && gap["reason"] as? String == "slow")
+        #expect(
+            gap["from_seq"] as? Int == 3 && gap["to_seq"] as? Int == 7 && gap["missed"] as? Int == 5
+                && gap["reason"] as? String == "slow")
         #expect(writer.seqs(of: 0).count + 5 == 8)
     }
 

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import WliveEngine
 
 @Suite("Timer wheel")
@@ -15,7 +16,7 @@ struct TimerWheelTests {
 
     @Test func deadlinesBeyondOneTurnWaitForTheirTurn() {
         var wheel = TimerWheel<String>(slotCount: 4)
-        wheel.schedule("far", at: 9)   // same slot as 1 and 5
+        wheel.schedule("far", at: 9)  // same slot as 1 and 5
         wheel.schedule("near", at: 1)
         #expect(wheel.advance(to: 1).map(\.element) == ["near"])
         #expect(wheel.advance(to: 5).isEmpty)

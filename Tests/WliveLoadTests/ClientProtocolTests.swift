@@ -1,11 +1,13 @@
 import Foundation
 import Testing
 import WliveSpam
+
 @testable import WliveLoad
 
 @Suite("Client requests, answers and comment texts")
 struct ClientProtocolTests {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
 
     func parse(_ parser: HTTPResponseParser, _ text: String) -> [HTTPAnswer] {
         Array(text.utf8).withUnsafeBytes { parser.parse($0) }
@@ -13,7 +15,8 @@ struct ClientProtocolTests {
 
     @Test func pipelinedAnswersComeOutInOrderAcrossReads() {
         let parser = HTTPResponseParser()
-        let stream = "HTTP/1.1 200 OK\r\nContent-Length: 13\r\n\r\n{\"code\":303}\n"
+        let stream =
+            "HTTP/1.1 200 OK\r\nContent-Length: 13\r\n\r\n{\"code\":303}\n"
             + "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\n{\"cod\r\n7\r\ne\": -2}\r\n0\r\n\r\n"
             + "HTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n"
         var answers: [HTTPAnswer] = []
@@ -34,8 +37,10 @@ struct ClientProtocolTests {
 
     @Test func postsAreWellFormedJSON() throws {
         let base = Endpoint(host: "127.0.0.1", port: 8081, target: "/live/")
-        let request = String(decoding: ClientRequests.sendComment(base, channel: "42", user: "u1", credentials: .secret("s3cret"),
-                                                                  content: "wow nice", stamp: CommentStamp(sentAt: 9, sequence: 3)), as: UTF8.self)
+        let request = String(
+            decoding: ClientRequests.sendComment(
+                base, channel: "42", user: "u1", credentials: .secret("s3cret"),
+                content: "wow nice", stamp: CommentStamp(sentAt: 9, sequence: 3)), as: UTF8.self)
         #expect(request.hasPrefix("POST /live/sendComment HTTP/1.1\r\n"))
         let parts = request.components(separatedBy: "\r\n\r\n")
         #expect(parts[0].contains("Content-Length: \(parts[1].utf8.count)"))
@@ -49,7 +54,8 @@ struct ClientProtocolTests {
     /// The texts the poster sends must pass Wlive's real spam rules (else the load test would
     /// measure refusals), and the spam probes must not.
     @Test func ordinaryTextsPassTheSpamFilterAndProbesDoNot() throws {
-        let words = BannedWordDictionary.parse(try String(contentsOf: Self.root.appendingPathComponent("config/banned-words.txt"), encoding: .utf8))
+        let words = BannedWordDictionary.parse(
+            try String(contentsOf: Self.root.appendingPathComponent("config/banned-words.txt"), encoding: .utf8))
         var filter = SpamFilter(settings: SpamSettings(), dictionary: BannedWordDictionary(words: words))
         // One channel at 2,000 posts a second, users taking turns as the poster picks them.
         for sequence in UInt64(1)...20_000 {

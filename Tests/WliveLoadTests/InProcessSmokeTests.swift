@@ -2,12 +2,14 @@ import Foundation
 import Testing
 import WliveConfig
 import WliveServer
+
 @testable import WliveLoad
 
 /// The whole tool against an embedded gateway over real sockets: exact counts, no timing.
 @Suite("wlive-load in process", .serialized)
 struct InProcessSmokeTests {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
 
     func gatewayConfiguration() -> GatewayConfiguration {
         var configuration = GatewayConfiguration()
@@ -63,7 +65,9 @@ struct InProcessSmokeTests {
         let report = try LoadDriver.run(scenario, gateway: gateway)
         #expect(report.connected == 40 && report.slowReaders == 10)
         #expect(report.readersPerChannel.reduce(0, +) == 30)
-        #expect(report.delivered == report.expectedDeliveries && report.expectedDeliveries > 0 && report.lost == 0 && report.outOfOrder == 0)
+        #expect(
+            report.delivered == report.expectedDeliveries && report.expectedDeliveries > 0 && report.lost == 0
+                && report.outOfOrder == 0)
     }
 
     @Test func anUnreachableTargetIsAClearError() {

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import WliveLoad
 
 @Suite("Reports: merging, expectations, JSON")
@@ -20,7 +21,8 @@ struct ReportTests {
 
     @Test func mergeAddsCountsChannelsAndHistograms() throws {
         // Process 0 posted (accepted per channel) and has readers; process 1 only reads.
-        var merged = report(delivered: 25, accepted: [5, 10], readers: [1, 2], latencies: [1000, 2000], start: 1_000_000_000, end: 2_000_000_000)
+        var merged = report(
+            delivered: 25, accepted: [5, 10], readers: [1, 2], latencies: [1000, 2000], start: 1_000_000_000, end: 2_000_000_000)
         merged.posted = 15
         merged.accepted = 15
         var other = report(delivered: 20, accepted: [0, 0], readers: [2, 0], latencies: [3000], start: 0, end: 3_000_000_000)
@@ -57,9 +59,10 @@ struct ReportTests {
         expect.maxP99Milliseconds = 50
         expect.minDeliveredPerSecond = 100
         let failures = ExpectationCheck.failures(expect, report, subscribers: 3)
-        #expect(failures.count == 4, "\(failures)") // connected 2 of 3, 1 lost, p99 60 ms, 9/s
+        #expect(failures.count == 4, "\(failures)")  // connected 2 of 3, 1 lost, p99 60 ms, 9/s
         #expect(failures.contains { $0.hasPrefix("all_connected") } && failures.contains { $0.hasPrefix("max_loss") })
-        #expect(failures.contains { $0.hasPrefix("max_p99_ms") } && failures.contains { $0.hasPrefix("min_delivered_per_second") })
+        #expect(
+            failures.contains { $0.hasPrefix("max_p99_ms") } && failures.contains { $0.hasPrefix("min_delivered_per_second") })
         report.spamDelivered = 1
         report.outOfOrder = 2
         let more = ExpectationCheck.failures(expect, report, subscribers: 2)
@@ -69,7 +72,8 @@ struct ReportTests {
     @Test func jsonSummaryCarriesTheFigures() throws {
         var report = report(delivered: 10, accepted: [10], readers: [1], latencies: [1500], start: 1, end: 1_000_000_001)
         report.serverCPUSeconds = 0.5
-        let summary = try #require(try JSONSerialization.jsonObject(with: Data(ReportFormatter.json(report, failures: ["x"]).utf8)) as? [String: Any])
+        let summary = try #require(
+            try JSONSerialization.jsonObject(with: Data(ReportFormatter.json(report, failures: ["x"]).utf8)) as? [String: Any])
         #expect(summary["delivered"] as? Int == 10 && summary["lost"] as? Int == 0)
         #expect(summary["delivered_per_cpu_second"] as? Double == 20)
         #expect(summary["expectations_failed"] as? [String] == ["x"])

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import WliveLoad
 
 @Suite("Scenario files, flags and checks")
@@ -8,8 +9,13 @@ struct ScenarioTests {
         .deletingLastPathComponent().appendingPathComponent("loadtest/scenarios")
 
     @Test func everyShippedScenarioLoads() async throws {
-        let names = try FileManager.default.contentsOfDirectory(atPath: Self.scenarios.path).filter { $0.hasSuffix(".yaml") }.sorted()
-        #expect(names == ["connect-storm.yaml", "hot-channel.yaml", "many-channels.yaml", "slow-readers.yaml", "smoke.yaml", "spam-mix.yaml"])
+        let names = try FileManager.default.contentsOfDirectory(atPath: Self.scenarios.path).filter { $0.hasSuffix(".yaml") }
+            .sorted()
+        #expect(
+            names == [
+                "connect-storm.yaml", "hot-channel.yaml", "many-channels.yaml", "slow-readers.yaml", "smoke.yaml",
+                "spam-mix.yaml",
+            ])
         for name in names {
             let scenario = try await ScenarioLoader.load(path: Self.scenarios.appendingPathComponent(name).path)
             #expect(scenario.name == String(name.dropLast(5)))
@@ -27,7 +33,8 @@ struct ScenarioTests {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("wlive-load-\(UUID()).yaml")
         try "subscribers: 50\nchannels: 5\nexpect:\n  max_loss: 3\n".write(to: file, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(at: file) }
-        let scenario = try await ScenarioLoader.load(path: file.path, overrides: [("channels", "7"), try ScenarioLoader.override("expect.max_loss=0")])
+        let scenario = try await ScenarioLoader.load(
+            path: file.path, overrides: [("channels", "7"), try ScenarioLoader.override("expect.max_loss=0")])
         #expect(scenario.subscribers == 50 && scenario.channels == 7 && scenario.expect.maxLoss == 0)
     }
 
@@ -62,7 +69,8 @@ struct ScenarioTests {
     }
 
     @Test func sourceAddressesAndEndpointsParse() throws {
-        #expect(try SourceAddresses.parse("127.0.0.2-127.0.0.4, 127.0.1.1") == ["127.0.0.2", "127.0.0.3", "127.0.0.4", "127.0.1.1"])
+        #expect(
+            try SourceAddresses.parse("127.0.0.2-127.0.0.4, 127.0.1.1") == ["127.0.0.2", "127.0.0.3", "127.0.0.4", "127.0.1.1"])
         #expect(throws: ScenarioError.self) { try SourceAddresses.parse("127.0.0.2-127.0.1.4") }
         #expect(throws: ScenarioError.self) { try SourceAddresses.parse("") }
         #expect(try Endpoint.parse("ws://127.0.0.1:8080/ws", key: "k") == Endpoint(host: "127.0.0.1", port: 8080, target: "/ws"))
@@ -78,7 +86,9 @@ struct ScenarioTests {
         var scenario = Scenario()
         scenario.subscribers = 10
         scenario.slowReaders = 0.3
-        let plans = (0..<3).map { RunPlan(scenario: scenario, channels: ["a", "b", "c", "d"], processIndex: $0, processCount: 3) }
+        let plans = (0..<3).map {
+            RunPlan(scenario: scenario, channels: ["a", "b", "c", "d"], processIndex: $0, processCount: 3)
+        }
         #expect(plans.map { Array($0.subscriberNumbers) } == [[0, 3, 6, 9], [1, 4, 7], [2, 5, 8]])
         #expect((0..<10).filter { plans[0].isSlowReader($0) }.count == 3)
         #expect(plans[0].channelIndex(ofSubscriber: 6) == 2)

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import WliveLoad
 
 @Suite("Comment stamps and sequence checks")
@@ -12,7 +13,10 @@ struct StampAndSequenceTests {
         let stamp = CommentStamp(sentAt: 123_456_789_012, sequence: 42)
         // As the gateway relays it: inside ext_json, which is itself a JSON string.
         let ext = String(decoding: try JSONSerialization.data(withJSONObject: ["wl": stamp.text]), as: UTF8.self)
-        let message = String(decoding: try JSONSerialization.data(withJSONObject: ["type": "comment", "seq": 42, "ext_json": ext, "content": "wow"]), as: UTF8.self)
+        let message = String(
+            decoding: try JSONSerialization.data(withJSONObject: [
+                "type": "comment", "seq": 42, "ext_json": ext, "content": "wow",
+            ]), as: UTF8.self)
         #expect(find(message) == stamp)
     }
 
@@ -22,8 +26,10 @@ struct StampAndSequenceTests {
     }
 
     @Test func noOrMalformedStampIsNil() {
-        for text in ["", "{\"type\":\"heartbeat\"}", "wlt=;wls=1;", "wlt=12;wls=;", "wlt=12wls=1;", "wlt=12;wls=1", "wlt=1x;wls=1;",
-                     "wlt=123456789012345678901;wls=1;"] {
+        for text in [
+            "", "{\"type\":\"heartbeat\"}", "wlt=;wls=1;", "wlt=12;wls=;", "wlt=12wls=1;", "wlt=12;wls=1", "wlt=1x;wls=1;",
+            "wlt=123456789012345678901;wls=1;",
+        ] {
             #expect(find(text) == nil, "\(text)")
         }
     }
@@ -31,9 +37,9 @@ struct StampAndSequenceTests {
     @Test func trackerCountsInOrderSkippedAndOutOfOrder() {
         var tracker = SequenceTracker()
         for sequence: UInt64 in [1, 2, 3, 5, 5, 4, 6, 9] { tracker.observe(sequence) }
-        #expect(tracker.inOrder == 6) // 1 2 3 5 6 9
-        #expect(tracker.outOfOrder == 2) // the second 5, then 4
-        #expect(tracker.skipped == 3) // 4 (seen late), 7, 8
+        #expect(tracker.inOrder == 6)  // 1 2 3 5 6 9
+        #expect(tracker.outOfOrder == 2)  // the second 5, then 4
+        #expect(tracker.skipped == 3)  // 4 (seen late), 7, 8
         #expect(tracker.last == 9)
     }
 
@@ -54,7 +60,8 @@ struct StampAndSequenceTests {
     }
 
     @Test func seededGeneratorRepeats() {
-        var first = SplitMix64(seed: 1), second = SplitMix64(seed: 1)
+        var first = SplitMix64(seed: 1)
+        var second = SplitMix64(seed: 1)
         #expect((0..<10).map { _ in first.next() } == (0..<10).map { _ in second.next() })
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import WliveProtocol
 
 @Suite("Wlive handshake parsing")
@@ -29,7 +30,9 @@ struct HandshakeTests {
 
     @Test func numbersMayBeNumericStringsAndStringsMayBeNumbers() throws {
         let handshake = try parsed(["source": "2", "timer_interval": "60", "channel_id": 42, "appid": 101]).get()
-        #expect(handshake.source == 2 && handshake.timerInterval == 60 && handshake.channelID.rawValue == 42 && handshake.appID == "101")
+        #expect(
+            handshake.source == 2 && handshake.timerInterval == 60 && handshake.channelID.rawValue == 42
+                && handshake.appID == "101")
     }
 
     @Test func imTokenIsAcceptedUnderEitherName() throws {
@@ -43,7 +46,7 @@ struct HandshakeTests {
 
     @Test(arguments: WliveHandshake.requiredStringFields + ["source", "timer_interval", "channel_id"])
     func missingRequiredFieldIsMinus4(field: String) {
-        guard case let .failure(error) = parsed([field: nil]) else {
+        guard case .failure(let error) = parsed([field: nil]) else {
             Issue.record("\(field) missing was accepted")
             return
         }
@@ -55,13 +58,14 @@ struct HandshakeTests {
         _ = try parsed(["user_id": nil, "im_toklen": nil]).get()
     }
 
-    @Test(arguments: [
-        ["timer_interval": 0], ["timer_interval": -5], ["timer_interval": 1.5], ["timer_interval": "soon"],
-        ["source": "two"], ["source": true], ["channel_id": "12ab"], ["channel_id": "-1"], ["channel_id": "0"],
-        ["channel_id": "99999999999999999999999"], ["appid": ["nested"]], ["os_type": ""],
-    ] as [[String: any Sendable]])
+    @Test(
+        arguments: [
+            ["timer_interval": 0], ["timer_interval": -5], ["timer_interval": 1.5], ["timer_interval": "soon"],
+            ["source": "two"], ["source": true], ["channel_id": "12ab"], ["channel_id": "-1"], ["channel_id": "0"],
+            ["channel_id": "99999999999999999999999"], ["appid": ["nested"]], ["os_type": ""],
+        ] as [[String: any Sendable]])
     func malformedValuesAreMinus4(changes: [String: any Sendable]) {
-        guard case let .failure(error) = parsed(changes.mapValues { $0 as Any? }) else {
+        guard case .failure(let error) = parsed(changes.mapValues { $0 as Any? }) else {
             Issue.record("\(changes) was accepted")
             return
         }
@@ -70,7 +74,7 @@ struct HandshakeTests {
 
     @Test(arguments: ["", "not json", "[]", "42", "{", "{\"source\":"])
     func nonObjectsAreMinus4(text: String) {
-        guard case let .failure(error) = WliveHandshake.parse(Array(text.utf8)) else {
+        guard case .failure(let error) = WliveHandshake.parse(Array(text.utf8)) else {
             Issue.record("accepted \(text)")
             return
         }

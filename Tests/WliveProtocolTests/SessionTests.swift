@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import WliveCodec
+
 @testable import WliveProtocol
 
 @Suite("Wlive session state machine")
@@ -9,15 +10,21 @@ struct SessionTests {
     let channel = ChannelID(rawValue: 970_206_673_085_952_000)
 
     func session(allowance: Int = 2) -> WliveSession {
-        WliveSession(configuration: .init(heartbeat: .init(minInterval: 5, maxInterval: 120, deadAfter: 2), upstreamAllowance: allowance))
+        WliveSession(
+            configuration: .init(heartbeat: .init(minInterval: 5, maxInterval: 120, deadAfter: 2), upstreamAllowance: allowance))
     }
 
     @Test func goodHandshakeResolvesThenSubscribesWithTheClampedInterval() {
         var s = session()
         #expect(s.receiveText(handshake) == .resolveChannel(channel))
         let action = s.channelResolved(.live, counts: .init(online: 3, total: 5, connections: 2), lastSeq: 9, now: 1000)
-        #expect(action == .subscribe(channel, interval: 120, acknowledgement: .handshakeAccepted(
-            channelID: channel, timerInterval: 120, counts: .init(online: 3, total: 5, connections: 2), lastSeq: 9, serverTime: 1000)))
+        #expect(
+            action
+                == .subscribe(
+                    channel, interval: 120,
+                    acknowledgement: .handshakeAccepted(
+                        channelID: channel, timerInterval: 120, counts: .init(online: 3, total: 5, connections: 2), lastSeq: 9,
+                        serverTime: 1000)))
         #expect(s.state == .subscribed(channel, interval: 120))
     }
 
@@ -25,7 +32,10 @@ struct SessionTests {
         var fields = HandshakeTests.seedFields
         fields["source"] = 7
         var s = session()
-        guard case let .sendAndClose(message, code, _) = s.receiveText(Array(try! JSONSerialization.data(withJSONObject: fields))) else {
+        guard
+            case .sendAndClose(let message, let code, _) = s.receiveText(
+                Array(try! JSONSerialization.data(withJSONObject: fields)))
+        else {
             Issue.record("not refused")
             return
         }
@@ -35,11 +45,16 @@ struct SessionTests {
     }
 
     @Test func missingOrClosedChannelIsRefused() {
-        for (status, code, close) in [(nil, WliveResultCode.channelNotFound, WebSocketCloseCode.wliveChannelNotFound),
-                                      (.closed, .channelClosed, .wliveChannelClosed)] as [(ChannelStatus?, WliveResultCode, WebSocketCloseCode)] {
+        for (status, code, close) in [
+            (nil, WliveResultCode.channelNotFound, WebSocketCloseCode.wliveChannelNotFound),
+            (.closed, .channelClosed, .wliveChannelClosed),
+        ] as [(ChannelStatus?, WliveResultCode, WebSocketCloseCode)] {
             var s = session()
             _ = s.receiveText(handshake)
-            guard case let .sendAndClose(.handshakeRejected(answered, _), closeCode, _) = s.channelResolved(status, counts: .init(online: 0, total: 0, connections: 0), lastSeq: 0, now: 0) else {
+            guard
+                case .sendAndClose(.handshakeRejected(let answered, _), let closeCode, _) = s.channelResolved(
+                    status, counts: .init(online: 0, total: 0, connections: 0), lastSeq: 0, now: 0)
+            else {
                 Issue.record("not refused for \(String(describing: status))")
                 continue
             }
@@ -91,8 +106,10 @@ struct ServerMessageTests {
     }
 
     @Test func commentCarriesEveryDocumentedField() throws {
-        let comment = Comment(id: "c1", seq: 7, channelID: ChannelID(rawValue: 42), userID: "123", source: 2, biz: "wchat",
-                              extJSON: "{\"nickName\":\"DuLinRain\"}", content: "say \"hi\"\n\\ \u{01} \u{2028} 直播", commentType: "text", time: 1_520_159_155_774)
+        let comment = Comment(
+            id: "c1", seq: 7, channelID: ChannelID(rawValue: 42), userID: "123", source: 2, biz: "wchat",
+            extJSON: "{\"nickName\":\"DuLinRain\"}", content: "say \"hi\"\n\\ \u{01} \u{2028} 直播", commentType: "text",
+            time: 1_520_159_155_774)
         let json = try decode(.comment(comment))
         #expect(json["type"] as? String == "comment" && json["id"] as? String == "c1" && json["seq"] as? Int == 7)
         #expect(json["channel_id"] as? String == "42" && json["userid"] as? String == "123" && json["source"] as? Int == 2)
@@ -104,10 +121,20 @@ struct ServerMessageTests {
     @Test func everyMessageIsAJSONObjectWithAType() throws {
         let channel = ChannelID(rawValue: 1)
         let messages: [(ServerMessage, String)] = [
-            (.handshakeAccepted(channelID: channel, timerInterval: 60, counts: .init(online: 1, total: 1, connections: 1), lastSeq: 0, serverTime: 1), "handshake"),
+            (
+                .handshakeAccepted(
+                    channelID: channel, timerInterval: 60, counts: .init(online: 1, total: 1, connections: 1), lastSeq: 0,
+                    serverTime: 1), "handshake"
+            ),
             (.handshakeRejected(code: .invalidParameter, message: "x"), "handshake"),
-            (.notice(channelID: channel, kind: "online_count", counts: .init(online: 3, total: 9, connections: 2), time: 1), "notice"),
-            (.heartbeat(channelID: channel, counts: .init(online: 3, total: 9, connections: 2), lastSeq: 4, time: 1), "heartbeat"),
+            (
+                .notice(channelID: channel, kind: "online_count", counts: .init(online: 3, total: 9, connections: 2), time: 1),
+                "notice"
+            ),
+            (
+                .heartbeat(channelID: channel, counts: .init(online: 3, total: 9, connections: 2), lastSeq: 4, time: 1),
+                "heartbeat"
+            ),
             (.channelClosed(channelID: channel, reason: "bye", time: 1), "channel_closed"),
             (.error(code: .permissionDenied, message: "no"), "error"),
         ]
@@ -116,9 +143,11 @@ struct ServerMessageTests {
     }
 
     @Test func resultCodesMatchTheSeedTable() {
-        let table: [(WliveResultCode, Int)] = [(.success, 0), (.failure, -1), (.notLoggedIn, -2), (.unknownSource, -3),
-                                               (.invalidParameter, -4), (.internalError, 100), (.channelNotFound, 1),
-                                               (.channelClosed, 2), (.permissionDenied, 22), (.contentRejected, 303)]
+        let table: [(WliveResultCode, Int)] = [
+            (.success, 0), (.failure, -1), (.notLoggedIn, -2), (.unknownSource, -3),
+            (.invalidParameter, -4), (.internalError, 100), (.channelNotFound, 1),
+            (.channelClosed, 2), (.permissionDenied, 22), (.contentRejected, 303),
+        ]
         for (code, value) in table { #expect(code.rawValue == value) }
         #expect(Set(table.map { $0.0.closeCode.rawValue }).allSatisfy { $0 == 1008 || (4000...4999).contains($0) })
     }

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import WliveCodec
+
 @testable import WliveServer
 
 @Suite("HTTP API over real sockets")
@@ -33,7 +34,9 @@ struct APIEndToEndTests {
             #expect(try api.sendComment(channel, "comment \(index)", user: user)["code"] as? Int == 0)
         }
         #expect(try api.call("stopLive", "channel_id=\(channel)&reason=bye")["code"] as? Int == 0)
-        for index in 0..<3 { #expect(try viewer.nextJSON(skipping: ["heartbeat", "notice"])["content"] as? String == "comment \(index)") }
+        for index in 0..<3 {
+            #expect(try viewer.nextJSON(skipping: ["heartbeat", "notice"])["content"] as? String == "comment \(index)")
+        }
         #expect(try viewer.nextJSON(skipping: ["heartbeat", "notice"])["type"] as? String == "channel_closed")
         #expect(try viewer.nextClose() == 1000)
         #expect(try api.sendComment(channel, "late")["code"] as? Int == 2)
@@ -63,7 +66,8 @@ struct APIEndToEndTests {
         let first = TestAPIClient.request("retrieveChannel", "channel_ids=%5B%5D")
         let second = TestAPIClient.request("retrieveChannel", "channel_ids=%5B%221%22%5D")
         try socket.write(first + second)
-        let one = try socket.readResponse(), two = try socket.readResponse()
+        let one = try socket.readResponse()
+        let two = try socket.readResponse()
         #expect(one.json?["not_found"] as? [String] == [] && two.json?["not_found"] as? [String] == ["1"])
         // Same socket, a third request, then one that asks to close.
         try socket.write(TestAPIClient.request("retrieveChannel", "channel_ids=%5B%5D"))
@@ -78,16 +82,22 @@ struct APIEndToEndTests {
         let (harness, _) = try harness()
         defer { harness.gateway.shutdown() }
         let body = TestAPIClient.common + "&channel_ids=%5B%5D"
-        let chunked = "POST /live/retrieveChannel HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nContent-Type: application/x-www-form-urlencoded\r\n\r\n"
+        let chunked =
+            "POST /live/retrieveChannel HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nContent-Type: application/x-www-form-urlencoded\r\n\r\n"
             + String(body.utf8.count / 2, radix: 16) + "\r\n" + String(body.prefix(body.utf8.count / 2)) + "\r\n"
-            + String(body.utf8.count - body.utf8.count / 2, radix: 16) + "\r\n" + String(body.dropFirst(body.utf8.count / 2)) + "\r\n0\r\n\r\n"
+            + String(body.utf8.count - body.utf8.count / 2, radix: 16) + "\r\n" + String(body.dropFirst(body.utf8.count / 2))
+            + "\r\n0\r\n\r\n"
         let socket = try TestSocket(port: harness.httpPort)
         try socket.write(chunked)
         #expect(try socket.readResponse().json?["code"] as? Int == 0)
     }
 
     @Test func limitsAndErrorsGetTheirStatus() throws {
-        let (harness, _) = try harness { $0.apiMaxBodySize = 1024; $0.apiMaxHeaderSize = 2048; $0.apiRequestTimeout = 0.5 }
+        let (harness, _) = try harness {
+            $0.apiMaxBodySize = 1024
+            $0.apiMaxHeaderSize = 2048
+            $0.apiRequestTimeout = 0.5
+        }
         defer { harness.gateway.shutdown() }
         func status(_ raw: String) throws -> Int {
             let socket = try TestSocket(port: harness.httpPort)

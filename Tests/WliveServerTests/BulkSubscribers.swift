@@ -1,7 +1,8 @@
 import Foundation
 import WliveCodec
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Many subscribed sockets read together with poll(2) on one thread, recording the comment
@@ -31,9 +32,11 @@ final class BulkSubscribers: @unchecked Sendable {
         while !done(self), Date() < deadline {
             guard poll(&descriptors, nfds_t(descriptors.count), 100) > 0 else { continue }
             for index in descriptors.indices where descriptors[index].revents != 0 {
-                let count = chunk.withUnsafeMutableBytes { recv(descriptors[index].fd, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT)) }
+                let count = chunk.withUnsafeMutableBytes {
+                    recv(descriptors[index].fd, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT))
+                }
                 if count <= 0 {
-                    descriptors[index].fd = -1 // closed: stop polling it
+                    descriptors[index].fd = -1  // closed: stop polling it
                     continue
                 }
                 buffers[index] += chunk[..<count]
@@ -59,7 +62,9 @@ final class BulkSubscribers: @unchecked Sendable {
                     default: break
                     }
                 case .close:
-                    closes[index] = payload.count >= 2 ? UInt16(payload[payload.startIndex]) << 8 | UInt16(payload[payload.startIndex + 1]) : 0
+                    closes[index] =
+                        payload.count >= 2
+                        ? UInt16(payload[payload.startIndex]) << 8 | UInt16(payload[payload.startIndex + 1]) : 0
                 case .ping:
                     try? clients[index].send(.pong, Array(payload))
                 default:

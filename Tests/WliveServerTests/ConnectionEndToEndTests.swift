@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import WliveCodec
 import WliveProtocol
+
 @testable import WliveServer
 
 @Suite("WebSocket connection behaviour over real sockets")
@@ -89,8 +90,9 @@ struct ConnectionEndToEndTests {
             usleep(2000)
         }
         #expect(try client.nextFrame().text == "slow")
-        let close = WebSocketFrameEncoder.encode(opcode: .close, payload: WebSocketFrameEncoder.closePayload(code: .normalClosure, reason: "done"),
-                                                 maskingKey: .random())
+        let close = WebSocketFrameEncoder.encode(
+            opcode: .close, payload: WebSocketFrameEncoder.closePayload(code: .normalClosure, reason: "done"),
+            maskingKey: .random())
         try client.socket.write(Array(close.prefix(5)))
         usleep(20_000)
         try client.socket.write(Array(close.dropFirst(5)))
@@ -107,12 +109,30 @@ struct ConnectionEndToEndTests {
 
     static let violations: [Violation] = [
         Violation(name: "unmasked frame", bytes: [0x81, 0x02, 0x68, 0x69], code: 1002),
-        Violation(name: "reserved opcode", bytes: WebSocketFrameEncoder.encode(opcode: WebSocketOpcode(rawValue: 3)!, payload: [1], maskingKey: .random()), code: 1002),
-        Violation(name: "RSV1 bit", bytes: { var f = WebSocketFrameEncoder.encode(opcode: .text, payload: [0x61], maskingKey: .random()); f[0] |= 0x40; return f }(), code: 1002),
-        Violation(name: "invalid UTF-8", bytes: WebSocketFrameEncoder.encode(opcode: .text, payload: [0xED, 0xA0, 0x80], maskingKey: .random()), code: 1007),
-        Violation(name: "message too big", bytes: WebSocketFrameEncoder.encode(opcode: .binary, payload: [UInt8](repeating: 0, count: 2000), maskingKey: .random()), code: 1009),
-        Violation(name: "invalid close code", bytes: WebSocketFrameEncoder.encode(opcode: .close, payload: [0x03, 0xED], maskingKey: .random()), code: 1002),
-        Violation(name: "orphan continuation", bytes: WebSocketFrameEncoder.encode(opcode: .continuation, payload: [1], maskingKey: .random()), code: 1002),
+        Violation(
+            name: "reserved opcode",
+            bytes: WebSocketFrameEncoder.encode(opcode: WebSocketOpcode(rawValue: 3)!, payload: [1], maskingKey: .random()),
+            code: 1002),
+        Violation(
+            name: "RSV1 bit",
+            bytes: {
+                var f = WebSocketFrameEncoder.encode(opcode: .text, payload: [0x61], maskingKey: .random())
+                f[0] |= 0x40
+                return f
+            }(), code: 1002),
+        Violation(
+            name: "invalid UTF-8",
+            bytes: WebSocketFrameEncoder.encode(opcode: .text, payload: [0xED, 0xA0, 0x80], maskingKey: .random()), code: 1007),
+        Violation(
+            name: "message too big",
+            bytes: WebSocketFrameEncoder.encode(
+                opcode: .binary, payload: [UInt8](repeating: 0, count: 2000), maskingKey: .random()), code: 1009),
+        Violation(
+            name: "invalid close code",
+            bytes: WebSocketFrameEncoder.encode(opcode: .close, payload: [0x03, 0xED], maskingKey: .random()), code: 1002),
+        Violation(
+            name: "orphan continuation",
+            bytes: WebSocketFrameEncoder.encode(opcode: .continuation, payload: [1], maskingKey: .random()), code: 1002),
     ]
 
     @Test(arguments: violations)

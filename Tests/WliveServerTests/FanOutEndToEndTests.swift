@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import WliveProtocol
+
 @testable import WliveServer
 
 @Suite("Publishing over real sockets")

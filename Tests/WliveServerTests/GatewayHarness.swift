@@ -9,7 +9,8 @@ struct GatewayHarness {
     let gateway: Gateway
     let port: Int
     let httpPort: Int
-    static let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
     static let channel = ChannelID(rawValue: 969_806_108_841_504_768)
 
     init(workers: Int = 1, _ configure: (inout GatewayConfiguration) -> Void = { _ in }) throws {
@@ -30,7 +31,9 @@ struct GatewayHarness {
     }
 
     /// The seed's handshake (section 1.11) as JSON, with fields replaced or removed.
-    static func handshake(channel: ChannelID? = channel, interval: Int = 60, replacing: [String: Any] = [:], removing: Set<String> = []) -> String {
+    static func handshake(
+        channel: ChannelID? = channel, interval: Int = 60, replacing: [String: Any] = [:], removing: Set<String> = []
+    ) -> String {
         var fields: [String: Any] = [
             "user_id": "", "source": 20, "appid": "10026-cat@aSOswgfbEL8", "sdk_version": 1000, "version": "j1.0",
             "os_type": "android", "os_version": "123.45.6", "client_type": "weapp", "client_version": "1.0.0",

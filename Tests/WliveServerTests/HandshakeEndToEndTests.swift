@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import WliveProtocol
+
 @testable import WliveServer
 
 @Suite("Wlive handshake over real sockets")
@@ -22,7 +23,10 @@ struct HandshakeEndToEndTests {
     }
 
     @Test func intervalIsClampedAndChannelMayComeFromTheQuery() throws {
-        let harness = try GatewayHarness { $0.session.heartbeat.minInterval = 5; $0.session.heartbeat.maxInterval = 600 }
+        let harness = try GatewayHarness {
+            $0.session.heartbeat.minInterval = 5
+            $0.session.heartbeat.maxInterval = 600
+        }
         defer { harness.gateway.shutdown() }
         let client = try TestWebSocketClient(port: harness.port, path: "/ws?channel_id=\(GatewayHarness.channel)")
         try client.sendText(GatewayHarness.handshake(channel: nil, interval: 100_000))
@@ -50,10 +54,15 @@ struct HandshakeEndToEndTests {
         Failure(name: "missing device_id", text: GatewayHarness.handshake(removing: ["device_id"]), code: -4, closeCode: 4400),
         Failure(name: "empty appid", text: GatewayHarness.handshake(replacing: ["appid": ""]), code: -4, closeCode: 4400),
         Failure(name: "no channel", text: GatewayHarness.handshake(channel: nil), code: -4, closeCode: 4400),
-        Failure(name: "non-numeric channel", text: GatewayHarness.handshake(replacing: ["channel_id": "abc"]), code: -4, closeCode: 4400),
-        Failure(name: "fractional interval", text: GatewayHarness.handshake(replacing: ["timer_interval": 1.5]), code: -4, closeCode: 4400),
+        Failure(
+            name: "non-numeric channel", text: GatewayHarness.handshake(replacing: ["channel_id": "abc"]), code: -4,
+            closeCode: 4400),
+        Failure(
+            name: "fractional interval", text: GatewayHarness.handshake(replacing: ["timer_interval": 1.5]), code: -4,
+            closeCode: 4400),
         Failure(name: "unknown source", text: GatewayHarness.handshake(replacing: ["source": 99]), code: -3, closeCode: 4403),
-        Failure(name: "unknown channel", text: GatewayHarness.handshake(channel: ChannelID(rawValue: 77)), code: 1, closeCode: 4404),
+        Failure(
+            name: "unknown channel", text: GatewayHarness.handshake(channel: ChannelID(rawValue: 77)), code: 1, closeCode: 4404),
         Failure(name: "closed channel", text: GatewayHarness.handshake(channel: closedChannel), code: 2, closeCode: 4410),
     ]
 
@@ -78,7 +87,9 @@ struct HandshakeEndToEndTests {
         let harness = try GatewayHarness()
         defer { harness.gateway.shutdown() }
         let client = try TestWebSocketClient(port: harness.port)
-        try client.sendText(GatewayHarness.handshake(replacing: ["source": "20", "timer_interval": "30", "im_token": "t"], removing: ["im_toklen"]))
+        try client.sendText(
+            GatewayHarness.handshake(
+                replacing: ["source": "20", "timer_interval": "30", "im_token": "t"], removing: ["im_toklen"]))
         let ack = try client.nextJSON()
         #expect(ack["code"] as? Int == 0)
         #expect(ack["timer_interval"] as? Int == 30)

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import WliveCodec
 import WliveConfig
+
 @testable import WliveServer
 
 /// Inputs an outside probe used against the gateway, over real sockets: each must get a clear
@@ -21,12 +22,22 @@ struct HostileInputEndToEndTests {
         let harness = try GatewayHarness()
         defer { harness.gateway.shutdown() }
         let subscriber = try harness.subscriber()
-        let upgrade = "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: \(TestWebSocketClient.sampleKey)\r\nSec-WebSocket-Version: 13\r\n"
+        let upgrade =
+            "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: \(TestWebSocketClient.sampleKey)\r\nSec-WebSocket-Version: 13\r\n"
         let cases: [(port: Int, head: String, body: String)] = [
             (harness.httpPort, "POST /live/sendComment HTTP/1.1\r\nHost: x\r\n\(upgrade)Content-Length: 5\r\n\r\n", "hello"),
-            (harness.httpPort, "POST /live/sendComment HTTP/1.1\r\nHost: x\r\n\(upgrade)Transfer-Encoding: chunked\r\n\r\n", "5\r\nhello\r\n0\r\n\r\n"),
-            (harness.port, "GET /ws HTTP/1.1\r\nHost: x\r\n\(upgrade)Transfer-Encoding: chunked\r\n\r\n", "5\r\nhello\r\n0\r\n\r\n"),
-            (harness.port, "GET /ws HTTP/1.1\r\nHost: x\r\n\(upgrade)Transfer-Encoding: chunked\r\n\r\n5\r\n", "hello\r\n0\r\n\r\n"),
+            (
+                harness.httpPort, "POST /live/sendComment HTTP/1.1\r\nHost: x\r\n\(upgrade)Transfer-Encoding: chunked\r\n\r\n",
+                "5\r\nhello\r\n0\r\n\r\n"
+            ),
+            (
+                harness.port, "GET /ws HTTP/1.1\r\nHost: x\r\n\(upgrade)Transfer-Encoding: chunked\r\n\r\n",
+                "5\r\nhello\r\n0\r\n\r\n"
+            ),
+            (
+                harness.port, "GET /ws HTTP/1.1\r\nHost: x\r\n\(upgrade)Transfer-Encoding: chunked\r\n\r\n5\r\n",
+                "hello\r\n0\r\n\r\n"
+            ),
         ]
         for (port, head, body) in cases {
             let answer = try splitExchange(port: port, head: head, body: body)
@@ -40,7 +51,9 @@ struct HostileInputEndToEndTests {
     @Test func aHeadPaddedWithSpacesCountsInFull() throws {
         let harness = try GatewayHarness()
         defer { harness.gateway.shutdown() }
-        let padded = "POST /live/retrieveChannel HTTP/1.1\r\nHost: x\r\nX:" + String(repeating: " ", count: 70_000) + "y\r\nContent-Length: 0\r\n\r\n"
+        let padded =
+            "POST /live/retrieveChannel HTTP/1.1\r\nHost: x\r\nX:" + String(repeating: " ", count: 70_000)
+            + "y\r\nContent-Length: 0\r\n\r\n"
         let answer = try TestWebSocketClient.rawExchange(port: harness.httpPort, Array(padded.utf8))
         #expect(answer.hasPrefix("HTTP/1.1 431"))
     }
@@ -49,10 +62,13 @@ struct HostileInputEndToEndTests {
         let harness = try GatewayHarness()
         defer { harness.gateway.shutdown() }
         // Int.min once trapped in abs(); huge intervals are clamped, as the protocol documents.
-        for (field, value, code) in [("source", "-9223372036854775808", -3), ("timer_interval", "-9223372036854775808", -4),
-                                     ("timer_interval", "1000000000000000", 0), ("timer_interval", "99999999999999999999999", 0)] {
+        for (field, value, code) in [
+            ("source", "-9223372036854775808", -3), ("timer_interval", "-9223372036854775808", -4),
+            ("timer_interval", "1000000000000000", 0), ("timer_interval", "99999999999999999999999", 0),
+        ] {
             let client = try TestWebSocketClient(port: harness.port)
-            let text = GatewayHarness.handshake().replacingOccurrences(of: "\"\(field)\":\(field == "source" ? 20 : 60)", with: "\"\(field)\":\(value)")
+            let text = GatewayHarness.handshake().replacingOccurrences(
+                of: "\"\(field)\":\(field == "source" ? 20 : 60)", with: "\"\(field)\":\(value)")
             try client.sendText(text)
             let ack = try client.nextJSON()
             #expect(ack["code"] as? Int == code, "\(field)=\(value): \(ack)")
@@ -64,7 +80,8 @@ struct HostileInputEndToEndTests {
         let harness = try GatewayHarness { $0.maxConnections = 2 }
         defer { harness.gateway.shutdown() }
         let viewers = [try harness.subscriber(), try harness.subscriber()]
-        let answer = try TestWebSocketClient.rawExchange(port: harness.port, Array(TestWebSocketClient.upgradeRequest(path: "/ws").utf8))
+        let answer = try TestWebSocketClient.rawExchange(
+            port: harness.port, Array(TestWebSocketClient.upgradeRequest(path: "/ws").utf8))
         #expect(answer.hasPrefix("HTTP/1.1 503") && answer.contains("Retry-After: 1"))
         #expect(harness.gateway.loopStatistics.map(\.refusedConnections).reduce(0, +) == 1)
         #expect(viewers.count == 2)

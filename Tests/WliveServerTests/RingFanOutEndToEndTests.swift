@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import WliveProtocol
+
 @testable import WliveServer
 
 /// Serialized: these open thousands of sockets each, and the process's open-file limit is shared.
@@ -46,7 +47,10 @@ struct RingFanOutEndToEndTests {
         thread.start()
         for round in 0..<500 {
             for channel in channels {
-                guard case .success = harness.gateway.publish(.init(channelID: channel, userID: "u", source: 2, biz: "b", content: "c\(round)")) else {
+                guard
+                    case .success = harness.gateway.publish(
+                        .init(channelID: channel, userID: "u", source: 2, biz: "b", content: "c\(round)"))
+                else {
                     Issue.record("publish refused")
                     return
                 }
@@ -67,7 +71,11 @@ struct RingFanOutEndToEndTests {
     /// 500 clients that never read and 500 that do: the readers get everything; the stalled ones
     /// are disconnected with 1013 once their queue passes the cap.
     @Test func stalledReadersAreDisconnectedWhileTheOthersKeepUp() throws {
-        let harness = try GatewayHarness(workers: 2) { $0.maxPendingBytes = 4096; $0.slowConsumerPolicy = .disconnect; $0.socketSendBuffer = 4096 }
+        let harness = try GatewayHarness(workers: 2) {
+            $0.maxPendingBytes = 4096
+            $0.slowConsumerPolicy = .disconnect
+            $0.socketSendBuffer = 4096
+        }
         defer { harness.gateway.shutdown() }
         let stalled = try (0..<500).map { _ in try harness.subscriber(receiveBuffer: 4096) }
         let readers = BulkSubscribers(try (0..<500).map { _ in try harness.subscriber() })
@@ -80,14 +88,17 @@ struct RingFanOutEndToEndTests {
         let text = String(repeating: "x", count: 90)
         for _ in 0..<comments {
             _ = harness.gateway.publish(.init(channelID: GatewayHarness.channel, userID: "u", source: 2, biz: "b", content: text))
-            usleep(10_000) // a pace the reading test thread keeps up with
+            usleep(10_000)  // a pace the reading test thread keeps up with
         }
         #expect(finished.wait(timeout: .now() + 150) == .success)
         #expect(readers.received.allSatisfy { $0 == Array(1...comments) })
         let stats = harness.gateway.loopStatistics
         #expect(stats.map(\.slowConsumerActions).reduce(0, +) >= 500)
         // The stalled clients were dropped, so the channel has the readers left.
-        #expect(GatewayHarness.eventually(timeout: 10) { harness.gateway.channels.lookup(GatewayHarness.channel)?.subscriberCount == 500 })
+        #expect(
+            GatewayHarness.eventually(timeout: 10) {
+                harness.gateway.channels.lookup(GatewayHarness.channel)?.subscriberCount == 500
+            })
         // Their close frame could never drain, so once the close deadline passed the gateway
         // reset them: no orphan socket is left holding their queued bytes in the kernel.
         #expect(GatewayHarness.eventually(timeout: 20) { stalled.allSatisfy { Self.wasReset($0.socket.fd) } })
@@ -104,11 +115,17 @@ struct RingFanOutEndToEndTests {
     /// With policy `skip`, a stalled reader stays connected; when it reads again it gets a gap
     /// notice saying how many messages it lost, then the stream goes on in order.
     @Test func skippedReaderGetsAGapNoticeWhenItCatchesUp() throws {
-        let harness = try GatewayHarness(workers: 1) { $0.maxPendingBytes = 16 * 1024; $0.slowConsumerPolicy = .skip; $0.socketSendBuffer = 16 * 1024 }
+        let harness = try GatewayHarness(workers: 1) {
+            $0.maxPendingBytes = 16 * 1024
+            $0.slowConsumerPolicy = .skip
+            $0.socketSendBuffer = 16 * 1024
+        }
         defer { harness.gateway.shutdown() }
         let slow = try harness.subscriber(receiveBuffer: 4096)
         let text = String(repeating: "x", count: 900)
-        for _ in 0..<3000 { _ = harness.gateway.publish(.init(channelID: GatewayHarness.channel, userID: "u", source: 2, biz: "b", content: text)) }
+        for _ in 0..<3000 {
+            _ = harness.gateway.publish(.init(channelID: GatewayHarness.channel, userID: "u", source: 2, biz: "b", content: text))
+        }
         #expect(harness.gateway.loopStatistics.first!.slowConsumerActions > 0)
         let reader = BulkSubscribers([slow])
         reader.run(timeout: 3) { $0.received[0].last == 3000 }

@@ -1,4 +1,5 @@
 import Foundation
+
 @testable import WliveServer
 
 /// One HTTP response as the tests read it off a socket.
@@ -26,8 +27,10 @@ extension TestSocket {
             let length = Int(headers["content-length"] ?? "0") ?? 0
             guard bytes.count >= end.upperBound + length else { return nil }
             let status = Int(statusLine.split(separator: " ")[1]) ?? 0
-            return (TestHTTPResponse(status: status, headers: headers, body: Array(bytes[end.upperBound..<end.upperBound + length])),
-                    end.upperBound + length)
+            return (
+                TestHTTPResponse(status: status, headers: headers, body: Array(bytes[end.upperBound..<end.upperBound + length])),
+                end.upperBound + length
+            )
         }
     }
 }
@@ -35,7 +38,8 @@ extension TestSocket {
 /// Talks to the gateway's HTTP API port.
 struct TestAPIClient {
     let port: Int
-    static let common = "appid=101&source=2&biz=wchat&userid=123&sdk_version=1.0&version=1&os_type=devtools&os_version=iOS%2010.0.1&client_type=WeChat&client_version=6.6.3&authtoken=&test=1"
+    static let common =
+        "appid=101&source=2&biz=wchat&userid=123&sdk_version=1.0&version=1&os_type=devtools&os_version=iOS%2010.0.1&client_type=WeChat&client_version=6.6.3&authtoken=&test=1"
 
     static func request(_ call: String, _ form: String, connection: String = "keep-alive") -> String {
         let body = common + (form.isEmpty ? "" : "&" + form)
@@ -48,7 +52,9 @@ struct TestAPIClient {
         let socket = try TestSocket(port: port)
         try socket.write(Self.request(name, form, connection: "close"))
         let response = try socket.readResponse()
-        guard response.status == 200, let json = response.json else { throw TestClientError.unexpected("HTTP \(response.status)") }
+        guard response.status == 200, let json = response.json else {
+            throw TestClientError.unexpected("HTTP \(response.status)")
+        }
         return json
     }
 
@@ -65,7 +71,9 @@ struct TestAPIClient {
     }
 
     func sendComment(_ channel: ChannelID, _ content: String, user: String = "123") throws -> [String: Any] {
-        let comment = String(decoding: try JSONSerialization.data(withJSONObject: ["channel_id": channel.description, "content": content]), as: UTF8.self)
+        let comment = String(
+            decoding: try JSONSerialization.data(withJSONObject: ["channel_id": channel.description, "content": content]),
+            as: UTF8.self)
         // A field given twice takes its last value: this one overrides the common userid.
         return try call("sendComment", "comment=\(Self.encode(comment))&userid=\(user)")
     }

@@ -1,7 +1,8 @@
 import Foundation
 import WliveCodec
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 enum TestClientError: Error, CustomStringConvertible {
@@ -12,10 +13,10 @@ enum TestClientError: Error, CustomStringConvertible {
 
     var description: String {
         switch self {
-        case let .timeout(what): return "timed out waiting for \(what)"
+        case .timeout(let what): return "timed out waiting for \(what)"
         case .closedByPeer: return "connection closed by peer"
-        case let .system(call, code): return "\(call) failed: \(String(cString: strerror(code)))"
-        case let .unexpected(what): return "unexpected: \(what)"
+        case .system(let call, let code): return "\(call) failed: \(String(cString: strerror(code)))"
+        case .unexpected(let what): return "unexpected: \(what)"
         }
     }
 }
@@ -126,12 +127,16 @@ final class TestWebSocketClient {
         socket = try TestSocket(port: port, receiveBuffer: receiveBuffer)
         let head = try Self.upgrade(socket, path: path, extraHeaders: extraHeaders)
         guard head.hasPrefix("HTTP/1.1 101") else { throw TestClientError.unexpected("upgrade answered \(head)") }
-        guard head.contains("Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=") else { throw TestClientError.unexpected("bad accept: \(head)") }
+        guard head.contains("Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=") else {
+            throw TestClientError.unexpected("bad accept: \(head)")
+        }
     }
 
     static func upgradeRequest(path: String, extraHeaders: [String] = []) -> String {
-        (["GET \(path) HTTP/1.1", "Host: 127.0.0.1", "Upgrade: websocket", "Connection: Upgrade",
-          "Sec-WebSocket-Key: \(sampleKey)", "Sec-WebSocket-Version: 13"] + extraHeaders).joined(separator: "\r\n") + "\r\n\r\n"
+        ([
+            "GET \(path) HTTP/1.1", "Host: 127.0.0.1", "Upgrade: websocket", "Connection: Upgrade",
+            "Sec-WebSocket-Key: \(sampleKey)", "Sec-WebSocket-Version: 13",
+        ] + extraHeaders).joined(separator: "\r\n") + "\r\n\r\n"
     }
 
     /// Sends an upgrade request and returns the response head.

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import WliveSpam
 
 @Suite("Banned-word dictionary")
@@ -21,8 +22,10 @@ struct BannedWordDictionaryTests {
     }
 
     @Test func cleanTextDoesNotMatch() {
-        for text in ["主播今天好漂亮", "666", "2333", "哈哈哈哈哈", "I love this stream 100 times", "I watched 3 streams today",
-                     "class is over", "", "傻瓜", "约会", "fun clicks"] {
+        for text in [
+            "主播今天好漂亮", "666", "2333", "哈哈哈哈哈", "I love this stream 100 times", "I watched 3 streams today",
+            "class is over", "", "傻瓜", "约会", "fun clicks",
+        ] {
             #expect(dictionary.firstMatch(in: text) == nil, "\(text.debugDescription)")
         }
     }
@@ -58,7 +61,9 @@ struct BannedWordDictionaryTests {
     }
 
     @Test func loadsFromAFile() throws {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("wlive-banned-\(UInt32.random(in: 0...UInt32.max)).txt").path
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "wlive-banned-\(UInt32.random(in: 0...UInt32.max)).txt"
+        ).path
         try "# test\nfuck\n\n傻逼\n".write(toFile: path, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(atPath: path) }
         let loaded = try BannedWordDictionary(contentsOfFile: path)
@@ -72,9 +77,11 @@ struct BannedWordDictionaryTests {
             .deletingLastPathComponent().appendingPathComponent("config/banned-words.txt").path
         let starter = try BannedWordDictionary(contentsOfFile: path)
         #expect(starter.wordCount >= 100)
-        for text in ["主播今天好漂亮", "666", "2333", "哈哈哈哈哈", "class is over", "I love this stream 100 times",
-                     "I watched 3 streams today", "hello everyone", "Scunthorpe United", "assassin's creed", "shell script",
-                     "这首歌真好听", "谢谢大家的礼物", "明天几点开播？", "the cocktail party", "analysis of the game"] {
+        for text in [
+            "主播今天好漂亮", "666", "2333", "哈哈哈哈哈", "class is over", "I love this stream 100 times",
+            "I watched 3 streams today", "hello everyone", "Scunthorpe United", "assassin's creed", "shell script",
+            "这首歌真好听", "谢谢大家的礼物", "明天几点开播？", "the cocktail party", "analysis of the game",
+        ] {
             #expect(starter.firstMatch(in: text) == nil, "\(text) matched \(starter.firstMatch(in: text) ?? "")")
         }
         for text in ["F U C K", "ｆｕｃｋ", "傻 逼", "约-炮吗", "网。赌", "代 开 发 票", "Mother F.U.C.K.E.R"] {
@@ -97,7 +104,8 @@ struct BannedWordDictionaryTests {
                 var expected: String?
                 search: for end in scalars.indices {
                     for length in stride(from: end + 1, through: 1, by: -1) {
-                        let candidate = String(String.UnicodeScalarView(scalars[(end + 1 - length)...end].compactMap(Unicode.Scalar.init)))
+                        let candidate = String(
+                            String.UnicodeScalarView(scalars[(end + 1 - length)...end].compactMap(Unicode.Scalar.init)))
                         if dictionary.words.contains(candidate) {
                             expected = candidate
                             break search
@@ -117,7 +125,9 @@ struct BannedWordDictionaryTests {
             if words.count % 2 == 0 {
                 words.insert(String((0..<2 + generator.below(3)).map { _ in han[generator.below(han.count)] }))
             } else {
-                words.insert(String((0..<4 + generator.below(5)).map { _ in Character(Unicode.Scalar(UInt8(0x61 + generator.below(26)))) }))
+                words.insert(
+                    String((0..<4 + generator.below(5)).map { _ in Character(Unicode.Scalar(UInt8(0x61 + generator.below(26)))) })
+                )
             }
         }
         let dictionary = BannedWordDictionary(words: Array(words))

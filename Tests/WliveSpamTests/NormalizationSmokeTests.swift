@@ -1,4 +1,5 @@
 import Testing
+
 @testable import WliveSpam
 
 /// The disguises the issue names must all normalise to the same word.

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import WliveSpam
 
 @Suite("Spam filter pipeline")
@@ -28,7 +29,9 @@ struct SpamFilterTests {
 
     @Test func bannedWordsAndContactsAreRefused() {
         var filter = filter()
-        #expect(filter.check(channel: 1, user: "2:1", content: "f u c k", now: 0) == SpamVerdict(rule: .bannedWord, message: "comment contains a banned word"))
+        #expect(
+            filter.check(channel: 1, user: "2:1", content: "f u c k", now: 0)
+                == SpamVerdict(rule: .bannedWord, message: "comment contains a banned word"))
         #expect(filter.check(channel: 1, user: "2:2", content: "傻 逼", now: 0)?.rule == .bannedWord)
         #expect(filter.check(channel: 1, user: "2:3", content: "加微 abc12345", now: 0)?.rule == .contact)
         #expect(filter.check(channel: 1, user: "2:4", content: "138 0013 8000", now: 0)?.rule == .contact)
@@ -39,7 +42,10 @@ struct SpamFilterTests {
     }
 
     @Test func textRulesCanBeTurnedOff() {
-        var filter = filter { $0.bannedWords = false; $0.contact = false }
+        var filter = filter {
+            $0.bannedWords = false
+            $0.contact = false
+        }
         #expect(filter.check(channel: 1, user: "2:1", content: "fuck", now: 0) == nil)
         #expect(filter.check(channel: 1, user: "2:1", content: "vx: abc123", now: 1) == nil)
     }
@@ -67,7 +73,8 @@ struct SpamFilterTests {
     @Test func repeatWithinAMinuteIsRefused() {
         var filter = filter()
         #expect(filter.check(channel: 1, user: "2:1", content: "Hello everyone", now: 0) == nil)
-        #expect(filter.check(channel: 1, user: "2:1", content: "hello, everyone!!", now: 30)?.rule == .repeatText)  // same normal form
+        // The same normal form.
+        #expect(filter.check(channel: 1, user: "2:1", content: "hello, everyone!!", now: 30)?.rule == .repeatText)
         #expect(filter.check(channel: 1, user: "2:2", content: "Hello everyone", now: 30) == nil)  // another user
         #expect(filter.check(channel: 2, user: "2:1", content: "Hello everyone", now: 30) == nil)  // another channel
         #expect(filter.check(channel: 1, user: "2:1", content: "Hello everyone", now: 59.9)?.rule == .repeatText)
@@ -121,7 +128,11 @@ struct SpamFilterTests {
     }
 
     @Test func zeroTurnsAStatefulRuleOff() {
-        var filter = filter { $0.rateLimitCount = 0; $0.repeatWindow = 0; $0.floodCount = 0 }
+        var filter = filter {
+            $0.rateLimitCount = 0
+            $0.repeatWindow = 0
+            $0.floodCount = 0
+        }
         for index in 0..<50 {
             #expect(filter.check(channel: 1, user: "2:1", content: "same", now: Double(index) * 0.01) == nil)
         }
@@ -129,7 +140,11 @@ struct SpamFilterTests {
     }
 
     @Test func customThresholds() {
-        var filter = filter { $0.rateLimitCount = 2; $0.rateLimitWindow = 60; $0.minContactDigits = 5 }
+        var filter = filter {
+            $0.rateLimitCount = 2
+            $0.rateLimitWindow = 60
+            $0.minContactDigits = 5
+        }
         #expect(filter.check(channel: 1, user: "2:1", content: "one", now: 0) == nil)
         #expect(filter.check(channel: 1, user: "2:1", content: "two", now: 1) == nil)
         #expect(filter.check(channel: 1, user: "2:1", content: "three", now: 2)?.rule == .rateLimit)
@@ -150,8 +165,9 @@ struct SpamFilterTests {
     @Test func memoryStaysBoundedAsTimeAdvances() {
         var filter = filter()
         for index in 0..<20_000 {
-            let verdict = filter.check(channel: UInt64(index % 100), user: "2:\(index)", content: "comment number \(index)",
-                                       now: Double(index) / 2_000)
+            let verdict = filter.check(
+                channel: UInt64(index % 100), user: "2:\(index)", content: "comment number \(index)",
+                now: Double(index) / 2_000)
             #expect(verdict == nil)
         }
         #expect(filter.trackedUserCount == 20_000 && filter.trackedRepeatCount == 20_000 && filter.trackedTextCount == 20_000)
@@ -216,8 +232,10 @@ struct SpamTableTests {
     /// the SipHash paper. The 1-3 variant the rules use differs only in its round counts.
     @Test func sipHashMatchesTheReferenceVectors() {
         let key = SipHashKey(k0: 0x0706_0504_0302_0100, k1: 0x0F0E_0D0C_0B0A_0908)
-        let expected: [Int: UInt64] = [0: 0x726F_DB47_DD0E_0E31, 1: 0x74F8_39C5_93DC_67FD, 2: 0x0D6C_8009_D9A9_4F5A,
-                                       3: 0x8567_6696_D7FB_7E2D, 15: 0xA129_CA61_49BE_45E5]
+        let expected: [Int: UInt64] = [
+            0: 0x726F_DB47_DD0E_0E31, 1: 0x74F8_39C5_93DC_67FD, 2: 0x0D6C_8009_D9A9_4F5A,
+            3: 0x8567_6696_D7FB_7E2D, 15: 0xA129_CA61_49BE_45E5,
+        ]
         for (length, value) in expected {
             let message = (0..<length).map { UInt8($0) }
             var hash = SipHash<SipHash24>(key: key)
@@ -235,16 +253,24 @@ struct SpamTableTests {
             return bytes.withUnsafeBytes { hash.finalize(bytes: $0) }
         }
         func utf16Bytes(_ scalars: [UInt32]) -> [UInt8] {
-            String(String.UnicodeScalarView(scalars.compactMap(Unicode.Scalar.init))).utf16.flatMap { [UInt8($0 & 0xFF), UInt8($0 >> 8)] }
+            String(String.UnicodeScalarView(scalars.compactMap(Unicode.Scalar.init))).utf16.flatMap {
+                [UInt8($0 & 0xFF), UInt8($0 >> 8)]
+            }
         }
-        for scalars: [UInt32] in [[0x4E3B, 0x64AD, 0x61], [0x4E3B, 0x2_0000, 0x62], [0x1_F600], [0x61, 0x62, 0x63, 0x64, 0x2_0000],
-                                  Array(repeating: 0x6211, count: 301), (0..<40).map { $0 % 7 == 0 ? 0x2_0001 : 0x4E00 + $0 }] {
-            #expect(scalars.withUnsafeBufferPointer { TextDigest.of(normalized: $0, original: "", key: key) } == sipHash(utf16Bytes(scalars)))
+        for scalars: [UInt32] in [
+            [0x4E3B, 0x64AD, 0x61], [0x4E3B, 0x2_0000, 0x62], [0x1_F600], [0x61, 0x62, 0x63, 0x64, 0x2_0000],
+            Array(repeating: 0x6211, count: 301), (0..<40).map { $0 % 7 == 0 ? 0x2_0001 : 0x4E00 + $0 },
+        ] {
+            #expect(
+                scalars.withUnsafeBufferPointer { TextDigest.of(normalized: $0, original: "", key: key) }
+                    == sipHash(utf16Bytes(scalars)))
         }
         let empty = [UInt32]()
-        #expect(empty.withUnsafeBufferPointer { TextDigest.of(normalized: $0, original: "😀", key: key) }
+        #expect(
+            empty.withUnsafeBufferPointer { TextDigest.of(normalized: $0, original: "😀", key: key) }
                 == sipHash([0xFF, 0, 0, 0, 0, 0, 0, 0] + Array("😀".utf8)))
-        #expect(SpamKey.user(channel: 0x0102, user: "2:123", key: key) == sipHash([2, 1, 0, 0, 0, 0, 0, 0] + Array("2:123".utf8)))
+        #expect(
+            SpamKey.user(channel: 0x0102, user: "2:123", key: key) == sipHash([2, 1, 0, 0, 0, 0, 0, 0] + Array("2:123".utf8)))
     }
 
     @Test func tokenBucketRefillsContinuously() {

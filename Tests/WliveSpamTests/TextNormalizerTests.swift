@@ -1,4 +1,5 @@
 import Testing
+
 @testable import WliveSpam
 
 @Suite("Text normalisation")
@@ -9,8 +10,10 @@ struct TextNormalizerTests {
     }
 
     @Test func spacesPunctuationAndZeroWidthAreRemoved() {
-        for disguise in ["f u c k", "F.U.C.K", "f\u{200B}uck", "F\u{200B}UCK", "f-u_c*k!", "f\u{FEFF}u\u{2060}c\u{200C}k\u{200D}",
-                         "Ｆ Ｕ Ｃ Ｋ", "f\tu\nc\rk", "\"f'u`c~k\"", "f\u{00AD}uck", "f\u{3164}uck"] {
+        for disguise in [
+            "f u c k", "F.U.C.K", "f\u{200B}uck", "F\u{200B}UCK", "f-u_c*k!", "f\u{FEFF}u\u{2060}c\u{200C}k\u{200D}",
+            "Ｆ Ｕ Ｃ Ｋ", "f\tu\nc\rk", "\"f'u`c~k\"", "f\u{00AD}uck", "f\u{3164}uck",
+        ] {
             #expect(TextNormalizer.normalize(disguise) == "fuck", "\(disguise.debugDescription)")
         }
     }

@@ -43,8 +43,9 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let wholeEvents = whole.actions.filter { !$0.isFail }
     let splitEvents = split.actions.filter { !$0.isFail }
     precondition(wholeEvents == splitEvents, "whole and split reads disagree")
-    precondition(whole.actions.contains { $0.isFail } == split.actions.contains { $0.isFail },
-                 "only one of the whole and split reads failed")
+    precondition(
+        whole.actions.contains { $0.isFail } == split.actions.contains { $0.isFail },
+        "only one of the whole and split reads failed")
     if whole.open {
         precondition(split.open)
         precondition(pending == Array(stream[consumed...]), "split reads kept a different leftover")
@@ -86,8 +87,9 @@ struct Reader {
                 }
                 header = decoded
             } catch {
-                precondition(error.closeCode == .protocolError || error.closeCode == .messageTooBig,
-                             "decoder error with close code \(error.closeCode)")
+                precondition(
+                    error.closeCode == .protocolError || error.closeCode == .messageTooBig,
+                    "decoder error with close code \(error.closeCode)")
                 record(.fail(error))
                 break
             }
@@ -102,8 +104,9 @@ struct Reader {
             offset += header.frameLength
             let expected = model.receive(header, payload: unmask(payload, header.maskingKey!))
             let action = assembler.receive(header, payload: payload)
-            precondition(normalized(action) == normalized(expected),
-                         "assembler gave \(action), the RFC 6455 model \(expected)")
+            precondition(
+                normalized(action) == normalized(expected),
+                "assembler gave \(action), the RFC 6455 model \(expected)")
             check(action)
             record(action)
         }
@@ -140,7 +143,7 @@ struct Reader {
         actions.append(action)
         switch action {
         case .fail, .close: open = false
-        case let .message(opcode, bytes):
+        case .message(let opcode, let bytes):
             guard var wlive = session else { return }
             let step = opcode == .text ? wlive.receiveText(bytes) : wlive.receiveBinary()
             checkSession(step, &wlive)
@@ -153,14 +156,16 @@ struct Reader {
     func checkSession(_ action: WliveSession.Action, _ wlive: inout WliveSession) {
         switch action {
         case .none: break
-        case let .resolveChannel(id):
-            guard case let .resolvingChannel(handshake, interval) = wlive.state else { preconditionFailure("resolving without state") }
+        case .resolveChannel(let id):
+            guard case .resolvingChannel(let handshake, let interval) = wlive.state else {
+                preconditionFailure("resolving without state")
+            }
             precondition(handshake.channelID == id && interval >= 5 && interval <= 600)
             let next = wlive.channelResolved(.live, counts: .init(online: 1, total: 1, connections: 1), lastSeq: 0, now: 0)
-            guard case let .subscribe(channel, _, acknowledgement) = next else { preconditionFailure("not subscribed") }
+            guard case .subscribe(let channel, _, let acknowledgement) = next else { preconditionFailure("not subscribed") }
             precondition(channel == id)
             checkJSON(acknowledgement.encoded())
-        case let .subscribe(_, _, message), let .send(message), let .sendAndClose(message, _, _):
+        case .subscribe(_, _, let message), .send(let message), .sendAndClose(let message, _, _):
             checkJSON(message.encoded())
         }
     }
@@ -171,7 +176,8 @@ struct Reader {
         precondition(header.headerLength <= rest.count, "header claims more bytes than given")
         precondition((0...maxPayload).contains(header.payloadLength), "payload length \(header.payloadLength)")
         precondition(header.reservedBits == 0 && !header.opcode.isReserved)
-        let first = rest[0], second = rest[1]
+        let first = rest[0]
+        let second = rest[1]
         precondition(header.fin == (first & 0x80 != 0) && header.opcode.rawValue == first & 0x0F)
         let extended = [0, 2, 8][second & 0x7F == 126 ? 1 : (second & 0x7F == 127 ? 2 : 0)]
         precondition(header.headerLength == 2 + extended + 4, "server role: every accepted frame is masked")
@@ -194,23 +200,23 @@ struct Reader {
     func check(_ action: WebSocketMessageAssembler.Action) {
         switch action {
         case .none: break
-        case let .message(opcode, bytes):
+        case .message(let opcode, let bytes):
             precondition(opcode == .text || opcode == .binary)
             precondition(bytes.count <= maxMessage, "message over the limit")
             if opcode == .text { precondition(String(validating: bytes, as: UTF8.self) != nil, "invalid UTF-8 text message") }
-        case let .ping(bytes), let .pong(bytes):
+        case .ping(let bytes), .pong(let bytes):
             precondition(bytes.count <= 125)
-        case let .close(code, reason):
+        case .close(let code, let reason):
             precondition(code?.isValidOnWire ?? reason.isEmpty)
             precondition(reason.utf8.count <= 123)
-        case let .fail(error):
+        case .fail(let error):
             precondition([1002, 1007, 1009].contains(error.closeCode.rawValue), "fail with \(error.closeCode)")
         }
     }
 }
 
 private func normalized(_ action: WebSocketMessageAssembler.Action) -> WebSocketMessageAssembler.Action {
-    if case let .fail(error) = action { return .fail(.init(error.closeCode, "")) }
+    if case .fail(let error) = action { return .fail(.init(error.closeCode, "")) }
     return action
 }
 
@@ -263,7 +269,10 @@ struct ReferenceAssembler {
         if opcode == .text, !isValidUTF8Prefix(buffer) { return fail(.invalidPayloadData) }
         guard header.fin else { return .none }
         if opcode == .text, String(validating: buffer, as: UTF8.self) == nil { return fail(.invalidPayloadData) }
-        defer { opcode = nil; buffer = [] }
+        defer {
+            opcode = nil
+            buffer = []
+        }
         return .message(opcode!, buffer)
     }
 }

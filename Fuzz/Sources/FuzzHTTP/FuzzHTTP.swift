@@ -33,8 +33,10 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     }
 
     precondition(whole.requests == split.requests, "whole and split reads gave different requests")
-    precondition(whole.error?.status == split.error?.status,
-                 "whole read: \(whole.error.map(\.description) ?? "no error"), split reads: \(split.error.map(\.description) ?? "no error")")
+    precondition(
+        whole.error?.status == split.error?.status,
+        "whole read: \(whole.error.map(\.description) ?? "no error"), split reads: \(split.error.map(\.description) ?? "no error")"
+    )
     precondition(whole.leftover == split.leftover, "whole and split reads hand back different bytes after an upgrade")
     precondition(wholeParser.isUpgraded == splitParser.isUpgraded)
     precondition(wholeParser.isInsideRequest == splitParser.isInsideRequest || whole.error != nil)
@@ -68,8 +70,9 @@ struct Run {
             return
         }
         if wasUpgraded {
-            precondition(output.requests.isEmpty && output.error == nil && output.upgradeLeftover == Array(bytes),
-                         "an upgraded parser did not hand the bytes back")
+            precondition(
+                output.requests.isEmpty && output.error == nil && output.upgradeLeftover == Array(bytes),
+                "an upgraded parser did not hand the bytes back")
         }
         if let handedBack = output.upgradeLeftover {
             precondition(parser.isUpgraded, "leftover without an upgrade")
@@ -101,13 +104,16 @@ func check(_ request: HTTPRequest) {
         precondition(value.trimmingASCIIWhitespace() == value[...], "header value not trimmed")
     }
     switch WebSocketUpgrade.respond(to: request, allowedOrigins: Set(request.values(of: "X-Allow"))) {
-    case let .success(response):
+    case .success(let response):
         precondition(response.status == 101 && request.method == "GET")
         let key = request.value(of: "Sec-WebSocket-Key")!
         precondition(WebSocketUpgrade.isValidKey(key))
-        precondition(response.headers.contains { $0.name == "Sec-WebSocket-Accept" && $0.value == WebSocketUpgrade.acceptValue(forKey: key) })
+        precondition(
+            response.headers.contains {
+                $0.name == "Sec-WebSocket-Accept" && $0.value == WebSocketUpgrade.acceptValue(forKey: key)
+            })
         precondition(response.encoded().starts(with: Array("HTTP/1.1 101 ".utf8)))
-    case let .failure(rejection):
+    case .failure(let rejection):
         precondition([400, 403, 405, 426].contains(rejection.status), "upgrade rejected with \(rejection.status)")
         precondition(!rejection.response.encoded().isEmpty)
     }

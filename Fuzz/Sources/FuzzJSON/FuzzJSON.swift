@@ -53,16 +53,18 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     // The Wlive handshake, without and with a channel from the URL query.
     for query in [nil, "970206673085952000"] as [String?] {
         switch WliveHandshake.parse(bytes, queryChannelID: query) {
-        case let .success(handshake):
+        case .success(let handshake):
             precondition(members != nil, "a handshake that is not a JSON object")
-            for value in [handshake.appID, handshake.sdkVersion, handshake.version, handshake.osType, handshake.osVersion,
-                          handshake.clientType, handshake.clientVersion, handshake.deviceID, handshake.deviceType] {
+            for value in [
+                handshake.appID, handshake.sdkVersion, handshake.version, handshake.osType, handshake.osVersion,
+                handshake.clientType, handshake.clientVersion, handshake.deviceID, handshake.deviceType,
+            ] {
                 precondition(!value.isEmpty && value.utf8.count <= WliveHandshake.maxFieldBytes)
             }
             precondition(handshake.userID.utf8.count <= WliveHandshake.maxFieldBytes)
             precondition(handshake.imToken.utf8.count <= WliveHandshake.maxTokenBytes)
             precondition(handshake.timerInterval > 0 && handshake.channelID.rawValue > 0)
-        case let .failure(error):
+        case .failure(let error):
             precondition(!error.message.isEmpty)
         }
     }
@@ -71,11 +73,12 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     var session = WliveSession(configuration: .init(), queryChannelID: bytes.count & 1 == 0 ? nil : "42")
     var action = session.receiveText(bytes)
     check(action)
-    if case let .resolveChannel(id) = action {
-        action = session.channelResolved(bytes.count % 3 == 0 ? .closed : .live,
-                                         counts: .init(online: 1, total: 2, connections: 1), lastSeq: 7, now: 1_520_159_203_895)
+    if case .resolveChannel(let id) = action {
+        action = session.channelResolved(
+            bytes.count % 3 == 0 ? .closed : .live,
+            counts: .init(online: 1, total: 2, connections: 1), lastSeq: 7, now: 1_520_159_203_895)
         check(action)
-        if case let .subscribe(channel, interval, _) = action {
+        if case .subscribe(let channel, let interval, _) = action {
             precondition(channel == id && (5...600).contains(interval))
         }
     }
@@ -91,8 +94,10 @@ func check(_ member: JSONObjectFields.Member) {
     case .number: precondition(Double(member.text) != nil, "number \(member.text) does not read as a number")
     case .boolean: precondition(member.text == "true" || member.text == "false")
     case .null: precondition(member.text.isEmpty)
-    case .object: precondition((try? JSONObjectFields.members(Array(member.text.utf8))) != nil, "nested object does not read again")
-    case .array: precondition((try? JSONObjectFields.elements(Array(member.text.utf8))) != nil, "nested array does not read again")
+    case .object:
+        precondition((try? JSONObjectFields.members(Array(member.text.utf8))) != nil, "nested object does not read again")
+    case .array:
+        precondition((try? JSONObjectFields.elements(Array(member.text.utf8))) != nil, "nested array does not read again")
     }
 }
 
@@ -109,9 +114,9 @@ func check(_ action: WliveSession.Action) {
     let message: ServerMessage
     switch action {
     case .none, .resolveChannel: return
-    case let .subscribe(_, _, acknowledgement): message = acknowledgement
-    case let .send(sent): message = sent
-    case let .sendAndClose(sent, code, _):
+    case .subscribe(_, _, let acknowledgement): message = acknowledgement
+    case .send(let sent): message = sent
+    case .sendAndClose(let sent, let code, _):
         message = sent
         precondition(code.isValidOnWire, "the session closes with \(code), which may not go on the wire")
     }

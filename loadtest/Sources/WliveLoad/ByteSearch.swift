@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Searches in received bytes (frames, HTTP bodies) without decoding them to a `String`: the

@@ -1,6 +1,7 @@
 import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Makes the run's channels before any subscriber connects, once for all processes.
@@ -18,11 +19,14 @@ public enum ChannelSetup {
             let connection = try BlockingHTTPConnection(base)
             defer { connection.close() }
             return try (0..<scenario.channels).map { index in
-                let answer = try connection.exchange(ClientRequests.startLive(base, user: "anchor\(index)", credentials: credentials))
+                let answer = try connection.exchange(
+                    ClientRequests.startLive(base, user: "anchor\(index)", credentials: credentials))
                 guard let object = try? JSONSerialization.jsonObject(with: Data(answer.body)) as? [String: Any],
-                      object["code"] as? Int == 0, let channel = object["channel"] as? [String: Any],
-                      let id = channel["channel_id"] as? String else {
-                    throw SetupError("startLive answered \(answer.status) \(String(decoding: answer.body.prefix(200), as: UTF8.self))")
+                    object["code"] as? Int == 0, let channel = object["channel"] as? [String: Any],
+                    let id = channel["channel_id"] as? String
+                else {
+                    throw SetupError(
+                        "startLive answered \(answer.status) \(String(decoding: answer.body.prefix(200), as: UTF8.self))")
                 }
                 return id
             }
@@ -49,7 +53,9 @@ final class BlockingHTTPConnection {
         var timeout = timeval(tv_sec: 10, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         let status = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
         }
         guard status == 0 else {
             Glibc.close(fd)
@@ -69,7 +75,9 @@ final class BlockingHTTPConnection {
         while true {
             let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
             guard count > 0 else { throw SetupError("the server closed the connection or timed out") }
-            if let answer = buffer.withUnsafeBytes({ parser.parse(UnsafeRawBufferPointer(rebasing: $0[..<count])) }).first { return answer }
+            if let answer = buffer.withUnsafeBytes({ parser.parse(UnsafeRawBufferPointer(rebasing: $0[..<count])) }).first {
+                return answer
+            }
             if let error = parser.error { throw SetupError("bad HTTP answer: \(error)") }
         }
     }

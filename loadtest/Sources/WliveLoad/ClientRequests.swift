@@ -9,7 +9,8 @@ public enum ClientRequests {
         var nonce = [UInt8](repeating: 0, count: 16)
         for index in nonce.indices { nonce[index] = .random(in: 0...255) }
         let key = Data(nonce).base64EncodedString()
-        let request = "GET \(endpoint.target) HTTP/1.1\r\nHost: \(endpoint.host):\(endpoint.port)\r\nUpgrade: websocket\r\n"
+        let request =
+            "GET \(endpoint.target) HTTP/1.1\r\nHost: \(endpoint.host):\(endpoint.port)\r\nUpgrade: websocket\r\n"
             + "Connection: Upgrade\r\nSec-WebSocket-Key: \(key)\r\nSec-WebSocket-Version: 13\r\n\r\n"
         return (Array(request.utf8), WebSocketUpgrade.acceptValue(forKey: key))
     }
@@ -31,12 +32,14 @@ public enum ClientRequests {
 
     /// The common fields of every Wlive API call (docs/HTTP_API.md), as JSON members.
     static func commonFields(user: String, credentials: Credentials) -> String {
-        let login = switch credentials {
-        case .test: "\"test\":\"1\""
-        case let .secret(secret):
-            "\"authtoken\":\"\(AuthTokenVerifier.mint(userID: user, source: 2, expiry: Int64(Date().timeIntervalSince1970) + 86_400, secret: secret))\""
-        }
-        return "\"appid\":\"101\",\"source\":2,\"biz\":\"wload\",\"userid\":\"\(user)\",\"version\":\"1\",\"sdk_version\":\"1.0\","
+        let login =
+            switch credentials {
+            case .test: "\"test\":\"1\""
+            case .secret(let secret):
+                "\"authtoken\":\"\(AuthTokenVerifier.mint(userID: user, source: 2, expiry: Int64(Date().timeIntervalSince1970) + 86_400, secret: secret))\""
+            }
+        return
+            "\"appid\":\"101\",\"source\":2,\"biz\":\"wload\",\"userid\":\"\(user)\",\"version\":\"1\",\"sdk_version\":\"1.0\","
             + "\"os_type\":\"linux\",\"os_version\":\"6\",\"client_type\":\"wlive-load\",\"client_version\":\"1\",\(login)"
     }
 
@@ -48,20 +51,28 @@ public enum ClientRequests {
 
     /// `POST <base>startLive` for a load channel.
     public static func startLive(_ base: Endpoint, user: String, credentials: Credentials) -> [UInt8] {
-        post(base.target + "startLive", host: base, body: "{\(commonFields(user: user, credentials: credentials)),"
-            + "\"channel_title\":\"load\",\"channel_describe\":\"wlive-load\",\"cover_url\":\"http://127.0.0.1/cover.png\"}")
+        post(
+            base.target + "startLive", host: base,
+            body: "{\(commonFields(user: user, credentials: credentials)),"
+                + "\"channel_title\":\"load\",\"channel_describe\":\"wlive-load\",\"cover_url\":\"http://127.0.0.1/cover.png\"}")
     }
 
     /// `POST <base>sendComment` carrying `content` and the stamp in `ext_json`.
-    public static func sendComment(_ base: Endpoint, channel: String, user: String, credentials: Credentials,
-                                   content: String, stamp: CommentStamp) -> [UInt8] {
-        sendComment(base, channel: channel, common: commonFields(user: user, credentials: credentials), content: content, stamp: stamp)
+    public static func sendComment(
+        _ base: Endpoint, channel: String, user: String, credentials: Credentials,
+        content: String, stamp: CommentStamp
+    ) -> [UInt8] {
+        sendComment(
+            base, channel: channel, common: commonFields(user: user, credentials: credentials), content: content, stamp: stamp)
     }
 
     /// The same, with the user's common fields already made (see `commonFields`).
     static func sendComment(_ base: Endpoint, channel: String, common: String, content: String, stamp: CommentStamp) -> [UInt8] {
-        post(base.target + "sendComment", host: base, body: "{\(common),"
-            + "\"comment\":{\"channel_id\":\"\(channel)\",\"content\":\"\(content)\",\"ext_json\":{\"wl\":\"\(stamp.text)\"}}}")
+        post(
+            base.target + "sendComment", host: base,
+            body: "{\(common),"
+                + "\"comment\":{\"channel_id\":\"\(channel)\",\"content\":\"\(content)\",\"ext_json\":{\"wl\":\"\(stamp.text)\"}}}"
+        )
     }
 
     /// A generic publish: the stamp then padding to `size` bytes, as the body.
@@ -73,7 +84,9 @@ public enum ClientRequests {
 
     static func post(_ target: String, host: Endpoint, body: String, contentType: String = "application/json") -> [UInt8] {
         let bodyBytes = body.utf8.count
-        return Array("POST \(target) HTTP/1.1\r\nHost: \(host.host):\(host.port)\r\nContent-Type: \(contentType)\r\nContent-Length: \(bodyBytes)\r\n\r\n\(body)".utf8)
+        return Array(
+            "POST \(target) HTTP/1.1\r\nHost: \(host.host):\(host.port)\r\nContent-Type: \(contentType)\r\nContent-Length: \(bodyBytes)\r\n\r\n\(body)"
+                .utf8)
     }
 }
 
@@ -81,8 +94,10 @@ public enum ClientRequests {
 /// every sequence number (so no flood or repeat rule fires), no digits (no contact rule), no
 /// banned word. A unit test runs them through the real spam filter.
 public enum CommentText {
-    static let words = ["nice", "stream", "great", "show", "wow", "thanks", "host", "amazing", "play",
-                        "again", "today", "happy", "cheers", "awesome", "friends", "music"]
+    static let words = [
+        "nice", "stream", "great", "show", "wow", "thanks", "host", "amazing", "play",
+        "again", "today", "happy", "cheers", "awesome", "friends", "music",
+    ]
 
     /// `sequence` spelt in words (base 16), then padded with more words up to `size` characters;
     /// never cut, so it stays distinct (a 24-bit sequence takes at most 6 words).

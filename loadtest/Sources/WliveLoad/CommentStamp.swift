@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The load generator's stamp in every comment it posts: when it was sent and where it stands

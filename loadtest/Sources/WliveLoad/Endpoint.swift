@@ -45,7 +45,6 @@ public struct Endpoint: Sendable, Equatable {
     }
 }
 
-
 extension Scenario {
     /// Where subscribers connect: the Wlive WebSocket, or `sub_url` for a generic target.
     func subscribeEndpoint() throws(ScenarioError) -> Endpoint {

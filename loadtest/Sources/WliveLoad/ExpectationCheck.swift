@@ -18,7 +18,8 @@ public enum ExpectationCheck {
             }
             if report.spamDelivered > 0 { failures.append("spam_refused: \(report.spamDelivered) spam probes delivered") }
             if report.accepted != report.posted - report.spamPosted {
-                failures.append("spam_refused: \(report.accepted) of \(report.posted - report.spamPosted) ordinary comments accepted")
+                failures.append(
+                    "spam_refused: \(report.accepted) of \(report.posted - report.spamPosted) ordinary comments accepted")
             }
         }
         if let limit = expect.maxP99Milliseconds, report.latencyMilliseconds(99) > limit {

@@ -71,8 +71,12 @@ extension HTTPAnswer {
             var offset = start + Self.codeTag.count
             while offset < body.count, body[offset] == UInt8(ascii: " ") { offset += 1 }
             var negative = false
-            if offset < body.count, body[offset] == UInt8(ascii: "-") { negative = true; offset += 1 }
-            var value = 0, digits = 0
+            if offset < body.count, body[offset] == UInt8(ascii: "-") {
+                negative = true
+                offset += 1
+            }
+            var value = 0
+            var digits = 0
             while offset < body.count, body[offset] &- UInt8(ascii: "0") < 10, digits < 9 {
                 value = value * 10 + Int(body[offset] &- UInt8(ascii: "0"))
                 offset += 1

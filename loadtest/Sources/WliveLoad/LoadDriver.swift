@@ -8,8 +8,10 @@ import WliveServer
 public enum LoadDriver {
     /// Runs `scenario` against its target, or against `gateway` when it runs in this process.
     /// `progress` is called about once a second with the totals so far.
-    public static func run(_ scenario: Scenario, gateway: Gateway? = nil, executable: String? = nil,
-                           progress: (@Sendable (ProgressSnapshot) -> Void)? = nil) throws -> LoadReport {
+    public static func run(
+        _ scenario: Scenario, gateway: Gateway? = nil, executable: String? = nil,
+        progress: (@Sendable (ProgressSnapshot) -> Void)? = nil
+    ) throws -> LoadReport {
         let channels = try ChannelSetup.channels(for: scenario)
         let plan = RunPlan(scenario: scenario, channels: channels)
         let pids = scenario.gatewayProcessIDs
@@ -61,7 +63,9 @@ public enum LoadDriver {
         public var error: String?
         public var go: UInt64?
 
-        public init(event: String, progress: ProgressSnapshot? = nil, report: LoadReport? = nil, error: String? = nil, go: UInt64? = nil) {
+        public init(
+            event: String, progress: ProgressSnapshot? = nil, report: LoadReport? = nil, error: String? = nil, go: UInt64? = nil
+        ) {
             self.event = event
             self.progress = progress
             self.report = report
@@ -84,14 +88,17 @@ public enum LoadDriver {
             try run.connect()
             output.write(ChildMessage(event: "ready").line())
             guard let line = readLine(), let message = try? JSONDecoder().decode(ChildMessage.self, from: Data(line.utf8)),
-                  let go = message.go else {
+                let go = message.go
+            else {
                 _ = run.finish()
                 return 1
             }
             run.start(go: go)
-            let ticker = ProgressTicker(every: 1, measure: { run.progress() }, report: { snapshot in
-                output.write(ChildMessage(event: "progress", progress: snapshot).line())
-            })
+            let ticker = ProgressTicker(
+                every: 1, measure: { run.progress() },
+                report: { snapshot in
+                    output.write(ChildMessage(event: "progress", progress: snapshot).line())
+                })
             run.waitUntilDrained()
             ticker.stop()
             output.write(ChildMessage(event: "result", report: run.finish()).line())
@@ -102,15 +109,20 @@ public enum LoadDriver {
         }
     }
 
-    private static func runChildren(_ plan: RunPlan, executable: String, sample: () -> ProcessStatistics?,
-                                     progress: (@Sendable (ProgressSnapshot) -> Void)?) throws -> (LoadReport, ProcessStatistics?) {
+    private static func runChildren(
+        _ plan: RunPlan, executable: String, sample: () -> ProcessStatistics?,
+        progress: (@Sendable (ProgressSnapshot) -> Void)?
+    ) throws -> (LoadReport, ProcessStatistics?) {
         let count = plan.scenario.procs
         let planFile = FileManager.default.temporaryDirectory.appendingPathComponent("wlive-load-plan-\(getpid()).json")
         defer { try? FileManager.default.removeItem(at: planFile) }
         try JSONEncoder().encode(plan).write(to: planFile)
-        let children = try (0..<count).map { index in try ChildProcess(executable: executable, planFile: planFile.path, index: index, of: count) }
-        defer { children.forEach { $0.terminate() } }
-        let deadline = Date().addingTimeInterval(120 + (plan.scenario.connectRate > 0 ? Double(plan.scenario.subscribers) / plan.scenario.connectRate : 0))
+        let children = try (0..<count).map { index in
+            try ChildProcess(executable: executable, planFile: planFile.path, index: index, of: count)
+        }
+        defer { for child in children { child.terminate() } }
+        let deadline = Date().addingTimeInterval(
+            120 + (plan.scenario.connectRate > 0 ? Double(plan.scenario.subscribers) / plan.scenario.connectRate : 0))
         while !children.allSatisfy(\.isReady) {
             if let failure = children.compactMap(\.failure).first { throw SetupError("a child process failed: \(failure)") }
             guard Date() < deadline else { throw SetupError("child processes not ready in time") }
@@ -120,7 +132,8 @@ public enum LoadDriver {
         for child in children { child.send(ChildMessage(event: "go", go: go)) }
         let atGo = sample()
         let ticker = progress.map { report in
-            ProgressTicker(every: 1, measure: { children.reduce(into: ProgressSnapshot()) { $0.add($1.latestProgress) } }, report: report)
+            ProgressTicker(
+                every: 1, measure: { children.reduce(into: ProgressSnapshot()) { $0.add($1.latestProgress) } }, report: report)
         }
         while !children.allSatisfy({ $0.result != nil || $0.failure != nil }) { usleep(10_000) }
         ticker?.stop()
@@ -136,7 +149,10 @@ final class ProgressTicker: Sendable {
     private let stopped = Atomic<Bool>(false)
     private let done = DispatchSemaphore(value: 0)
 
-    init(every seconds: Double, measure: @escaping @Sendable () -> ProgressSnapshot, report: @escaping @Sendable (ProgressSnapshot) -> Void) {
+    init(
+        every seconds: Double, measure: @escaping @Sendable () -> ProgressSnapshot,
+        report: @escaping @Sendable (ProgressSnapshot) -> Void
+    ) {
         let thread = Thread { [self] in
             var next = Date().addingTimeInterval(seconds)
             while !stopped.load(ordering: .relaxed) {
@@ -163,7 +179,8 @@ final class ChildProcess: @unchecked Sendable {
     private let process = Process()
     private let input = Pipe()
     private let output = Pipe()
-    private let state = Mutex<(ready: Bool, progress: ProgressSnapshot, result: LoadReport?, failure: String?)>((false, .init(), nil, nil))
+    private let state = Mutex<(ready: Bool, progress: ProgressSnapshot, result: LoadReport?, failure: String?)>(
+        (false, .init(), nil, nil))
 
     init(executable: String, planFile: String, index: Int, of count: Int) throws {
         process.executableURL = URL(fileURLWithPath: executable)

@@ -36,11 +36,13 @@ final class LoadLoop: @unchecked Sendable {
         uv.pointee.data = Unmanaged.passUnretained(self).toOpaque()
         uv_async_init(uv, wakeup) { handle in LoadLoop.from(handle!.pointee.loop).drainInbox() }
         uv_timer_init(uv, pacer)
-        uv_timer_start(pacer, { handle in
-            let loop = LoadLoop.from(handle!.pointee.loop)
-            for step in loop.onPace { step(loop) }
-            loop.progress.publishLatency(loop.tally.latency, every: 1_000_000_000)
-        }, 1, 1)
+        uv_timer_start(
+            pacer,
+            { handle in
+                let loop = LoadLoop.from(handle!.pointee.loop)
+                for step in loop.onPace { step(loop) }
+                loop.progress.publishLatency(loop.tally.latency, every: 1_000_000_000)
+            }, 1, 1)
     }
 
     deinit {

@@ -115,7 +115,10 @@ public struct LoadReport: Codable, Sendable {
 
     /// Folds another process's report into this one.
     public mutating func merge(_ other: LoadReport) {
-        if scenario.isEmpty { scenario = other.scenario; target = other.target }
+        if scenario.isEmpty {
+            scenario = other.scenario
+            target = other.target
+        }
         connectAttempts += other.connectAttempts
         connected += other.connected
         connectFailures += other.connectFailures
@@ -139,7 +142,9 @@ public struct LoadReport: Codable, Sendable {
         gapMissed += other.gapMissed
         readersPerChannel = Self.sum(readersPerChannel, other.readersPerChannel)
         latency.add(other.latency)
-        if other.postingStart > 0 { postingStart = postingStart == 0 ? other.postingStart : min(postingStart, other.postingStart) }
+        if other.postingStart > 0 {
+            postingStart = postingStart == 0 ? other.postingStart : min(postingStart, other.postingStart)
+        }
         postingEnd = max(postingEnd, other.postingEnd)
         lastDelivery = max(lastDelivery, other.lastDelivery)
         if let cpu = other.serverCPUSeconds { serverCPUSeconds = cpu }

@@ -39,11 +39,12 @@ public final class LoadRun: @unchecked Sendable {
         for (local, number) in plan.subscriberNumbers.enumerated() {
             let channelIndex = plan.channelIndex(ofSubscriber: number)
             let channel = plan.channels[channelIndex]
-            plans[local % loops.count].append(.init(
-                endpoint: scenario.target == .wlive ? base : base.replacing(channel: channel),
-                channel: channel, channelIndex: channelIndex, source: sources[number % sources.count],
-                wliveHandshake: scenario.target == .wlive, heartbeatInterval: scenario.heartbeatInterval,
-                slow: plan.isSlowReader(number), device: number))
+            plans[local % loops.count].append(
+                .init(
+                    endpoint: scenario.target == .wlive ? base : base.replacing(channel: channel),
+                    channel: channel, channelIndex: channelIndex, source: sources[number % sources.count],
+                    wliveHandshake: scenario.target == .wlive, heartbeatInterval: scenario.heartbeatInterval,
+                    slow: plan.isSlowReader(number), device: number))
         }
         return plans
     }
@@ -65,7 +66,9 @@ public final class LoadRun: @unchecked Sendable {
                 loop.onPace.append { loop in
                     guard next < loopPlans.count else { return }
                     let allowed = ratePerLoop > 0 ? Int(Double(monotonicNanoseconds() - begin) / 1e9 * ratePerLoop) + 1 : Int.max
-                    while next < loopPlans.count, next < allowed, next - loop.progress.settled.load(ordering: .relaxed) < concurrency {
+                    while next < loopPlans.count, next < allowed,
+                        next - loop.progress.settled.load(ordering: .relaxed) < concurrency
+                    {
                         let subscriber = SubscriberClient(loop: loop, plan: loopPlans[next])
                         subscriber.onSettled = { loop.progress.settled.add(1, ordering: .relaxed) }
                         subscriber.start()
@@ -77,7 +80,8 @@ public final class LoadRun: @unchecked Sendable {
         if let poster {
             loops[0].sync { loop in poster.connect(on: loop, sources: self.sources) }
         }
-        let deadline = Date().addingTimeInterval(timeout + (scenario.connectRate > 0 ? Double(scenario.subscribers) / scenario.connectRate : 0))
+        let deadline = Date().addingTimeInterval(
+            timeout + (scenario.connectRate > 0 ? Double(scenario.subscribers) / scenario.connectRate : 0))
         while settledCount < localSubscribers || !postersReady, Date() < deadline { usleep(5_000) }
         let settledAt = monotonicNanoseconds()
         for loop in loops {
@@ -160,14 +164,16 @@ public final class LoadRun: @unchecked Sendable {
         let cpuAtEnd = ProcessStatistics.current().cpuSeconds
         var report = LoadReport()
         for loop in loops {
-            report.merge(loop.sync { loop in
-                var tally = loop.tally
-                for case let subscriber as SubscriberClient in loop.clients.values where subscriber.plan.slow && subscriber.peerHasClosed {
-                    tally.slowReadersClosed += 1
-                }
-                tally.lastDelivery = loop.progress.lastDelivery.load(ordering: .relaxed)
-                return tally
-            })
+            report.merge(
+                loop.sync { loop in
+                    var tally = loop.tally
+                    for case let subscriber as SubscriberClient in loop.clients.values
+                    where subscriber.plan.slow && subscriber.peerHasClosed {
+                        tally.slowReadersClosed += 1
+                    }
+                    tally.lastDelivery = loop.progress.lastDelivery.load(ordering: .relaxed)
+                    return tally
+                })
             loop.stop()
         }
         report.scenario = plan.scenario.name

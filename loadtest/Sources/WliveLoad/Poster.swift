@@ -28,7 +28,8 @@ final class Poster: @unchecked Sendable {
         let scenario = plan.scenario
         endpoint = try scenario.publishEndpoint()
         generator = SplitMix64(seed: scenario.seed)
-        distribution = ZipfDistribution(count: plan.channels.count, exponent: scenario.distribution == "zipf" ? scenario.zipfExponent : 0)
+        distribution = ZipfDistribution(
+            count: plan.channels.count, exponent: scenario.distribution == "zipf" ? scenario.zipfExponent : 0)
         nextSequence = Array(repeating: 0, count: plan.channels.count)
         postsInChannel = Array(repeating: 0, count: plan.channels.count)
         credentials = scenario.credentials
@@ -99,9 +100,12 @@ final class Poster: @unchecked Sendable {
                 common = ClientRequests.commonFields(user: "u\(user)", credentials: credentials)
                 commonFields[user] = common
             }
-            let content = isSpam ? CommentText.spam[Int(generator.next() % UInt64(CommentText.spam.count))]
+            let content =
+                isSpam
+                ? CommentText.spam[Int(generator.next() % UInt64(CommentText.spam.count))]
                 : CommentText.ordinary(sequence: sequence, size: scenario.commentSize)
-            request = ClientRequests.sendComment(endpoint, channel: plan.channels[channel], common: common, content: content, stamp: stamp)
+            request = ClientRequests.sendComment(
+                endpoint, channel: plan.channels[channel], common: common, content: content, stamp: stamp)
         case .generic:
             request = ClientRequests.genericPublish(channelEndpoints[channel], stamp: stamp, size: scenario.commentSize)
         }

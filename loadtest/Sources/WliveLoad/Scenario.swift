@@ -109,11 +109,17 @@ public struct Scenario: Codable, Sendable, Equatable {
     public mutating func set(_ key: String, _ text: String) throws(ScenarioError) {
         let value = text.trimmingCharacters(in: .whitespaces)
         func int(_ range: ClosedRange<Int> = 0...Int.max) throws(ScenarioError) -> Int {
-            guard let number = Int(value), range.contains(number) else { throw ScenarioError(key: key, problem: "expected an integer in \(range.lowerBound)…\(range.upperBound), got \"\(text)\"") }
+            guard let number = Int(value), range.contains(number) else {
+                throw ScenarioError(
+                    key: key, problem: "expected an integer in \(range.lowerBound)…\(range.upperBound), got \"\(text)\"")
+            }
             return number
         }
         func double(_ range: ClosedRange<Double> = 0...Double.greatestFiniteMagnitude) throws(ScenarioError) -> Double {
-            guard let number = Double(value), range.contains(number) else { throw ScenarioError(key: key, problem: "expected a number in \(range.lowerBound)…\(range.upperBound), got \"\(text)\"") }
+            guard let number = Double(value), range.contains(number) else {
+                throw ScenarioError(
+                    key: key, problem: "expected a number in \(range.lowerBound)…\(range.upperBound), got \"\(text)\"")
+            }
             return number
         }
         func bool() throws(ScenarioError) -> Bool {
@@ -126,7 +132,9 @@ public struct Scenario: Codable, Sendable, Equatable {
         switch key {
         case "name": name = value
         case "target":
-            guard let parsed = Target(rawValue: value) else { throw ScenarioError(key: key, problem: "expected wlive or generic, got \"\(text)\"") }
+            guard let parsed = Target(rawValue: value) else {
+                throw ScenarioError(key: key, problem: "expected wlive or generic, got \"\(text)\"")
+            }
             target = parsed
         case "in_process": inProcess = try bool()
         case "gateway_workers": gatewayWorkers = try int(1...64)
@@ -144,7 +152,9 @@ public struct Scenario: Codable, Sendable, Equatable {
             channelIDs = ids.joined(separator: ",")
             if !ids.isEmpty { channels = ids.count }
         case "distribution":
-            guard ["uniform", "zipf"].contains(value) else { throw ScenarioError(key: key, problem: "expected uniform or zipf, got \"\(text)\"") }
+            guard ["uniform", "zipf"].contains(value) else {
+                throw ScenarioError(key: key, problem: "expected uniform or zipf, got \"\(text)\"")
+            }
             distribution = value
         case "zipf_exponent": zipfExponent = try double(0...10)
         case "post_rate": postRate = try double()
@@ -188,9 +198,13 @@ public struct Scenario: Codable, Sendable, Equatable {
             guard subURL.contains("{channel}"), pubURL.contains("{channel}") else {
                 throw ScenarioError(key: "sub_url", problem: "the generic target needs sub_url and pub_url, each with {channel}")
             }
-            guard spamShare == 0 else { throw ScenarioError(key: "spam_share", problem: "spam probes need the wlive target (303 is Wlive's answer)") }
+            guard spamShare == 0 else {
+                throw ScenarioError(key: "spam_share", problem: "spam probes need the wlive target (303 is Wlive's answer)")
+            }
         }
-        if inProcess, target != .wlive { throw ScenarioError(key: "in_process", problem: "only the wlive target runs in process") }
+        if inProcess, target != .wlive {
+            throw ScenarioError(key: "in_process", problem: "only the wlive target runs in process")
+        }
         guard commentSize <= 100 || target == .generic else {
             throw ScenarioError(key: "comment_size", problem: "Wlive refuses comments over comment.max_length (100 by default)")
         }

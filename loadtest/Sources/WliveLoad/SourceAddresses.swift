@@ -25,6 +25,8 @@ public enum SourceAddresses {
     }
 
     private static func bad(_ text: String) -> ScenarioError {
-        ScenarioError(key: "source_addresses", problem: "expected addresses like 127.0.0.2-127.0.0.9 or 127.0.0.2,127.0.0.3, got \"\(text)\"")
+        ScenarioError(
+            key: "source_addresses",
+            problem: "expected addresses like 127.0.0.2-127.0.0.9 or 127.0.0.2,127.0.0.3, got \"\(text)\"")
     }
 }

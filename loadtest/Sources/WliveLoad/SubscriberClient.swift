@@ -66,7 +66,9 @@ final class SubscriberClient: TCPClient {
             offset = end
             if plan.wliveHandshake {
                 state = .handshaking
-                write(ClientRequests.wliveHandshake(channel: plan.channel, timerInterval: plan.heartbeatInterval, device: plan.device))
+                write(
+                    ClientRequests.wliveHandshake(
+                        channel: plan.channel, timerInterval: plan.heartbeatInterval, device: plan.device))
             } else {
                 subscribed()
             }
@@ -162,7 +164,8 @@ final class SubscriberClient: TCPClient {
     /// The end of an HTTP head (after its blank line), if it has arrived.
     private static func headEnd(_ bytes: UnsafeRawBufferPointer) -> Int? {
         guard bytes.count >= 4 else { return nil }
-        for index in 3..<bytes.count where bytes[index] == 10 && bytes[index - 1] == 13 && bytes[index - 2] == 10 && bytes[index - 3] == 13 {
+        for index in 3..<bytes.count
+        where bytes[index] == 10 && bytes[index - 1] == 13 && bytes[index - 2] == 10 && bytes[index - 3] == 13 {
             return index + 1
         }
         return nil

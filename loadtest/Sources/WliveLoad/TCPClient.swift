@@ -42,7 +42,9 @@ class TCPClient {
         if let source, source != "0.0.0.0" {
             var local = sockaddr_in()
             uv_ip4_addr(source, 0, &local)
-            let bound = withUnsafePointer(to: &local) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { uv_tcp_bind(handle, $0, 0) } }
+            let bound = withUnsafePointer(to: &local) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { uv_tcp_bind(handle, $0, 0) }
+            }
             guard bound == 0 else { return fail("bind \(source): \(String(cString: uv_strerror(bound)))") }
         }
         if var size = receiveBuffer { uv_recv_buffer_size(cast(handle, to: uv_handle_t.self), &size) }
@@ -63,25 +65,31 @@ class TCPClient {
     }
 
     private func startReading() {
-        uv_read_start(cast(handle, to: uv_stream_t.self), { handle, _, buffer in
-            let loop = LoadLoop.from(handle!.pointee.loop)
-            buffer!.pointee = uv_buf_init(loop.readBuffer.baseAddress!.assumingMemoryBound(to: CChar.self), UInt32(loop.readBuffer.count))
-        }, { stream, count, _ in
-            let client = TCPClient.from(stream!.pointee.data)
-            guard count > 0 else {
-                if count < 0 { client.fail(count == Int(UV_EOF.rawValue) ? "closed by peer" : String(cString: uv_strerror(Int32(count)))) }
-                return
-            }
-            let fresh = UnsafeRawBufferPointer(start: client.loop.readBuffer.baseAddress, count: count)
-            if client.leftover.isEmpty {
-                let used = client.didRead(fresh)
-                if used < count, !client.isClosed { client.leftover = Array(fresh[used...]) }
-            } else {
-                client.leftover.append(contentsOf: fresh)
-                let used = client.leftover.withUnsafeBytes { client.didRead($0) }
-                if !client.isClosed { client.leftover.removeFirst(min(used, client.leftover.count)) }
-            }
-        })
+        uv_read_start(
+            cast(handle, to: uv_stream_t.self),
+            { handle, _, buffer in
+                let loop = LoadLoop.from(handle!.pointee.loop)
+                buffer!.pointee = uv_buf_init(
+                    loop.readBuffer.baseAddress!.assumingMemoryBound(to: CChar.self), UInt32(loop.readBuffer.count))
+            },
+            { stream, count, _ in
+                let client = TCPClient.from(stream!.pointee.data)
+                guard count > 0 else {
+                    if count < 0 {
+                        client.fail(count == Int(UV_EOF.rawValue) ? "closed by peer" : String(cString: uv_strerror(Int32(count))))
+                    }
+                    return
+                }
+                let fresh = UnsafeRawBufferPointer(start: client.loop.readBuffer.baseAddress, count: count)
+                if client.leftover.isEmpty {
+                    let used = client.didRead(fresh)
+                    if used < count, !client.isClosed { client.leftover = Array(fresh[used...]) }
+                } else {
+                    client.leftover.append(contentsOf: fresh)
+                    let used = client.leftover.withUnsafeBytes { client.didRead($0) }
+                    if !client.isClosed { client.leftover.removeFirst(min(used, client.leftover.count)) }
+                }
+            })
     }
 
     /// Whether the peer has closed its side (TCP state CLOSE_WAIT or CLOSE), read from the socket
@@ -104,7 +112,9 @@ class TCPClient {
         guard !isClosed, !bytes.isEmpty else { return }
         let stream = cast(handle, to: uv_stream_t.self)
         let written = bytes.withUnsafeBufferPointer { pointer -> Int32 in
-            var buffer = uv_buf_init(UnsafeMutableRawPointer(mutating: pointer.baseAddress!).assumingMemoryBound(to: CChar.self), UInt32(pointer.count))
+            var buffer = uv_buf_init(
+                UnsafeMutableRawPointer(mutating: pointer.baseAddress!).assumingMemoryBound(to: CChar.self), UInt32(pointer.count)
+            )
             return uv_try_write(stream, &buffer, 1)
         }
         let done = written > 0 ? Int(written) : 0

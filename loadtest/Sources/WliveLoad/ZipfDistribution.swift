@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Picks one of `count` items, item k (from 0) with probability proportional to 1 / (k + 1)^s:
@@ -26,7 +26,8 @@ public struct ZipfDistribution: Sendable {
 
     /// The item whose cumulative band holds `uniform`, a number in [0, 1).
     public func item(at uniform: Double) -> Int {
-        var low = 0, high = cumulative.count - 1
+        var low = 0
+        var high = cumulative.count - 1
         while low < high {
             let middle = (low + high) / 2
             if cumulative[middle] > uniform { high = middle } else { low = middle + 1 }

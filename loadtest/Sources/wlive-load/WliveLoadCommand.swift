@@ -46,7 +46,9 @@ struct RunCommand: AsyncParsableCommand {
 
     func run() async throws {
         var overrides: [(String, String)] = []
-        func put(_ key: String, _ value: (some CustomStringConvertible)?) { if let value { overrides.append((key, value.description)) } }
+        func put(_ key: String, _ value: (some CustomStringConvertible)?) {
+            if let value { overrides.append((key, value.description)) }
+        }
         put("target", target)
         if inProcess { put("in_process", "true") }
         put("ws_url", wsURL)
@@ -73,7 +75,8 @@ struct RunCommand: AsyncParsableCommand {
             FileHandle.standardError.write(Data("wlive-load: \(error)\n".utf8))
             throw ExitCode(2)
         }
-        let gateway = scenario.inProcess
+        let gateway =
+            scenario.inProcess
             ? try InProcessGateway.start(try await ConfigurationLoader.load(path: gatewayConfig), for: &scenario) : nil
         defer { gateway?.shutdown() }
 
@@ -85,8 +88,9 @@ struct RunCommand: AsyncParsableCommand {
         }
         let report: LoadReport
         do {
-            report = try LoadDriver.run(scenario, gateway: gateway, executable: Self.executablePath,
-                                        progress: interactive ? printProgress : nil)
+            report = try LoadDriver.run(
+                scenario, gateway: gateway, executable: Self.executablePath,
+                progress: interactive ? printProgress : nil)
         } catch {
             FileHandle.standardError.write(Data("\nwlive-load: \(error)\n".utf8))
             throw ExitCode(2)
@@ -110,7 +114,13 @@ struct RunCommand: AsyncParsableCommand {
 /// The previous progress snapshot, for per-second rates.
 final class PreviousProgress: Sendable {
     private let value = Mutex<ProgressSnapshot>(ProgressSnapshot())
-    func swap(_ next: ProgressSnapshot) -> ProgressSnapshot { value.withLock { let old = $0; $0 = next; return old } }
+    func swap(_ next: ProgressSnapshot) -> ProgressSnapshot {
+        value.withLock {
+            let old = $0
+            $0 = next
+            return old
+        }
+    }
 }
 
 struct ChildCommand: ParsableCommand {
