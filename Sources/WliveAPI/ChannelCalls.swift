@@ -37,6 +37,20 @@ extension LiveAPI {
         return APIReply(code: .success, fields: [("channel", json.finish())])
     }
 
+    /// Opens a channel that did not come through `startLive` (the embedding API, `--open-channel`):
+    /// the store gets its record too, so the API and the push tier agree it exists (comments,
+    /// joins and `retrieveChannel` work on it). False when the id is already known.
+    public func adoptChannel(_ id: ChannelID) throws -> Bool {
+        guard try store.channel(id) == nil else { return false }
+        try store.insert(
+            ChannelInfo(
+                id: id, title: "", describe: "", coverURL: "", extJSON: "",
+                ownerUserID: "", ownerBiz: "", ownerSource: 0, createTime: wallClock()))
+        openChannelCount += 1
+        fanOut.openChannel(id)
+        return true
+    }
+
     /// `stopLive`: the owner ends the channel (seed 000, 1.2).
     func stopLive(_ fields: RequestFields) throws -> APIReply {
         let caller = try authenticate(fields)
@@ -46,15 +60,29 @@ extension LiveAPI {
             throw APIReply.failure(.permissionDenied, "only the channel's owner may stop it")
         }
         let given = try optional(fields, "reason", limit: FieldLimits.reason)
-        let reason = given.isEmpty ? "stopped by owner" : given
-        _ = try store.close(id, releaseTime: wallClock(), reason: reason)
+        try endChannel(channel, reason: given.isEmpty ? "stopped by owner" : given)
+        return APIReply(code: .success)
+    }
+
+    /// Ends a live channel for the store and the push tier alike (stopLive, and the embedding
+    /// API's `closeChannel`): 1 when unknown, 2 when already closed.
+    public func endChannel(_ id: ChannelID, reason: String) throws -> WliveResultCode {
+        do {
+            try endChannel(try liveChannel(id), reason: reason)
+            return .success
+        } catch let reply as APIReply {
+            return reply.code
+        }
+    }
+
+    private func endChannel(_ channel: ChannelInfo, reason: String) throws {
+        _ = try store.close(channel.id, releaseTime: wallClock(), reason: reason)
         let owner = "\(channel.ownerSource):\(channel.ownerUserID)"
         openChannelsByOwner[owner, default: 1] -= 1
         if openChannelsByOwner[owner] == 0 { openChannelsByOwner[owner] = nil }
         openChannelCount -= 1
-        fanOut.closeChannel(id, reason: reason)
-        logger.info("channel stopped", metadata: ["channel": "\(id)"])
-        return APIReply(code: .success)
+        fanOut.closeChannel(channel.id, reason: reason)
+        logger.info("channel stopped", metadata: ["channel": "\(channel.id)"])
     }
 
     /// `retrieveChannel` (the SDK's `retriveChannel`): every known channel of `channel_ids` (seed 000, 1.5).

@@ -37,6 +37,8 @@ public final class Gateway: Sendable {
     private let context: GatewayContext
     private let logger: Logger
     private let state = Mutex<State>(.idle)
+    /// Channels `openChannel` was asked for before `start()`.
+    private let channelsToOpen = Mutex<Set<ChannelID>>([])
 
     private enum State {
         case idle
@@ -89,12 +91,13 @@ public final class Gateway: Sendable {
             let ingest = loops.removeLast()
             let ports = BoundPorts(webSocket: port, http: ingest.listener!.port)
             let fanOut = FanOutEngine(workers: loops, channels: channels)
-            ingest.becomeIngestLoop(
-                api: LiveAPI(
-                    settings: configuration.api, store: InMemoryLiveStore(), fanOut: GatewayFanOut(engine: fanOut),
-                    spam: SpamFilter(settings: configuration.spam, dictionary: dictionary), logger: logger,
-                    wallClock: wallClockMilliseconds, monotonicClock: monotonicSeconds),
-                fanOut: fanOut)
+            let api = LiveAPI(
+                settings: configuration.api, store: InMemoryLiveStore(), fanOut: GatewayFanOut(engine: fanOut),
+                spam: SpamFilter(settings: configuration.spam, dictionary: dictionary), logger: logger,
+                wallClock: wallClockMilliseconds, monotonicClock: monotonicSeconds)
+            // No loop runs yet, so the API may be called from here.
+            for id in channelsToOpen.withLock({ $0 }) { _ = try? api.adoptChannel(id) }
+            ingest.becomeIngestLoop(api: api, fanOut: fanOut)
             for loop in loops + [ingest] { loop.start() }
             state = .running(workers: loops, ingest: ingest, ports)
             logger.info(
@@ -153,16 +156,23 @@ public final class Gateway: Sendable {
 
     // MARK: - Channels and comments
 
-    /// Opens a live channel; false when the id is already known.
+    /// Opens a live channel, for the API as for the push tier; false when the id is already
+    /// known. Before `start()` the channel is opened as the gateway starts.
     @discardableResult
     public func openChannel(_ id: ChannelID) -> Bool {
-        channels.open(id) != nil
+        let queued: Bool = state.withLock { state in
+            guard case .idle = state else { return false }
+            return channelsToOpen.withLock { $0.insert(id).inserted }
+        }
+        if queued { return true }
+        return onIngestLoop { loop in (try? loop.api?.adoptChannel(id)) ?? false } ?? false
     }
 
     /// Ends a channel: its subscribers get what was published before, then a `channel_closed`
     /// message and a normal close. Later handshakes and comments get code 2.
     public func closeChannel(_ id: ChannelID, reason: String = "") -> Result<Void, Refusal> {
-        onIngestLoop { loop in loop.fanOut!.close(id, reason: reason) } ?? .failure(.internalError)
+        let code = onIngestLoop { loop in (try? loop.api?.endChannel(id, reason: reason)) ?? .internalError } ?? .internalError
+        return code == .success ? .success(()) : .failure(code)
     }
 
     /// A comment to publish; the gateway assigns `id`, `seq` and `time`.

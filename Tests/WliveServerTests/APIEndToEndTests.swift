@@ -11,6 +11,19 @@ struct APIEndToEndTests {
         return (harness, TestAPIClient(port: harness.httpPort))
     }
 
+    @Test func aChannelOpenedThroughTheSwiftAPIIsOneTheHTTPAPIKnowsToo() throws {
+        // Once, only the push tier learnt of it, and sendComment answered 1 (channel not found).
+        let (harness, api) = try harness()
+        defer { harness.gateway.shutdown() }
+        let viewer = try harness.subscriber()
+        let sent = try api.sendComment(GatewayHarness.channel, "embedded room")
+        #expect(sent["code"] as? Int == 0 && sent["seq"] as? Int == 1)
+        #expect(try viewer.nextJSON(skipping: ["heartbeat", "notice"])["content"] as? String == "embedded room")
+        let listed = try api.call("retrieveChannel", "channel_ids=%5B%22\(GatewayHarness.channel)%22%5D")
+        #expect((listed["channel"] as? [[String: Any]])?.first?["status"] as? String == "NORMAL")
+        #expect(harness.gateway.openChannel(GatewayHarness.channel) == false)
+    }
+
     @Test func spamNeverReachesASubscriberWhileTheNextCleanCommentDoes() throws {
         let (harness, api) = try harness()
         defer { harness.gateway.shutdown() }
