@@ -2,12 +2,19 @@ import ArgumentParser
 import Foundation
 import WliveConfig
 
-/// `wlive config check` and `wlive config reload`.
+/// `wlive config check`, `wlive config defaults` and `wlive config reload`.
 struct ConfigCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "config",
         abstract: "Check the configuration, or make a running gateway reload its banned words.",
-        subcommands: [Check.self, Reload.self])
+        subcommands: [Check.self, Defaults.self, Reload.self])
+
+    struct Defaults: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Print every key with its default and what it does, as YAML (config/wlive.yaml is this output).")
+
+        func run() throws { print(ConfigurationKeys.defaultYAML, terminator: "") }
+    }
 
     struct Check: AsyncParsableCommand {
         static let configuration = CommandConfiguration(

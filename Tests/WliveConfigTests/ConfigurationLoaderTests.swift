@@ -21,6 +21,32 @@ struct ConfigurationLoaderTests {
         #expect(loaded == GatewayConfiguration())
     }
 
+    @Test func theShippedFileIsTheKeyTableWordForWord() throws {
+        // Names, defaults and docs live in one table; the file is printed from it.
+        let path = Self.repositoryRoot.appendingPathComponent("config/wlive.yaml").path
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == ConfigurationKeys.defaultYAML)
+    }
+
+    @Test func everyKeyIsReadAndNamedOnce() {
+        let names = ConfigurationKeys.all.map(\.name)
+        #expect(Set(names).count == names.count)
+        #expect(ConfigurationLoader.defaults().count == names.count)
+    }
+
+    @Test func everyKeyNamedInASettingsDocCommentExists() throws {
+        // Three such comments once named keys that do not exist.
+        let names = Set(ConfigurationKeys.all.map(\.name))
+        for file in [
+            "Sources/WliveConfig/GatewayConfiguration.swift", "Sources/WliveAPI/APISettings.swift",
+            "Sources/WliveSpam/SpamSettings.swift",
+        ] {
+            let text = try String(contentsOfFile: Self.repositoryRoot.appendingPathComponent(file).path, encoding: .utf8)
+            for match in text.matches(of: /`([a-z_]+(?:\.[a-z_]+)+)`/) {
+                #expect(names.contains(String(match.1)), "\(file) names `\(match.1)`, which is no key")
+            }
+        }
+    }
+
     @Test func flagsBeatEnvironmentBeatsFileBeatsDefaults() async throws {
         let file = try temporaryYAML("ws:\n  port: 1111\n  path: /live\nheartbeat:\n  min_interval: 7\n")
         let fromFile = try await ConfigurationLoader.load(path: file, environment: [:])
