@@ -14,7 +14,7 @@ func registerFanOutBenchmarks() {
 
     for (name, burst) in [("one comment", 1), ("burst of 10 comments", 10)] {
         Benchmark("Fan-out: \(name) to 10,000 subscribers on one loop", configuration: configuration) { benchmark in
-            try FanOutRig.shared!.measure(benchmark, burst: burst)
+            try await FanOutRig.shared!.measure(benchmark, burst: burst)
         } setup: {
             FanOutRig.shared = try FanOutRig(subscribers: 10_000)
         } teardown: {
@@ -42,8 +42,7 @@ final class FanOutRig: @unchecked Sendable {
         scenario.gatewayWorkers = 1
         var configuration = GatewayConfiguration()
         configuration.bannedWordsFile = "../config/banned-words.txt"
-        gateway = try InProcessGateway.start(configuration, for: &scenario)
-        gateway.openChannel(Self.channel)
+        gateway = try InProcessGateway.start(configuration, for: &scenario, openChannels: [Self.channel])
         let candidates = [
             ProcessInfo.processInfo.environment["WLIVE_LOAD"], "../.build/release/wlive-load", ".build/release/wlive-load",
         ]
@@ -69,13 +68,13 @@ final class FanOutRig: @unchecked Sendable {
 
     /// Publishes `burst` comments back to back, per iteration, and waits until the loop has
     /// written every one to every subscriber.
-    func measure(_ benchmark: Benchmark, burst: Int) throws {
+    func measure(_ benchmark: Benchmark, burst: Int) async throws {
         let before = gateway.loopStatistics[0]
         var target = before.delivered
         benchmark.startMeasurement()
         for _ in benchmark.scaledIterations {
             for index in 0..<burst {
-                _ = gateway.publish(
+                _ = await gateway.publish(
                     .init(channelID: Self.channel, userID: "bench", source: 2, biz: "bench", content: "comment \(index)"))
             }
             target += burst * subscribers

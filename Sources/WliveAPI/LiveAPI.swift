@@ -53,7 +53,15 @@ public final class LiveAPI {
         }
     }
 
-    /// Answers one request.
+    /// Answers one request through `completion`, which runs once, on the API's loop: now, or
+    /// later for a call that needs a round trip to a store or a bus. The transport keeps the
+    /// answers of one connection in request order whatever order they complete in.
+    public func respond(to request: HTTPRequest, completion: @escaping (HTTPResponse) -> Void) {
+        // Every call answers at once today; a call with a round trip will keep `completion`.
+        completion(respond(to: request))
+    }
+
+    /// Answers one request at once (every call today, and the tests).
     public func respond(to request: HTTPRequest) -> HTTPResponse {
         let path = request.path
         guard path.hasPrefix("/live/"), let call = Call(pathName: path.dropFirst("/live/".count)) else {

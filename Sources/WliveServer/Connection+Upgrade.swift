@@ -53,30 +53,45 @@ extension Connection {
         }
     }
 
-    /// Answers queued API requests in order (pipelined ones included), keeping the connection
-    /// alive unless a request says otherwise. Stops while the peer has more than
-    /// `http.max_pending_bytes` of answers unread, and goes on as it reads them.
+    /// Hands queued API requests to the API, in order (pipelined ones included). The API answers
+    /// each through a completion, now or after a round trip; `answered` keeps the answers in
+    /// request order. Dispatching stops while the peer has more than `http.max_pending_bytes` of
+    /// answers unread or `maxAnswersAwaited` are still awaited, and goes on as those drain.
     func serveQueuedRequests() {
         guard let api = loop.api else { return }
-        var answered = 0
-        while answered < pendingRequests.count, phase == .http, unsentBytes <= pendingBytesLimit {
-            let request = pendingRequests[answered]
-            answered += 1
+        var dispatched = 0
+        while dispatched < pendingRequests.count, phase == .http, unsentBytes <= pendingBytesLimit,
+            answers.count < Self.maxAnswersAwaited
+        {
+            let request = pendingRequests[dispatched]
+            dispatched += 1
+            let slot = answers.reserve(closesAfter: !request.keepAlive || request.isUpgrade)
             if request.isUpgrade {
-                respondAndClose(.error(400, "this is the HTTP API port; WebSocket clients connect to the WebSocket port"))
+                answered(slot, .error(400, "this is the HTTP API port; WebSocket clients connect to the WebSocket port"))
             } else {
-                sendRaw(api.respond(to: request).encoded())
-                if !request.keepAlive { linger() }
+                api.respond(to: request) { [self] response in answered(slot, response) }
             }
         }
         guard phase == .http else { return }
-        pendingRequests.removeFirst(answered)
-        if pendingRequests.isEmpty, let error = pendingParseError {
+        pendingRequests.removeFirst(dispatched)
+        if pendingRequests.isEmpty, answers.isEmpty, let error = pendingParseError {
             respondAndClose(.error(error.status, error.reason))
-        } else if answered > 0 {
+        } else if dispatched > 0 {
             setPhaseDeadline(afterSeconds: loop.context.configuration.apiRequestTimeout)
         }
     }
+
+    /// The answer to the request in `slot` is ready: everything now at the head of the queue
+    /// leaves, in request order.
+    func answered(_ slot: UInt64, _ response: HTTPResponse) {
+        guard phase == .http else { return }
+        let (ready, closes) = answers.fill(slot, with: response)
+        for answer in ready { sendRaw(answer.encoded()) }
+        if closes { linger() }
+    }
+
+    /// Answers one connection may await at once: a pipelining client cannot queue more work.
+    static let maxAnswersAwaited = 32
 
     /// Sends an HTTP error and closes once it is flushed.
     func respondAndClose(_ response: HTTPResponse) {

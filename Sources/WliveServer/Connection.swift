@@ -77,6 +77,8 @@ final class Connection: Subscriber {
     var pendingRequests: [HTTPRequest] = []
     /// A parse error to answer once the requests before it are answered.
     var pendingParseError: HTTPParseError?
+    /// Answers of API requests handed to the API that have not left yet, in request order.
+    var answers = AnswerQueue()
     /// Whether this connection holds one of the `ws.max_connections` places.
     var isAdmitted = false
     /// Whether this connection was refused with 503 and only lingers.
@@ -167,7 +169,9 @@ final class Connection: Subscriber {
             pendingPong = nil
             write(SharedFrame(opcode: .pong, payload: pong))
         }
-        if !pendingRequests.isEmpty || pendingParseError != nil { serveQueuedRequests() }
+        if !pendingRequests.isEmpty || pendingParseError != nil, answers.count < Self.maxAnswersAwaited {
+            serveQueuedRequests()
+        }
         if isReadingPaused, phase != .closed, pendingRequests.isEmpty, unsentBytes <= pendingBytesLimit / 2 {
             startReading()
         }
@@ -372,6 +376,7 @@ final class Connection: Subscriber {
         unparsed = []
         pendingRequests = []
         pendingParseError = nil
+        answers.removeAll()
         pendingPong = nil
     }
 

@@ -11,16 +11,16 @@ import WliveSpam
 /// The Wlive gateway, embeddable in any process: tests start it in-process, `wlive serve` runs it.
 ///
 /// ```swift
-/// let gateway = Gateway(configuration: config)
+/// let gateway = Gateway(configuration: config, openChannels: [ChannelID(rawValue: 42)])
 /// let ports = try gateway.start()          // port 0 in the configuration: ephemeral
-/// gateway.openChannel(ChannelID(rawValue: 42))
-/// gateway.publish(...)
+/// _ = await gateway.publish(...)
 /// gateway.shutdown()                       // graceful and bounded
 /// ```
 ///
 /// Threads: `workers` loops own the WebSocket connections; one more loop, the ingest loop, runs
-/// the HTTP API and is the only producer into the channel rings. The Swift API below may be
-/// called from any thread except a gateway loop's own.
+/// the HTTP API and is the only producer into the channel rings. The `async` calls below run on
+/// the ingest loop and resume their caller from it; no thread waits for them. `start()` and
+/// `shutdown()` block, and may be called from any thread except a gateway loop's own.
 public final class Gateway: Sendable {
     /// The ports the gateway listens on, once started.
     public struct BoundPorts: Sendable, Equatable {
@@ -37,8 +37,8 @@ public final class Gateway: Sendable {
     private let context: GatewayContext
     private let logger: Logger
     private let state = Mutex<State>(.idle)
-    /// Channels `openChannel` was asked for before `start()`.
-    private let channelsToOpen = Mutex<Set<ChannelID>>([])
+    /// Channels to open as the gateway starts.
+    private let channelsToOpen: [ChannelID]
 
     private enum State {
         case idle
@@ -46,7 +46,10 @@ public final class Gateway: Sendable {
         case stopped
     }
 
-    public init(configuration: GatewayConfiguration, logger: Logger = Logger(label: "wlive")) {
+    /// - Parameter openChannels: live channels to open as the gateway starts (for the API as for
+    ///   the push tier), such as `wlive serve --open-channel`.
+    public init(configuration: GatewayConfiguration, logger: Logger = Logger(label: "wlive"), openChannels: [ChannelID] = []) {
+        channelsToOpen = openChannels
         self.configuration = configuration
         self.logger = logger
         channels = ChannelDirectory(ringCapacity: configuration.ringCapacity, workers: configuration.effectiveWorkers)
@@ -96,7 +99,7 @@ public final class Gateway: Sendable {
                 spam: SpamFilter(settings: configuration.spam, dictionary: dictionary), logger: logger,
                 wallClock: wallClockMilliseconds, monotonicClock: monotonicSeconds)
             // No loop runs yet, so the API may be called from here.
-            for id in channelsToOpen.withLock({ $0 }) { _ = try? api.adoptChannel(id) }
+            for id in channelsToOpen { _ = try? api.adoptChannel(id) }
             ingest.becomeIngestLoop(api: api, fanOut: fanOut)
             for loop in loops + [ingest] { loop.start() }
             state = .running(workers: loops, ingest: ingest, ports)
@@ -147,9 +150,9 @@ public final class Gateway: Sendable {
     /// Reloads the banned-word dictionary from `spam.banned_words_file` without dropping a
     /// connection (SIGHUP does this). Returns the number of words loaded.
     @discardableResult
-    public func reloadDictionary() throws -> Int {
+    public func reloadDictionary() async throws -> Int {
         let dictionary = try loadDictionary()
-        _ = onIngestLoop { loop in loop.api?.replaceDictionary(dictionary) }
+        _ = await onIngestLoop { loop in loop.api?.replaceDictionary(dictionary) }
         logger.info("banned words reloaded", metadata: ["words": "\(dictionary.wordCount)"])
         return dictionary.wordCount
     }
@@ -157,21 +160,18 @@ public final class Gateway: Sendable {
     // MARK: - Channels and comments
 
     /// Opens a live channel, for the API as for the push tier; false when the id is already
-    /// known. Before `start()` the channel is opened as the gateway starts.
+    /// known (or the gateway is not running: `init(configuration:logger:openChannels:)` opens
+    /// channels as it starts).
     @discardableResult
-    public func openChannel(_ id: ChannelID) -> Bool {
-        let queued: Bool = state.withLock { state in
-            guard case .idle = state else { return false }
-            return channelsToOpen.withLock { $0.insert(id).inserted }
-        }
-        if queued { return true }
-        return onIngestLoop { loop in (try? loop.api?.adoptChannel(id)) ?? false } ?? false
+    public func openChannel(_ id: ChannelID) async -> Bool {
+        await onIngestLoop { loop in (try? loop.api?.adoptChannel(id)) ?? false } ?? false
     }
 
     /// Ends a channel: its subscribers get what was published before, then a `channel_closed`
     /// message and a normal close. Later handshakes and comments get code 2.
-    public func closeChannel(_ id: ChannelID, reason: String = "") -> Result<Void, Refusal> {
-        let code = onIngestLoop { loop in (try? loop.api?.endChannel(id, reason: reason)) ?? .internalError } ?? .internalError
+    public func closeChannel(_ id: ChannelID, reason: String = "") async -> Result<Void, Refusal> {
+        let code =
+            await onIngestLoop { loop in (try? loop.api?.endChannel(id, reason: reason)) ?? .internalError } ?? .internalError
         return code == .success ? .success(()) : .failure(code)
     }
 
@@ -201,33 +201,28 @@ public final class Gateway: Sendable {
 
     /// Publishes a comment to every subscriber of its channel, encoded once, with no spam check
     /// (that is the HTTP API's job). Runs on the ingest loop, the rings' only producer.
-    public func publish(_ draft: CommentDraft) -> Result<Comment, Refusal> {
-        onIngestLoop { loop in loop.fanOut!.publish(draft) } ?? .failure(.internalError)
+    public func publish(_ draft: CommentDraft) async -> Result<Comment, Refusal> {
+        await onIngestLoop { loop in loop.fanOut!.publish(draft) } ?? .failure(.internalError)
     }
 
-    /// Runs `body` on the ingest loop and waits for its result; nil when the gateway is not running.
-    private func onIngestLoop<T: Sendable>(_ body: @escaping @Sendable (EventLoop) -> T) -> T? {
-        let result = Mutex<T?>(nil)
-        let done = DispatchSemaphore(value: 0)
-        let sent: Bool = state.withLock { state in
-            guard case .running(_, let ingest, _) = state else { return false }
-            ingest.send(
-                .run { loop in
-                    result.withLock { $0 = body(loop) }
-                    done.signal()
-                })
-            return true
+    /// Runs `body` on the ingest loop and suspends until it has; nil when the gateway is not
+    /// running. No thread waits: the loop resumes the caller.
+    private func onIngestLoop<T: Sendable>(_ body: @escaping @Sendable (EventLoop) -> T) async -> T? {
+        await withCheckedContinuation { (continuation: CheckedContinuation<T?, Never>) in
+            let sent: Bool = state.withLock { state in
+                guard case .running(_, let ingest, _) = state else { return false }
+                ingest.send(.run { loop in continuation.resume(returning: body(loop)) })
+                return true
+            }
+            if !sent { continuation.resume(returning: nil) }
         }
-        guard sent else { return nil }
-        done.wait()
-        return result.withLock { $0 }
     }
 
     // MARK: - Observing
 
     /// Comments refused with code 303 so far, by rule name (`banned_word`, `contact`, ...).
-    public var spamRefusals: [String: Int] {
-        onIngestLoop { loop in
+    public func spamRefusals() async -> [String: Int] {
+        await onIngestLoop { loop in
             Dictionary(uniqueKeysWithValues: (loop.api?.spam.refusals ?? [:]).map { ($0.key.rawValue, $0.value) })
         } ?? [:]
     }

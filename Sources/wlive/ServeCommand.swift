@@ -52,8 +52,7 @@ struct ServeCommand: AsyncParsableCommand {
             }
             return id
         }
-        let gateway = Gateway(configuration: settings, logger: Logger(label: "wlive"))
-        for id in channelIDs { gateway.openChannel(id) }
+        let gateway = Gateway(configuration: settings, logger: Logger(label: "wlive"), openChannels: channelIDs)
         do {
             let ports = try gateway.start()
             print(
@@ -68,8 +67,10 @@ struct ServeCommand: AsyncParsableCommand {
         signal(SIGHUP, SIG_IGN)
         let reload = DispatchSource.makeSignalSource(signal: SIGHUP, queue: .global())
         reload.setEventHandler {
-            do { try gateway.reloadDictionary() } catch {
-                FileHandle.standardError.write(Data("wlive: reload failed, keeping the old dictionary: \(error)\n".utf8))
+            Task {
+                do { try await gateway.reloadDictionary() } catch {
+                    FileHandle.standardError.write(Data("wlive: reload failed, keeping the old dictionary: \(error)\n".utf8))
+                }
             }
         }
         reload.resume()

@@ -23,11 +23,10 @@ struct GatewayHarness {
         configuration.shutdownTimeout = 2
         configuration.bannedWordsFile = Self.repositoryRoot.appendingPathComponent("config/banned-words.txt").path
         configure(&configuration)
-        gateway = Gateway(configuration: configuration)
+        gateway = Gateway(configuration: configuration, openChannels: [Self.channel])
         let ports = try gateway.start()
         port = ports.webSocket
         httpPort = ports.http
-        gateway.openChannel(Self.channel)
     }
 
     /// The seed's handshake (section 1.11) as JSON, with fields replaced or removed.
@@ -56,8 +55,8 @@ struct GatewayHarness {
         return client
     }
 
-    func publish(_ content: String, channel: ChannelID = channel) -> WliveProtocol.Comment? {
-        try? gateway.publish(.init(channelID: channel, userID: "123", source: 2, biz: "wchat", content: content)).get()
+    func publish(_ content: String, channel: ChannelID = channel) async -> WliveProtocol.Comment? {
+        try? await gateway.publish(.init(channelID: channel, userID: "123", source: 2, biz: "wchat", content: content)).get()
     }
 
     /// Waits until `condition` holds, polling; for state that other threads update.

@@ -67,11 +67,11 @@ struct HandshakeEndToEndTests {
     ]
 
     @Test(arguments: failures)
-    func refusedHandshakeGetsItsCodeThenItsClose(failure: Failure) throws {
+    func refusedHandshakeGetsItsCodeThenItsClose(failure: Failure) async throws {
         let harness = try GatewayHarness()
         defer { harness.gateway.shutdown() }
-        harness.gateway.openChannel(Self.closedChannel)
-        _ = harness.gateway.closeChannel(Self.closedChannel)
+        await harness.gateway.openChannel(Self.closedChannel)
+        _ = await harness.gateway.closeChannel(Self.closedChannel)
         let client = try TestWebSocketClient(port: harness.port)
         try client.sendText(failure.text)
         let answer = try client.nextJSON()

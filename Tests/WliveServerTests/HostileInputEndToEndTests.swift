@@ -18,7 +18,7 @@ struct HostileInputEndToEndTests {
         return String(decoding: try socket.readToEnd(timeout: 5), as: UTF8.self)
     }
 
-    @Test func anUpgradeWhoseBodyArrivesLaterIsRefusedOnBothPorts() throws {
+    @Test func anUpgradeWhoseBodyArrivesLaterIsRefusedOnBothPorts() async throws {
         let harness = try GatewayHarness()
         defer { harness.gateway.shutdown() }
         let subscriber = try harness.subscriber()
@@ -44,7 +44,7 @@ struct HostileInputEndToEndTests {
             #expect(answer.hasPrefix("HTTP/1.1 400"), "\(head.debugDescription) answered \(answer.prefix(80).debugDescription)")
         }
         // The process is alive and the subscriber still gets comments.
-        #expect(harness.publish("still here") != nil)
+        #expect(await harness.publish("still here") != nil)
         #expect(try subscriber.nextJSON(skipping: ["heartbeat", "notice"])["content"] as? String == "still here")
     }
 

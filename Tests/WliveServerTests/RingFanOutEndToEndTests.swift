@@ -7,12 +7,12 @@ import WliveProtocol
 /// Serialized: these open thousands of sockets each, and the process's open-file limit is shared.
 @Suite("Fan-out through the rings over real sockets", .serialized)
 struct RingFanOutEndToEndTests {
-    @Test func twoThousandConcurrentSubscribersAllReceiveAComment() throws {
+    @Test func twoThousandConcurrentSubscribersAllReceiveAComment() async throws {
         let harness = try GatewayHarness(workers: 2)
         defer { harness.gateway.shutdown() }
         let clients = try (0..<2000).map { _ in try harness.subscriber() }
         #expect(harness.gateway.channels.lookup(GatewayHarness.channel)?.subscriberCount == 2000)
-        let published = try #require(harness.publish("hello, 2000"))
+        let published = try #require(await harness.publish("hello, 2000"))
         var received = 0
         for client in clients {
             let comment = try client.nextJSON(skipping: ["heartbeat", "notice"])
@@ -23,11 +23,11 @@ struct RingFanOutEndToEndTests {
 
     /// 4 loops, 4,000 subscribers over 20 channels, 10,000 comments: every subscriber receives
     /// exactly its channel's comments, in order.
-    @Test func fourThousandSubscribersOnTwentyChannelsGetExactlyTheirComments() throws {
+    @Test func fourThousandSubscribersOnTwentyChannelsGetExactlyTheirComments() async throws {
         let harness = try GatewayHarness(workers: 4)
         defer { harness.gateway.shutdown() }
         let channels = (1...20).map { ChannelID(rawValue: UInt64(1000 + $0)) }
-        for channel in channels { harness.gateway.openChannel(channel) }
+        for channel in channels { await harness.gateway.openChannel(channel) }
         var clients: [TestWebSocketClient] = []
         var channelOf: [Int] = []
         for index in 0..<4000 {
@@ -48,7 +48,7 @@ struct RingFanOutEndToEndTests {
         for round in 0..<500 {
             for channel in channels {
                 guard
-                    case .success = harness.gateway.publish(
+                    case .success = await harness.gateway.publish(
                         .init(channelID: channel, userID: "u", source: 2, biz: "b", content: "c\(round)"))
                 else {
                     Issue.record("publish refused")
@@ -70,7 +70,7 @@ struct RingFanOutEndToEndTests {
 
     /// 500 clients that never read and 500 that do: the readers get everything; the stalled ones
     /// are disconnected with 1013 once their queue passes the cap.
-    @Test func stalledReadersAreDisconnectedWhileTheOthersKeepUp() throws {
+    @Test func stalledReadersAreDisconnectedWhileTheOthersKeepUp() async throws {
         let harness = try GatewayHarness(workers: 2) {
             $0.maxPendingBytes = 4096
             $0.slowConsumerPolicy = .disconnect
@@ -87,7 +87,8 @@ struct RingFanOutEndToEndTests {
         }.start()
         let text = String(repeating: "x", count: 90)
         for _ in 0..<comments {
-            _ = harness.gateway.publish(.init(channelID: GatewayHarness.channel, userID: "u", source: 2, biz: "b", content: text))
+            _ = await harness.gateway.publish(
+                .init(channelID: GatewayHarness.channel, userID: "u", source: 2, biz: "b", content: text))
             usleep(10_000)  // a pace the reading test thread keeps up with
         }
         #expect(finished.wait(timeout: .now() + 150) == .success)
@@ -114,7 +115,7 @@ struct RingFanOutEndToEndTests {
 
     /// With policy `skip`, a stalled reader stays connected; when it reads again it gets a gap
     /// notice saying how many messages it lost, then the stream goes on in order.
-    @Test func skippedReaderGetsAGapNoticeWhenItCatchesUp() throws {
+    @Test func skippedReaderGetsAGapNoticeWhenItCatchesUp() async throws {
         let harness = try GatewayHarness(workers: 1) {
             $0.maxPendingBytes = 16 * 1024
             $0.slowConsumerPolicy = .skip
@@ -124,14 +125,16 @@ struct RingFanOutEndToEndTests {
         let slow = try harness.subscriber(receiveBuffer: 4096)
         let text = String(repeating: "x", count: 900)
         for _ in 0..<3000 {
-            _ = harness.gateway.publish(.init(channelID: GatewayHarness.channel, userID: "u", source: 2, biz: "b", content: text))
+            _ = await harness.gateway.publish(
+                .init(channelID: GatewayHarness.channel, userID: "u", source: 2, biz: "b", content: text))
         }
         #expect(harness.gateway.loopStatistics.first!.slowConsumerActions > 0)
         let reader = BulkSubscribers([slow])
         reader.run(timeout: 3) { $0.received[0].last == 3000 }
         // Catching up: one more comment after the backlog drained carries the gap notice first.
         usleep(200_000)
-        _ = harness.gateway.publish(.init(channelID: GatewayHarness.channel, userID: "u", source: 2, biz: "b", content: "after"))
+        _ = await harness.gateway.publish(
+            .init(channelID: GatewayHarness.channel, userID: "u", source: 2, biz: "b", content: "after"))
         reader.run(timeout: 30) { $0.received[0].last == 3001 }
         let seen = reader.received[0]
         #expect(seen.last == 3001)

@@ -1,11 +1,15 @@
 import Logging
 import WliveConfig
+import WliveProtocol
 import WliveServer
 
 /// An embedded gateway for `--in-process` runs and tests: loopback, ephemeral ports.
 public enum InProcessGateway {
     /// Starts a gateway from `configuration` (host and ports replaced) and points `scenario` at it.
-    public static func start(_ configuration: GatewayConfiguration, for scenario: inout Scenario) throws -> Gateway {
+    /// `openChannels` are live from the start, for the API as for the push tier.
+    public static func start(
+        _ configuration: GatewayConfiguration, for scenario: inout Scenario, openChannels: [ChannelID] = []
+    ) throws -> Gateway {
         var configuration = configuration
         configuration.host = "127.0.0.1"
         configuration.webSocketPort = 0
@@ -14,7 +18,7 @@ public enum InProcessGateway {
         // Info lines (one per channel started) would bury the progress line: warnings and up only.
         var logger = Logger(label: "wlive")
         logger.logLevel = max(Logger.Level(rawValue: configuration.logLevel) ?? .info, .warning)
-        let gateway = Gateway(configuration: configuration, logger: logger)
+        let gateway = Gateway(configuration: configuration, logger: logger, openChannels: openChannels)
         let ports = try gateway.start()
         scenario.wsURL = "ws://127.0.0.1:\(ports.webSocket)\(configuration.webSocketPath)"
         scenario.httpURL = "http://127.0.0.1:\(ports.http)/live/"
