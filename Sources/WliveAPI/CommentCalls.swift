@@ -35,13 +35,15 @@ extension LiveAPI {
                 code: .contentRejected, message: verdict.message,
                 fields: [("reason", JSONObjectWriter.quoted(verdict.rule.rawValue))])
         }
-        guard
-            let published = fanOut.publish(
-                channel: id, userID: caller.userID, source: caller.source, biz: caller.biz,
-                content: content, extJSON: extJSON, commentType: commentType)
-        else {
-            // Only when the gateway is shutting down: the comment was checked but not delivered.
-            return .failure(.failure, "comment not delivered: the gateway is shutting down")
+        let result = fanOut.publish(
+            channel: id, userID: caller.userID, source: caller.source, biz: caller.biz,
+            content: content, extJSON: extJSON, commentType: commentType)
+        guard case .success(let published) = result else {
+            // The push tier said no: say why, in its code; the comment reached nobody.
+            if case .failure(let refusal) = result {
+                return .failure(refusal, "comment not delivered: \(refusal.defaultMessage)")
+            }
+            return .failure(.failure)
         }
         return APIReply(
             code: .success,

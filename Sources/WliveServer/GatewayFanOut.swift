@@ -14,12 +14,11 @@ final class GatewayFanOut: LiveFanOut {
     func publish(
         channel: ChannelID, userID: String, source: Int, biz: String, content: String,
         extJSON: String, commentType: String
-    ) -> Comment? {
-        try? engine.publish(
+    ) -> Result<Comment, WliveResultCode> {
+        engine.publish(
             .init(
                 channelID: channel, userID: userID, source: source, biz: biz, content: content,
-                extJSON: extJSON, commentType: commentType)
-        ).get()
+                extJSON: extJSON, commentType: commentType))
     }
 
     func announceWatchers(channel: ChannelID, online: Int, total: Int) {

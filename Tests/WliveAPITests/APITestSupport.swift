@@ -19,15 +19,15 @@ final class RecordingFanOut: LiveFanOut {
     func closeChannel(_ id: ChannelID, reason: String) { closed.append((id, reason)) }
     func publish(
         channel: ChannelID, userID: String, source: Int, biz: String, content: String, extJSON: String, commentType: String
-    ) -> WliveProtocol.Comment? {
-        guard !refusePublishing else { return nil }
+    ) -> Result<WliveProtocol.Comment, WliveResultCode> {
+        guard !refusePublishing else { return .failure(.channelClosed) }
         let seq = (seqs[channel] ?? 0) + 1
         seqs[channel] = seq
         let comment = WliveProtocol.Comment(
             id: "\(channel)-\(seq)", seq: seq, channelID: channel, userID: userID, source: source, biz: biz,
             extJSON: extJSON, content: content, commentType: commentType, time: 1)
         published.append(comment)
-        return comment
+        return .success(comment)
     }
     func announceWatchers(channel: ChannelID, online: Int, total: Int) { announced.append((channel, online, total)) }
 }
