@@ -35,8 +35,8 @@ extension Connection {
         case .success(let response):
             sendRaw(response.encoded())
             requestParser = nil
-            phase = .open
-            phaseDeadline = .max
+            lifecycle.upgraded(
+                now: loop.currentTick, handshakeTimeout: isEcho ? nil : EventLoop.ticks(configuration.handshakeTimeout))
             if isEcho {
                 role = .echo
             } else {
@@ -44,8 +44,8 @@ extension Connection {
                     WliveSession(
                         configuration: configuration.session,
                         queryChannelID: RequestFields.parseURLEncoded(request.query)["channel_id"]))
-                setPhaseDeadline(afterSeconds: configuration.handshakeTimeout)
             }
+            scheduleTimer()
             if !leftover.isEmpty {
                 let used = leftover.withUnsafeBytes { receiveFrames($0) }
                 if phase == .open || phase == .closeSent { unparsed = Array(leftover[used...]) }
@@ -77,7 +77,9 @@ extension Connection {
         if pendingRequests.isEmpty, answers.isEmpty, let error = pendingParseError {
             respondAndClose(.error(error.status, error.reason))
         } else if dispatched > 0 {
-            setPhaseDeadline(afterSeconds: loop.context.configuration.apiRequestTimeout)
+            lifecycle.requestsAnswered(
+                now: loop.currentTick, idleTimeout: EventLoop.ticks(loop.context.configuration.apiRequestTimeout))
+            scheduleTimer()
         }
     }
 

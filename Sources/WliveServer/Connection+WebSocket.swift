@@ -119,26 +119,18 @@ extension Connection {
             close(.normalClosure, reason: "channel closed")
             return
         }
-        heartbeatTicks = EventLoop.ticks(Double(interval))
-        silenceTicks = EventLoop.ticks(Double(loop.context.configuration.session.heartbeat.deadline(forInterval: interval)))
-        nextHeartbeat = loop.currentTick + heartbeatTicks
-        phaseDeadline = .max
+        let silence = loop.context.configuration.session.heartbeat.deadline(forInterval: interval)
+        lifecycle.subscribed(
+            now: loop.currentTick, interval: EventLoop.ticks(Double(interval)), silence: EventLoop.ticks(Double(silence)))
         scheduleTimer()
     }
 
-    /// A heartbeat interval passed: beat, or give up on a peer that has been silent too long.
-    func heartbeatDue(now: UInt64) {
+    /// A heartbeat is due: the channel's counts and last seq, then a ping.
+    func sendHeartbeat() {
         guard let channel else { return }
-        if now >= lastActivity + silenceTicks {
-            fail(.wliveHeartbeatTimeout, reason: "no sign of life")
-            return
-        }
-        if now >= nextHeartbeat {
-            let beat = ServerMessage.heartbeat(
-                channelID: channel.id, counts: channel.counts(), lastSeq: channel.lastSeq, time: wallClockMilliseconds())
-            send(FrameBatch([SharedFrame(beat), Self.pingFrame]))
-            nextHeartbeat = now + heartbeatTicks
-        }
+        let beat = ServerMessage.heartbeat(
+            channelID: channel.id, counts: channel.counts(), lastSeq: channel.lastSeq, time: wallClockMilliseconds())
+        send(FrameBatch([SharedFrame(beat), Self.pingFrame]))
     }
 
     /// One empty ping frame shared by every connection.

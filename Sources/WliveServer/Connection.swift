@@ -12,18 +12,7 @@ final class Connection: Subscriber {
     /// answers requests until the client or a timeout ends the keep-alive.
     enum Kind { case webSocket, api }
 
-    enum Phase: Equatable {
-        /// Reading HTTP requests: the upgrade request, or API calls.
-        case http
-        /// WebSocket frames flow.
-        case open
-        /// We sent a close frame and wait for the peer's.
-        case closeSent
-        /// Our side is shut down; reading until the peer closes or the linger time ends.
-        case lingering
-        /// `uv_close` was called.
-        case closed
-    }
+    typealias Phase = ConnectionStateMachine.Phase
 
     /// What the connection is for once upgraded.
     enum Role {
@@ -34,7 +23,9 @@ final class Connection: Subscriber {
     unowned let loop: EventLoop
     let kind: Kind
     let handle: UnsafeMutablePointer<uv_tcp_t>
-    var phase = Phase.http
+    /// The phases and their deadlines (pure; `timerFired` says what is due).
+    var lifecycle: ConnectionStateMachine
+    var phase: Phase { lifecycle.phase }
     var role = Role.echo
     /// Only while speaking HTTP; dropped after the upgrade so an open WebSocket carries no parser.
     var requestParser: HTTPRequestParser?
@@ -46,16 +37,9 @@ final class Connection: Subscriber {
     // Subscription.
     var subscriberSlot = -1
     var channel: ChannelRecord?
-    var heartbeatTicks: UInt64 = 0
-    /// Ticks of silence after which the peer counts as gone (`HeartbeatPolicy.deadline`).
-    var silenceTicks: UInt64 = 0
-    var nextHeartbeat: UInt64 = .max
-    var lastActivity: UInt64 = 0
 
     /// The deadline this connection has in the loop's wheel; `.max` when none.
     var scheduledDeadline: UInt64 = .max
-    /// The deadline of whatever the current phase waits for.
-    var phaseDeadline: UInt64 = .max
 
     /// Write requests libuv has not completed yet.
     var writesInFlight = 0
@@ -90,6 +74,7 @@ final class Connection: Subscriber {
         let configuration = loop.context.configuration
         decoder = WebSocketFrameDecoder(role: .server, maxPayloadLength: configuration.maxMessageSize)
         assembler = WebSocketMessageAssembler(maxMessageSize: configuration.maxMessageSize)
+        lifecycle = ConnectionStateMachine(now: loop.currentTick, requestTimeout: .max)
         handle = .allocate(capacity: 1)
         uv_tcp_init(loop.uv, handle)
         handle.pointee.data = Unmanaged.passRetained(self).toOpaque()
@@ -112,9 +97,9 @@ final class Connection: Subscriber {
             uv_send_buffer_size(cast(handle, to: uv_handle_t.self), &size)
         }
         requestParser = HTTPRequestParser(limits: kind == .api ? loop.context.apiRequestLimits : loop.context.requestLimits)
-        lastActivity = loop.currentTick
-        setPhaseDeadline(
-            afterSeconds: kind == .api ? loop.context.configuration.apiRequestTimeout : loop.context.configuration.requestTimeout)
+        let timeout = kind == .api ? loop.context.configuration.apiRequestTimeout : loop.context.configuration.requestTimeout
+        lifecycle = ConnectionStateMachine(now: loop.currentTick, requestTimeout: EventLoop.ticks(timeout))
+        scheduleTimer()
         startReading()
     }
 
@@ -195,7 +180,7 @@ final class Connection: Subscriber {
     // MARK: - Input
 
     private func received(_ bytes: UnsafeRawBufferPointer) {
-        lastActivity = loop.currentTick
+        lifecycle.received(now: loop.currentTick)
         switch phase {
         case .lingering, .closed:
             return
@@ -226,64 +211,46 @@ final class Connection: Subscriber {
 
     // MARK: - Timers
 
-    /// Sets the deadline of the current phase and makes sure the wheel will wake us for it.
-    func setPhaseDeadline(afterSeconds seconds: Double) {
-        phaseDeadline = loop.currentTick + EventLoop.ticks(seconds)
-        scheduleTimer()
-    }
-
-    /// The earliest moment this connection needs attention.
-    private var nextDeadline: UInt64 {
-        var deadline = phaseDeadline
-        if phase == .open, channel != nil {
-            deadline = min(deadline, nextHeartbeat, lastActivity + silenceTicks)
-        }
-        return deadline
-    }
-
+    /// Makes sure the wheel wakes us for the earliest deadline the lifecycle has.
     func scheduleTimer() {
-        let deadline = nextDeadline
-        guard deadline != .max, phase != .closed, deadline < scheduledDeadline else { return }
+        let deadline = lifecycle.nextDeadline
+        guard deadline != .max, deadline < scheduledDeadline else { return }
         scheduledDeadline = deadline
         loop.wheel.schedule(self, at: deadline)
     }
 
-    /// The wheel reached a deadline scheduled for this connection.
+    /// The wheel reached a deadline scheduled for this connection: do what the lifecycle says.
     func timerFired(deadline: UInt64, now: UInt64) {
         // Entries are never removed: only the one matching the current schedule counts.
         guard deadline == scheduledDeadline, phase != .closed else { return }
         scheduledDeadline = .max
-        if now >= phaseDeadline {
-            phaseDeadline = .max
-            phaseTimedOut()
-        } else if phase == .open, channel != nil {
-            heartbeatDue(now: now)
-        }
-        scheduleTimer()
-    }
-
-    private func phaseTimedOut() {
-        switch phase {
-        case .http:
-            if requestParser?.isInsideRequest == false, kind == .api {
-                linger()  // an idle keep-alive connection: close quietly
-            } else {
-                respondAndClose(.error(408, "the request took too long"))
-            }
-        case .open:
+        // An API connection with no request half-read closes quietly (408 is for a request that
+        // did not finish arriving); answers still owed would be stuck behind a reader that stopped.
+        let idle = kind == .api && requestParser?.isInsideRequest == false
+        switch lifecycle.timerFired(now: now, idle: idle) {
+        case .none:
+            break
+        case .requestTimedOut:
+            respondAndClose(.error(408, "the request took too long"))
+        case .closeIdle:
+            linger()
+        case .handshakeTimedOut:
             if case .wlive(var session) = role {
                 let action = session.handshakeTimedOut()
                 role = .wlive(session)
                 perform(action)
             }
-        case .closeSent, .lingering:
+        case .heartbeat:
+            sendHeartbeat()
+        case .silent:
+            fail(.wliveHeartbeatTimeout, reason: "no sign of life")
+        case .reset:
             // The peer neither answered nor drained in time (a reader that stopped reading):
             // reset, so the kernel drops what is still queued instead of keeping an orphan
             // socket with its buffers, and the peer learns at once that it was cut off.
             abort(reset: true)
-        case .closed:
-            break
         }
+        scheduleTimer()
     }
 
     // MARK: - Closing
@@ -293,9 +260,9 @@ final class Connection: Subscriber {
         switch phase {
         case .open:
             writeClose(code, reason: reason)
-            phase = .closeSent
+            _ = lifecycle.closeSent(now: loop.currentTick, within: EventLoop.ticks(Self.closeHandshakeSeconds))
             leaveSubscription()
-            setPhaseDeadline(afterSeconds: Self.closeHandshakeSeconds)
+            scheduleTimer()
         case .http:
             abort()
         case .closeSent, .lingering, .closed:
@@ -325,12 +292,11 @@ final class Connection: Subscriber {
     /// Shuts our side down once queued writes are flushed, then reads until the peer hangs up.
     /// Closing at once could reset the socket and destroy the last frames before the peer reads them.
     func linger() {
-        guard phase != .lingering, phase != .closed else { return }
-        phase = .lingering
+        guard lifecycle.lingering(now: loop.currentTick, within: EventLoop.ticks(Self.closeHandshakeSeconds)) else { return }
         releaseState()
         // Lingering reads (and drops) until the peer hangs up, whatever it left unread.
         if isReadingPaused { startReading() }
-        setPhaseDeadline(afterSeconds: Self.closeHandshakeSeconds)
+        scheduleTimer()
         let request = UnsafeMutablePointer<uv_shutdown_t>.allocate(capacity: 1)
         let status = uv_shutdown(request, stream) { request, _ in
             request!.deallocate()
@@ -351,7 +317,7 @@ final class Connection: Subscriber {
                 setsockopt(descriptor, SOL_SOCKET, SO_LINGER, &option, socklen_t(MemoryLayout<CLibUV.linger>.size))
             }
         }
-        phase = .closed
+        _ = lifecycle.closed()
         releaseState()
         if isAdmitted {
             isAdmitted = false
