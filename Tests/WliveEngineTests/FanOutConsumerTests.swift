@@ -90,36 +90,47 @@ struct FanOutConsumerTests {
         }
     }
 
-    @Test func idleSubscribersGetNewsAtOnceInOneSharedBatch() {
-        let fanOut = consumer()
-        var room = channel()
-        _ = subscribers(3, to: room, on: fanOut)
+    /// A worker, one room with `subscribers` viewers, and a recording transport.
+    struct Rig {
+        let fanOut: FanOutConsumer<FakeSubscriber>
+        var room: Producer
+        let audience: [FakeSubscriber]
         let writer = RecordingWriter()
-        room.comment(2)
-        fanOut.deliver(room.takeChanged(), now: 0, through: writer)
-        #expect(writer.writes.count == 3)
-        #expect(writer.writes.allSatisfy { $0.seqs == [1, 2] && $0.batch === writer.writes[0].batch })
-        #expect(fanOut.tally.delivered == 6)
+
+        /// Publishes `count` comments and runs the worker's pass over what changed.
+        @discardableResult
+        mutating func post(_ count: Int = 1, now: UInt64 = 0) -> UInt64? {
+            room.comment(count)
+            return fanOut.deliver(room.takeChanged(), now: now, through: writer)
+        }
+    }
+
+    func makeRig(_ count: Int, _ policy: FanOutConsumer<FakeSubscriber>.Policy = .init(), channel id: UInt64 = 7) -> Rig {
+        let fanOut = consumer(policy)
+        let room = channel(id)
+        return Rig(fanOut: fanOut, room: room, audience: subscribers(count, to: room, on: fanOut))
+    }
+
+    @Test func idleSubscribersGetNewsAtOnceInOneSharedBatch() {
+        var rig = makeRig(3)
+        rig.post(2)
+        #expect(rig.writer.writes.count == 3)
+        #expect(rig.writer.writes.allSatisfy { $0.seqs == [1, 2] && $0.batch === rig.writer.writes[0].batch })
+        #expect(rig.fanOut.tally.delivered == 6)
     }
 
     @Test func newsForASubscriberWithAWriteInFlightLeavesTogetherInItsNextWrite() {
-        let fanOut = consumer()
-        var room = channel()
-        let audience = subscribers(2, to: room, on: fanOut)
-        let writer = RecordingWriter()
+        var rig = makeRig(2)
+        let (writer, audience) = (rig.writer, rig.audience)
         writer.busy = [0]
-        room.comment()
-        fanOut.deliver(room.takeChanged(), now: 0, through: writer)
+        rig.post()
         #expect(audience[0].fanOut.isWriting && !audience[1].fanOut.isWriting)
-        for _ in 0..<3 {
-            room.comment()
-            fanOut.deliver(room.takeChanged(), now: 0, through: writer)
-        }
+        for _ in 0..<3 { rig.post() }
         // Subscriber 1 got each comment at once; subscriber 0 waits with three.
         #expect(writer.writes(to: 1).count == 4)
         #expect(writer.writes(to: 0).count == 1 && audience[0].fanOut.pendingCount == 3)
         writer.busy = []
-        fanOut.writeCompleted(audience[0], through: writer)
+        rig.fanOut.writeCompleted(audience[0], through: writer)
         #expect(writer.writes(to: 0).count == 2)
         #expect(writer.writes(to: 0).last?.seqs == [2, 3, 4])
         #expect(writer.seqs(of: 0) == writer.seqs(of: 1))
@@ -143,14 +154,10 @@ struct FanOutConsumerTests {
     }
 
     @Test func aWorkerThatFellARingBehindSaysExactlyWhichCommentsItLost() throws {
-        let fanOut = consumer()
-        var room = channel()
-        _ = subscribers(2, to: room, on: fanOut)
-        let writer = RecordingWriter()
-        room.comment(3)
-        fanOut.deliver(room.takeChanged(), now: 0, through: writer)
-        room.comment(40)  // the ring holds 16
-        fanOut.deliver(room.takeChanged(), now: 0, through: writer)
+        var rig = makeRig(2)
+        let writer = rig.writer
+        rig.post(3)
+        rig.post(40)  // the ring holds 16
         let last = try #require(writer.writes(to: 0).last)
         let gap = try #require(last.batch.messages.first)
         let notice = try #require(json(gap.frame))
@@ -164,37 +171,27 @@ struct FanOutConsumerTests {
     }
 
     @Test func aSlowReaderIsClosedUnderTheDisconnectPolicy() {
-        let fanOut = consumer(.init(maxPendingBytes: 1000))
-        var room = channel()
-        _ = subscribers(2, to: room, on: fanOut)
-        let writer = RecordingWriter()
-        writer.queued[1] = 990
-        room.comment()
-        fanOut.deliver(room.takeChanged(), now: 0, through: writer)
-        #expect(writer.dropped == [1])
-        #expect(writer.writes.map(\.subscriber) == [0])
-        #expect(fanOut.tally.slowReaderActions == 1)
+        var rig = makeRig(2, .init(maxPendingBytes: 1000))
+        rig.writer.queued[1] = 990
+        rig.post()
+        #expect(rig.writer.dropped == [1])
+        #expect(rig.writer.writes.map(\.subscriber) == [0])
+        #expect(rig.fanOut.tally.slowReaderActions == 1)
     }
 
     @Test func aSkippedReaderLearnsTheExactRangeItMissedWhenItCatchesUp() throws {
-        let fanOut = consumer(.init(maxPendingBytes: 1000, skipsSlowReaders: true))
-        var room = channel()
-        let audience = subscribers(1, to: room, on: fanOut)
-        let writer = RecordingWriter()
-        room.comment(2)
+        var rig = makeRig(1, .init(maxPendingBytes: 1000, skipsSlowReaders: true))
+        let (writer, reader) = (rig.writer, rig.audience[0])
         writer.busy = [0]
-        fanOut.deliver(room.takeChanged(), now: 0, through: writer)  // 1, 2 in flight
-        room.comment(2)
-        fanOut.deliver(room.takeChanged(), now: 0, through: writer)  // 3, 4 wait
+        rig.post(2)  // 1, 2 in flight
+        rig.post(2)  // 3, 4 wait
         writer.queued[0] = 990
-        room.comment(3)
-        fanOut.deliver(room.takeChanged(), now: 0, through: writer)  // full: 3...7 dropped, the waiting ones too
-        #expect(audience[0].fanOut.pendingCount == 0)
+        rig.post(3)  // full: 5...7 dropped, and the waiting 3, 4 with them
+        #expect(reader.fanOut.pendingCount == 0)
         writer.queued[0] = 0
         writer.busy = []
-        room.comment()
-        fanOut.writeCompleted(audience[0], through: writer)
-        fanOut.deliver(room.takeChanged(), now: 0, through: writer)
+        rig.fanOut.writeCompleted(reader, through: writer)
+        rig.post()
         let catchUp = try #require(writer.writes.last)
         #expect(catchUp.seqs == [8])
         let gap = try #require(catchUp.gap)
@@ -205,48 +202,33 @@ struct FanOutConsumerTests {
     }
 
     @Test func theEndOfAChannelReachesEvenABusyOrSlowReaderAfterWhatItAwaited() {
-        let fanOut = consumer(.init(maxPendingBytes: 1000, skipsSlowReaders: true))
-        var room = channel()
-        let audience = subscribers(2, to: room, on: fanOut)
-        let writer = RecordingWriter()
+        var rig = makeRig(2, .init(maxPendingBytes: 1000, skipsSlowReaders: true))
+        let writer = rig.writer
         writer.busy = [0]
-        room.comment()
-        fanOut.deliver(room.takeChanged(), now: 0, through: writer)
-        room.comment()
-        fanOut.deliver(room.takeChanged(), now: 0, through: writer)  // 2 waits for subscriber 0
+        rig.post()
+        rig.post()  // 2 waits for subscriber 0
         writer.queued[1] = 5000
-        room.close()
-        fanOut.deliver(room.takeChanged(), now: 0, through: writer)
+        rig.room.close()
+        rig.fanOut.deliver(rig.room.takeChanged(), now: 0, through: writer)
         let last = writer.writes(to: 0).last!
         #expect(last.seqs == [2] && last.batch.messages.last?.kind == .closing)
         #expect(writer.writes(to: 1).last?.batch.messages.last?.kind == .closing)
-        #expect(Set(writer.closedAtEnd) == [0, 1] && audience.count == 2)
+        #expect(Set(writer.closedAtEnd) == [0, 1])
     }
 
     @Test func maxDelayIsAnOptInCeilingMeasuredOnTheGivenClock() {
-        let fanOut = consumer(.init(maxDelay: 20))
-        var room = channel()
-        _ = subscribers(1, to: room, on: fanOut)
-        let writer = RecordingWriter()
-        room.comment()
-        #expect(fanOut.deliver(room.takeChanged(), now: 100, through: writer) == nil)
-        room.comment()
+        var rig = makeRig(1, .init(maxDelay: 20))
+        #expect(rig.post(now: 100) == nil)
         // Written 5 ms ago: it gathers until 120.
-        #expect(fanOut.deliver(room.takeChanged(), now: 105, through: writer) == 120)
-        room.comment()
-        #expect(fanOut.deliver(room.takeChanged(), now: 110, through: writer) == 120)
-        #expect(writer.writes.count == 1)
-        #expect(fanOut.deliver(fanOut.servedChannelIDs, now: 120, through: writer) == nil)
-        #expect(writer.writes.map(\.seqs) == [[1], [2, 3]])
+        #expect(rig.post(now: 105) == 120)
+        #expect(rig.post(now: 110) == 120)
+        #expect(rig.writer.writes.count == 1)
+        #expect(rig.fanOut.deliver(rig.fanOut.servedChannelIDs, now: 120, through: rig.writer) == nil)
+        #expect(rig.writer.writes.map(\.seqs) == [[1], [2, 3]])
         // With the default (0) nothing ever waits.
-        let eager = consumer()
-        var other = channel(8)
-        _ = subscribers(1, to: other, on: eager)
-        for now: UInt64 in [100, 101, 102] {
-            other.comment()
-            #expect(eager.deliver(other.takeChanged(), now: now, through: writer) == nil)
-        }
-        #expect(writer.writes.count == 5)
+        var eager = makeRig(1, channel: 8)
+        for now: UInt64 in [100, 101, 102] { #expect(eager.post(now: now) == nil) }
+        #expect(eager.writer.writes.count == 3)
     }
 
     @Test func theLastSubscriberLeavingStopsTheWorkerReadingTheRing() {
