@@ -32,8 +32,12 @@ final class EventLoop: @unchecked Sendable {
     /// Runs once per loop iteration after I/O, on the ingest loop: wakes the workers.
     private let iterationEnd: UnsafeMutablePointer<uv_check_t>
     private let inbox = Mutex<[LoopMessage]>([])
-    /// Channels the producer published to since this loop last looked (any thread appends).
-    private let changedChannels = Mutex<[ChannelID]>([])
+    /// Channels the producer published to since this loop last looked (any thread appends),
+    /// under `changedLock`. A pthread mutex (`NSLock`) rather than `Mutex`: appends after the
+    /// first send no wake-up, so the lock is the only order between the two threads, and
+    /// ThreadSanitizer sees a pthread mutex (it does not see `Mutex`'s futex).
+    private let changedLock = NSLock()
+    private var changedChannels: [ChannelID] = []
     private let stopped = DispatchSemaphore(value: 0)
     let counters = LoopCounters()
 
@@ -135,10 +139,10 @@ final class EventLoop: @unchecked Sendable {
 
     /// The producer published to these channels. Any thread; one `uv_async_send` per drain at most.
     func channelsChanged(_ ids: [ChannelID]) {
-        let wasEmpty = changedChannels.withLock { changed in
-            defer { changed += ids }
-            return changed.isEmpty
-        }
+        changedLock.lock()
+        let wasEmpty = changedChannels.isEmpty
+        changedChannels += ids
+        changedLock.unlock()
         if wasEmpty { uv_async_send(wakeup) }
     }
 
@@ -154,11 +158,10 @@ final class EventLoop: @unchecked Sendable {
             case .run(let body): body(self)
             }
         }
-        let changed = changedChannels.withLock { changed in
-            var taken: [ChannelID] = []
-            swap(&taken, &changed)
-            return taken
-        }
+        changedLock.lock()
+        var changed: [ChannelID] = []
+        swap(&changed, &changedChannels)
+        changedLock.unlock()
         if !changed.isEmpty { deliver(changed) }
     }
 
