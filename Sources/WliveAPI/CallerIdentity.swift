@@ -7,6 +7,10 @@ struct CallerIdentity {
     var biz: String
     var userID: String
 
+    /// One user, as channel caps and spam limits count them: "source:userid".
+    var key: String { Self.key(source: source, userID: userID) }
+    static func key(source: Int, userID: String) -> String { "\(source):\(userID)" }
+
     /// Common fields that must be present and non-empty. `authtoken` is checked by the login
     /// step and `test` is optional.
     static let requiredFields = [

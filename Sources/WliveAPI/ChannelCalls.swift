@@ -9,8 +9,7 @@ extension LiveAPI {
         let describe = try required(fields, "channel_describe", limit: FieldLimits.channelDescribe)
         let cover = try required(fields, "cover_url", limit: FieldLimits.coverURL)
         let extJSON = try optional(fields, "ext_json", limit: FieldLimits.extJSON)
-        let owner = "\(caller.source):\(caller.userID)"
-        guard openChannelsByOwner[owner, default: 0] < settings.maxChannelsPerUser else {
+        guard openChannelsByOwner[caller.key, default: 0] < settings.maxChannelsPerUser else {
             throw APIReply.failure(
                 .permissionDenied,
                 "this user already has \(settings.maxChannelsPerUser) live channels (channels.max_per_user); stop one first")
@@ -24,8 +23,7 @@ extension LiveAPI {
             id: id, title: title, describe: describe, coverURL: cover, extJSON: extJSON,
             ownerUserID: caller.userID, ownerBiz: caller.biz, ownerSource: caller.source, createTime: now)
         try store.insert(channel)
-        openChannelsByOwner[owner, default: 0] += 1
-        openChannelCount += 1
+        countOpened(owner: caller.key)
         fanOut.openChannel(id)
         logger.info("channel started", metadata: ["channel": "\(id)", "userid": "\(caller.userID)"])
         var json = JSONObjectWriter()
@@ -46,7 +44,7 @@ extension LiveAPI {
             ChannelInfo(
                 id: id, title: "", describe: "", coverURL: "", extJSON: "",
                 ownerUserID: "", ownerBiz: "", ownerSource: 0, createTime: wallClock()))
-        openChannelCount += 1
+        countOpened(owner: CallerIdentity.key(source: 0, userID: ""))
         fanOut.openChannel(id)
         return true
     }
@@ -77,10 +75,7 @@ extension LiveAPI {
 
     private func endChannel(_ channel: ChannelInfo, reason: String) throws {
         _ = try store.close(channel.id, releaseTime: wallClock(), reason: reason)
-        let owner = "\(channel.ownerSource):\(channel.ownerUserID)"
-        openChannelsByOwner[owner, default: 1] -= 1
-        if openChannelsByOwner[owner] == 0 { openChannelsByOwner[owner] = nil }
-        openChannelCount -= 1
+        countClosed(owner: CallerIdentity.key(source: channel.ownerSource, userID: channel.ownerUserID))
         fanOut.closeChannel(channel.id, reason: reason)
         logger.info("channel stopped", metadata: ["channel": "\(channel.id)"])
     }
@@ -135,5 +130,17 @@ extension LiveAPI {
 
     func url(_ template: String, _ id: ChannelID) -> String {
         template.replacing("{channel_id}", with: id.description)
+    }
+
+    /// The live-channel counts behind `channels.max_per_user` and `channels.max_open`.
+    private func countOpened(owner: String) {
+        openChannelsByOwner[owner, default: 0] += 1
+        openChannelCount += 1
+    }
+
+    private func countClosed(owner: String) {
+        openChannelsByOwner[owner, default: 0] -= 1
+        if openChannelsByOwner[owner] == 0 { openChannelsByOwner[owner] = nil }
+        openChannelCount -= 1
     }
 }

@@ -18,39 +18,34 @@ extension LiveAPI {
         guard !content.isBlank else {
             throw APIReply.failure(.invalidParameter, "the comment's content is empty")
         }
-        // Scalars, not grapheme clusters: a letter with 30,000 combining marks is 30,001 long.
-        guard content.unicodeScalars.count <= settings.maxCommentLength else {
-            throw APIReply.failure(
-                .invalidParameter, "the comment is longer than \(settings.maxCommentLength) characters (Unicode scalars)")
-        }
+        _ = try bounded(content, "content", limit: settings.maxCommentLength)
         let extJSON = try bounded(commentFields["ext_json"] ?? "", "ext_json", limit: FieldLimits.extJSON)
         let commentType = try bounded(commentFields["type"] ?? "", "type", limit: FieldLimits.commentType)
         try checkLogin(fields, caller)
         _ = try liveChannel(id)
         if let verdict = spam.check(
-            channel: id.rawValue, user: "\(caller.source):\(caller.userID)", content: content, now: monotonicClock())
+            channel: id.rawValue, user: caller.key, content: content, now: monotonicClock())
         {
             logger.debug("comment refused", metadata: ["channel": "\(id)", "rule": "\(verdict.rule.rawValue)"])
             return APIReply(
                 code: .contentRejected, message: verdict.message,
                 fields: [("reason", JSONObjectWriter.quoted(verdict.rule.rawValue))])
         }
-        let result = fanOut.publish(
+        switch fanOut.publish(
             channel: id, userID: caller.userID, source: caller.source, biz: caller.biz,
             content: content, extJSON: extJSON, commentType: commentType)
-        guard case .success(let published) = result else {
+        {
+        case .failure(let refusal):
             // The push tier said no: say why, in its code; the comment reached nobody.
-            if case .failure(let refusal) = result {
-                return .failure(refusal, "comment not delivered: \(refusal.defaultMessage)")
-            }
-            return .failure(.failure)
+            return .failure(refusal, "comment not delivered: \(refusal.defaultMessage)")
+        case .success(let published):
+            return APIReply(
+                code: .success,
+                fields: [
+                    ("comment_id", JSONObjectWriter.quoted(published.id)),
+                    ("seq", Array(String(published.seq).utf8)),
+                    ("time", Array(String(published.time).utf8)),
+                ])
         }
-        return APIReply(
-            code: .success,
-            fields: [
-                ("comment_id", JSONObjectWriter.quoted(published.id)),
-                ("seq", Array(String(published.seq).utf8)),
-                ("time", Array(String(published.time).utf8)),
-            ])
     }
 }

@@ -47,6 +47,46 @@ public struct SubscriberFanOut: Sendable {
 
     /// Messages waiting for the write in flight.
     public var pendingCount: Int { pending.count }
+
+    /// Keeps `batch` for the write after the one in flight.
+    fileprivate mutating func wait(for batch: FanOutBatch) {
+        pending += batch.messages
+        pendingBytes += batch.byteCount
+    }
+
+    /// Drops `messages` for a reader too slow to take them, with what waited: that is older, so
+    /// the run of missed comments stays one unbroken range and nothing in it is delivered.
+    fileprivate mutating func skip(_ messages: [ChannelMessage]) {
+        if let skipped = Self.comments(in: pending + messages) {
+            let run = missed ?? MissedComments(from: skipped.lowerBound, to: skipped.upperBound, reason: .slow)
+            missed = MissedComments(
+                from: min(run.from, skipped.lowerBound), to: max(run.to, skipped.upperBound), reason: run.reason)
+        }
+        pending = []
+        pendingBytes = 0
+    }
+
+    /// A write starts: nothing waits any more; returns the missed run it must report first.
+    fileprivate mutating func startWrite() -> MissedComments? {
+        defer {
+            missed = nil
+            pending = []
+            pendingBytes = 0
+            isWriting = true
+        }
+        return missed
+    }
+
+    /// The lowest and highest comment `seq` among `messages`; nil when there is no comment.
+    static func comments(in messages: [ChannelMessage]) -> ClosedRange<UInt64>? {
+        var low = UInt64.max
+        var high = UInt64.min
+        for message in messages where message.kind == .comment {
+            low = min(low, message.seq)
+            high = max(high, message.seq)
+        }
+        return low <= high ? low...high : nil
+    }
 }
 
 /// A run of comments someone missed, by `seq`, for a `gap` message.
@@ -54,12 +94,6 @@ public struct MissedComments: Sendable, Equatable {
     public var from: UInt64
     public var to: UInt64
     public var reason: GapReason
-
-    /// Joins an adjoining run; the reason of the first one stays.
-    mutating func extend(to other: MissedComments) {
-        from = min(from, other.from)
-        to = max(to, other.to)
-    }
 }
 
 /// One worker's side of fan-out, as a plain state machine: which channels it serves, where it
@@ -196,12 +230,6 @@ public final class FanOutConsumer<Element: Subscriber> {
         return nextDue
     }
 
-    /// Every channel served here, whatever `maxDelay` says: for the last pass before shutdown.
-    public func deliverEverything<Writer: FanOutWriter>(now: UInt64, through writer: Writer)
-    where Writer.Element == Element {
-        deliver(servedChannelIDs, now: now, everything: true, through: writer)
-    }
-
     /// The comments lost between the last one seen and the first entry read after an overrun.
     static func lostComments(after lastSeq: UInt64, before first: ChannelMessage?, ringMissed: UInt64) -> MissedComments? {
         guard ringMissed > 0, let first else { return nil }
@@ -228,37 +256,19 @@ public final class FanOutConsumer<Element: Subscriber> {
     /// reads too slowly. Returns whether it will get the messages.
     private func offer<Writer: FanOutWriter>(_ batch: FanOutBatch, to subscriber: Element, through writer: Writer) -> Bool
     where Writer.Element == Element {
-        var state = subscriber.fanOut
-        // Written back before the writer is called: a failed write may reset it.
-        let unsent = writer.queuedBytes(of: subscriber) + state.pendingBytes
+        let unsent = writer.queuedBytes(of: subscriber) + subscriber.fanOut.pendingBytes
         if unsent + batch.byteCount > policy.maxPendingBytes, !batch.endsChannel {
             tally.slowReaderActions += 1
-            guard policy.skipsSlowReaders else {
-                writer.dropSlowReader(subscriber)
-                return false
-            }
-            // What waited for the write in flight goes too: it is older than this batch, so the
-            // run of missed comments stays one unbroken range, and nothing in it is delivered.
-            if let skipped = Self.comments(in: state.pending + batch.messages) {
-                state.missed.extend(with: MissedComments(from: skipped.lowerBound, to: skipped.upperBound, reason: .slow))
-            }
-            state.pending = []
-            state.pendingBytes = 0
-            subscriber.fanOut = state
+            if policy.skipsSlowReaders { subscriber.fanOut.skip(batch.messages) } else { writer.dropSlowReader(subscriber) }
             return false
         }
-        if state.isWriting, !batch.endsChannel {
-            state.pending += batch.messages
-            state.pendingBytes += batch.byteCount
-            subscriber.fanOut = state
+        if subscriber.fanOut.isWriting, !batch.endsChannel {
+            subscriber.fanOut.wait(for: batch)
             return true
         }
-        if state.pending.isEmpty {
-            start(batch, to: subscriber, through: writer)
-        } else {
-            // The channel ends: what waited leaves now, queued behind the write in flight.
-            start(FanOutBatch(state.pending + batch.messages), to: subscriber, through: writer)
-        }
+        // At the channel's end, what waited leaves now, queued behind the write in flight.
+        let waiting = subscriber.fanOut.pending
+        start(waiting.isEmpty ? batch : FanOutBatch(waiting + batch.messages), to: subscriber, through: writer)
         return true
     }
 
@@ -273,44 +283,14 @@ public final class FanOutConsumer<Element: Subscriber> {
     /// Writes `batch` to `subscriber`, after a gap message for what it missed, if anything.
     private func start<Writer: FanOutWriter>(_ batch: FanOutBatch, to subscriber: Element, through writer: Writer)
     where Writer.Element == Element {
-        var state = subscriber.fanOut
         var gap: SharedFrame?
-        if let missed = state.missed, let channel = subscriber.channelID {
+        if let missed = subscriber.fanOut.startWrite(), let channel = subscriber.channelID {
             gap = SharedFrame(
                 .gap(channelID: channel, fromSeq: missed.from, toSeq: missed.to, reason: missed.reason, time: wallClock()))
-            state.missed = nil
             tally.gaps += 1
         }
-        state.pending = []
-        state.pendingBytes = 0
-        state.isWriting = true
-        subscriber.fanOut = state
         tally.writes += 1
-        // The writer may close the connection (and so reset its state) before it returns.
-        let inFlight = writer.write(batch, gap: gap, to: subscriber)
-        if !inFlight, subscriber.fanOut.isWriting { subscriber.fanOut.isWriting = false }
-    }
-
-    /// The lowest and highest comment `seq` among `messages`; nil when there is no comment.
-    static func comments(in messages: [ChannelMessage]) -> ClosedRange<UInt64>? {
-        var low = UInt64.max
-        var high = UInt64.min
-        for message in messages where message.kind == .comment {
-            low = min(low, message.seq)
-            high = max(high, message.seq)
-        }
-        return low <= high ? low...high : nil
-    }
-}
-
-extension Optional where Wrapped == MissedComments {
-    /// Starts or extends the run.
-    mutating func extend(with later: MissedComments) {
-        if var run = self {
-            run.extend(to: later)
-            self = run
-        } else {
-            self = later
-        }
+        // A failed write closes the connection (resetting its state) before the writer returns.
+        if !writer.write(batch, gap: gap, to: subscriber) { subscriber.fanOut.isWriting = false }
     }
 }

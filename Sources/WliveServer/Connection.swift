@@ -154,9 +154,7 @@ final class Connection: Subscriber {
             pendingPong = nil
             write(SharedFrame(opcode: .pong, payload: pong))
         }
-        if !pendingRequests.isEmpty || pendingParseError != nil, answers.count < Self.maxAnswersAwaited {
-            serveQueuedRequests()
-        }
+        if !pendingRequests.isEmpty || pendingParseError != nil { serveQueuedRequests() }
         if isReadingPaused, phase != .closed, pendingRequests.isEmpty, unsentBytes <= pendingBytesLimit / 2 {
             startReading()
         }

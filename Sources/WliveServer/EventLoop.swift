@@ -181,14 +181,12 @@ final class EventLoop: @unchecked Sendable {
 
     // MARK: - Consuming the rings
 
-    /// Delivers the news of `channels` (or of every channel served, for the last pass before
-    /// shutdown) and arms the flush timer when `fanout.max_delay` deferred some.
-    private func deliver(_ channels: [ChannelID]? = nil) {
+    /// Delivers the news of `channels` (with `everything`, whatever `fanout.max_delay` says: the
+    /// last pass before shutdown) and arms the flush timer when `fanout.max_delay` deferred some.
+    private func deliver(_ channels: [ChannelID], everything: Bool = false) {
         let now = uv_now(uv)
-        if let channels {
-            if let due = fanOutConsumer.deliver(channels, now: now, through: self) { armFlushTimer(due: due, now: now) }
-        } else {
-            fanOutConsumer.deliverEverything(now: now, through: self)
+        if let due = fanOutConsumer.deliver(channels, now: now, everything: everything, through: self) {
+            armFlushTimer(due: due, now: now)
         }
         let tally = fanOutConsumer.tally
         fanOutConsumer.tally = .init()
@@ -231,7 +229,7 @@ final class EventLoop: @unchecked Sendable {
         listener = nil
         // The ingest loop stopped first, so the rings hold everything ever acknowledged: deliver
         // it all now, whatever the flush delay, and the close frames queue behind it.
-        if api == nil { deliver() }
+        if api == nil { deliver(fanOutConsumer.servedChannelIDs, everything: true) }
         for connection in Array(connections.values) { connection.closeForShutdown() }
         finishShutdownIfDone(now: currentTick)
     }
