@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "WliveSpam", targets: ["WliveSpam"]),
         .library(name: "WliveLoad", targets: ["WliveLoad"]),
         .library(name: "WliveAPI", targets: ["WliveAPI"]),
+        .library(name: "WliveAdmin", targets: ["WliveAdmin"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -21,6 +22,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-configuration", from: "1.4.0", traits: ["JSON", "YAML"]),
         .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // C libraries from Debian, each behind a one-line shim header.
@@ -47,7 +50,18 @@ let package = Package(
                 "WliveCodec", "WliveProtocol", "WliveSpam",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
             ]),
+        // Operations, an add-on: the admin port's routes, Prometheus metrics, the operator page and
+        // the OpenAPI document, from plain snapshots of the gateway. No I/O.
+        .target(
+            name: "WliveAdmin",
+            dependencies: [
+                "WliveCodec",
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
+            resources: [.embedInCode("Resources/admin.html"), .embedInCode("Resources/openapi.yaml")]),
         // Configuration: the settings, their defaults and loading them from file, environment and flags.
         .target(
             name: "WliveConfig",
@@ -59,8 +73,9 @@ let package = Package(
         .target(
             name: "WliveServer",
             dependencies: [
-                "CLibUV", "WliveCodec", "WliveProtocol", "WliveEngine", "WliveConfig", "WliveAPI", "WliveSpam",
+                "CLibUV", "WliveCodec", "WliveProtocol", "WliveEngine", "WliveConfig", "WliveAPI", "WliveSpam", "WliveAdmin",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ]),
         // The `wlive` command.
         .executableTarget(
@@ -97,6 +112,7 @@ let package = Package(
             dependencies: [
                 "WliveConfig", .product(name: "Configuration", package: "swift-configuration"),
             ]),
+        .testTarget(name: "WliveAdminTests", dependencies: ["WliveAdmin", "WliveCodec"]),
         .testTarget(name: "WliveServerTests", dependencies: ["WliveServer", "WliveConfig", "WliveCodec"]),
         .testTarget(name: "WliveLoadTests", dependencies: ["WliveLoad", "WliveServer", "WliveConfig", "WliveSpam"]),
     ],

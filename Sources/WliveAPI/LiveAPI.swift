@@ -1,3 +1,4 @@
+import CoreMetrics
 import Logging
 import WliveCodec
 import WliveProtocol
@@ -14,7 +15,10 @@ public final class LiveAPI {
     public var spam: SpamFilter
     let verifier: AuthTokenVerifier
     var ids: ChannelIDGenerator
-    let logger: Logger
+    /// The logger as given, and the one of the request being answered: it adds the request's
+    /// connection id, so every line about a request names its connection and channel.
+    let baseLogger: Logger
+    private(set) var logger: Logger
     /// Live channels per owner ("source:userid"), and in all, for the channel caps.
     var openChannelsByOwner: [String: Int] = [:]
     var openChannelCount = 0
@@ -23,16 +27,19 @@ public final class LiveAPI {
     /// Wall clock (Unix milliseconds) and a monotonic clock (seconds), injectable for tests.
     let wallClock: @Sendable () -> Int64
     let monotonicClock: @Sendable () -> Double
+    private var metrics: APIMetrics?
 
     public init(
         settings: APISettings, store: any LiveStore, fanOut: any LiveFanOut, spam: SpamFilter,
-        logger: Logger = Logger(label: "wlive.api"),
+        logger: Logger = Logger(label: "wlive.api"), metrics: (any MetricsFactory)? = nil,
         wallClock: @escaping @Sendable () -> Int64, monotonicClock: @escaping @Sendable () -> Double
     ) {
+        self.metrics = metrics.map(APIMetrics.init)
         self.settings = settings
         self.store = store
         self.fanOut = fanOut
         self.spam = spam
+        self.baseLogger = logger
         self.logger = logger
         self.wallClock = wallClock
         self.monotonicClock = monotonicClock
@@ -56,19 +63,32 @@ public final class LiveAPI {
     /// Answers one request through `completion`, which runs once, on the API's loop: now, or
     /// later for a call that needs a round trip to a store or a bus. The transport keeps the
     /// answers of one connection in request order whatever order they complete in.
-    public func respond(to request: HTTPRequest, completion: @escaping (HTTPResponse) -> Void) {
+    public func respond(to request: HTTPRequest, connectionID: String, completion: @escaping (HTTPResponse) -> Void) {
+        logger[metadataKey: "connection"] = .string(connectionID)
+        defer { logger = baseLogger }
         // Every call answers at once today; a call with a round trip will keep `completion`.
         completion(respond(to: request))
     }
 
     /// Answers one request at once (every call today, and the tests).
     public func respond(to request: HTTPRequest) -> HTTPResponse {
+        let started = metrics == nil ? 0 : monotonicClock()
+        let (call, code, response) = answer(request)
+        if metrics != nil {
+            metrics!.answered(
+                call: call?.rawValue ?? "unknown", status: response.status, code: code?.rawValue,
+                nanoseconds: Int64((monotonicClock() - started) * 1e9))
+        }
+        return response
+    }
+
+    private func answer(_ request: HTTPRequest) -> (Call?, WliveResultCode?, HTTPResponse) {
         let path = request.path
         guard path.hasPrefix("/live/"), let call = Call(pathName: path.dropFirst("/live/".count)) else {
-            return .error(404, "no API call at \(path)")
+            return (nil, nil, .error(404, "no API call at \(path)"))
         }
         guard request.method == "POST" || request.method == "GET" else {
-            return .error(405, "use POST (or GET)", headers: [("Allow", "GET, POST")])
+            return (call, nil, .error(405, "use POST (or GET)", headers: [("Allow", "GET, POST")]))
         }
         let reply: APIReply
         do {
@@ -79,7 +99,7 @@ public final class LiveAPI {
         }
         var response = reply.httpResponse(keepAlive: request.keepAlive)
         if request.versionMinor == 0, request.keepAlive { response.headers.append(("Connection", "keep-alive")) }
-        return response
+        return (call, reply.code, response)
     }
 
     func handle(_ call: Call, _ fields: RequestFields) -> APIReply {

@@ -311,10 +311,51 @@ public enum ConfigurationKeys {
             .seconds(
                 "shutdown.timeout", \.shutdownTimeout,
                 "Seconds a graceful shutdown waits for clients to answer the 1001 close before dropping them."),
+            ConfigurationKey(
+                name: "shutdown.drain_delay",
+                doc: """
+                    Seconds a graceful shutdown (SIGTERM) first keeps serving everything while /readyz answers
+                    503, so the load balancer stops sending new clients before any is closed. 0: close at once.
+                    """,
+                defaultContent: { .double($0.shutdownDrainDelay) },
+                read: { keys, config in
+                    let delay = try keys.double("shutdown.drain_delay")
+                    guard (0...3600).contains(delay) else {
+                        throw ConfigurationError(key: "shutdown.drain_delay", problem: "\(delay) must be seconds in [0, 3600]")
+                    }
+                    config.shutdownDrainDelay = delay
+                }),
+
+            .bool(
+                "admin.enabled", \.admin.enabled,
+                """
+                The admin port: GET /metrics (Prometheus), /healthz, /readyz, the operator page /admin and
+                /openapi.yaml (docs/OPERATIONS.md). false also stops measuring publish-to-write latency.
+                """),
+            .string("admin.host", \.admin.host, "Address the admin port binds to; keep it private."),
+            .int("admin.port", \.admin.port, 0...65535, "The admin port. 0 picks a free port."),
+            .string(
+                "admin.token", \.admin.token, must: "be a string",
+                """
+                Bearer token (or ?token=) the operator page and its data require; /metrics and the health
+                checks stay open. Required when admin.host is not a loopback address.
+                """, where: { _ in true }),
 
             .string(
                 "log.level", \.logLevel, must: "be one of \(ConfigurationLoader.logLevels.joined(separator: ", "))",
                 "trace, debug, info, notice, warning, error or critical.", where: { ConfigurationLoader.logLevels.contains($0) }),
+            ConfigurationKey(
+                name: "log.format",
+                doc:
+                    "text, or json: one JSON object a line. Lines about a request or a connection carry its channel and connection id.",
+                defaultContent: { .string($0.logFormat.rawValue) },
+                read: { keys, config in
+                    let formats = LogFormat.allCases.map(\.rawValue)
+                    let name = try keys.string("log.format", must: "be one of \(formats.joined(separator: ", "))") {
+                        formats.contains($0)
+                    }
+                    config.logFormat = LogFormat(rawValue: name) ?? .text
+                }),
         ]
     }
 

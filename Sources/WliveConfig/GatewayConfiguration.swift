@@ -68,8 +68,15 @@ public struct GatewayConfiguration: Sendable, Equatable {
     public var maxDelay = 0.0
     /// Seconds `shutdown()` waits for clients to answer the close before dropping them (`shutdown.timeout`).
     public var shutdownTimeout = 5.0
+    /// Seconds `shutdown()` keeps serving while `/readyz` already answers 503, so a load
+    /// balancer stops sending new clients before the gateway closes anything (`shutdown.drain_delay`).
+    public var shutdownDrainDelay = 0.0
     /// trace, debug, info, notice, warning, error or critical (`log.level`).
     public var logLevel = "info"
+    /// Log lines as text or as one JSON object each (`log.format`).
+    public var logFormat = LogFormat.text
+    /// The admin port: metrics, health checks, the operator page (`admin.*`).
+    public var admin = AdminSettings()
 
     public init() {}
 
@@ -96,6 +103,35 @@ public struct GatewayConfiguration: Sendable, Equatable {
     /// The loops to run: `workers`, or the core count (at most `maxWorkers`) when it is 0.
     public var effectiveWorkers: Int {
         workers > 0 ? workers : min(Self.maxWorkers, max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))))
+    }
+}
+
+/// How log lines are written.
+public enum LogFormat: String, Sendable, Equatable, CaseIterable {
+    /// `2026-11-29T06:00:00+0000 info wlive: channel=42 connection=1-7 [wlive] message`, for people.
+    case text
+    /// One JSON object a line, for log collectors.
+    case json
+}
+
+/// The admin listener: `/metrics`, `/healthz`, `/readyz`, the operator page at `/admin` and the
+/// OpenAPI document, on a port of its own.
+public struct AdminSettings: Sendable, Equatable {
+    /// Whether the admin port listens and publish-to-write latency is measured (`admin.enabled`).
+    public var enabled = true
+    /// Address the admin port binds to (`admin.host`); loopback by default.
+    public var host = "127.0.0.1"
+    /// The admin port (`admin.port`); 0 picks a free port.
+    public var port = 8082
+    /// The token the operator page and its data need (`admin.token`): required when set, and
+    /// it must be set when `host` is not a loopback address.
+    public var token = ""
+
+    public init() {}
+
+    /// Whether `host` only accepts connections from this machine.
+    public var isLoopback: Bool {
+        host == "localhost" || host == "::1" || host.hasPrefix("127.")
     }
 }
 

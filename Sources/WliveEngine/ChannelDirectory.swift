@@ -147,4 +147,20 @@ public final class ChannelDirectory: Sendable {
     /// Channels known, live and closed.
     public var count: Int { channels.withLock { $0.count } }
 
+    /// Every live channel's record, and how many closed ones are known (for the admin port).
+    public func census() -> (live: [ChannelRecord], closed: Int) {
+        channels.withLock { channels in
+            var live: [ChannelRecord] = []
+            live.reserveCapacity(channels.count)
+            var closed = 0
+            for entry in channels.values {
+                switch entry {
+                case .live(let record): live.append(record)
+                case .closed: closed += 1
+                }
+            }
+            return (live, closed)
+        }
+    }
+
 }

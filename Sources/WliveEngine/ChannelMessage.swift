@@ -15,10 +15,14 @@ public final class ChannelMessage: Sendable {
     /// it was published. So a reader that lost entries knows exactly which comments it lost.
     public let seq: UInt64
     public let frame: SharedFrame
+    /// When it entered the ring, in monotonic nanoseconds (0: unknown), for the
+    /// publish-to-write latency.
+    public let publishedAt: UInt64
 
-    public init(_ kind: Kind, seq: UInt64, frame: SharedFrame) {
+    public init(_ kind: Kind, seq: UInt64, frame: SharedFrame, publishedAt: UInt64 = 0) {
         self.kind = kind
         self.seq = seq
         self.frame = frame
+        self.publishedAt = publishedAt
     }
 }

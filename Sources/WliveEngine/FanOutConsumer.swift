@@ -22,11 +22,29 @@ public final class FanOutBatch {
     public let messages: [ChannelMessage]
     /// Wire bytes of all the messages.
     public let byteCount: Int
+    /// The publication times (`ChannelMessage.publishedAt`) of the oldest and the newest
+    /// message, and their sum: what a latency histogram needs to count a whole write at once.
+    public let oldestPublishedAt: UInt64
+    public let newestPublishedAt: UInt64
+    public let publishedAtSum: UInt64
     public var transportCache: AnyObject?
 
     public init(_ messages: [ChannelMessage]) {
         self.messages = messages
-        byteCount = messages.reduce(0) { $0 + $1.frame.count }
+        var bytes = 0
+        var oldest = UInt64.max
+        var newest = UInt64.min
+        var sum: UInt64 = 0
+        for message in messages {
+            bytes += message.frame.count
+            oldest = min(oldest, message.publishedAt)
+            newest = max(newest, message.publishedAt)
+            sum &+= message.publishedAt
+        }
+        byteCount = bytes
+        oldestPublishedAt = oldest
+        newestPublishedAt = newest
+        publishedAtSum = sum
     }
 
     var endsChannel: Bool { messages.last?.kind == .closing }
@@ -146,8 +164,10 @@ public final class FanOutConsumer<Element: Subscriber> {
         public var delivered = 0
         /// Writes started.
         public var writes = 0
-        /// Gap messages sent.
-        public var gaps = 0
+        /// Gap messages sent for a worker that fell more than a ring behind, and for slow readers
+        /// whose messages were skipped.
+        public var overrunGaps = 0
+        public var slowGaps = 0
         /// Slow readers dropped or skipped.
         public var slowReaderActions = 0
 
@@ -217,8 +237,9 @@ public final class FanOutConsumer<Element: Subscriber> {
                     ChannelMessage(
                         .notice, seq: lost.to,
                         frame: SharedFrame(
-                            .gap(channelID: id, fromSeq: lost.from, toSeq: lost.to, reason: .overrun, time: wallClock()))), at: 0)
-                tally.gaps += 1
+                            .gap(channelID: id, fromSeq: lost.from, toSeq: lost.to, reason: .overrun, time: wallClock())),
+                        publishedAt: messages.first?.publishedAt ?? 0), at: 0)
+                tally.overrunGaps += 1
                 channel.record.countGap()
             }
             if let last = read.elements.last { channel.lastSeq = max(channel.lastSeq, last.seq) }
@@ -287,7 +308,7 @@ public final class FanOutConsumer<Element: Subscriber> {
         if let missed = subscriber.fanOut.startWrite(), let channel = subscriber.channelID {
             gap = SharedFrame(
                 .gap(channelID: channel, fromSeq: missed.from, toSeq: missed.to, reason: missed.reason, time: wallClock()))
-            tally.gaps += 1
+            if missed.reason == .overrun { tally.overrunGaps += 1 } else { tally.slowGaps += 1 }
         }
         tally.writes += 1
         // A failed write closes the connection (resetting its state) before the writer returns.

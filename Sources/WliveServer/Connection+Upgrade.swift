@@ -8,7 +8,7 @@ extension Connection {
         guard let parser = requestParser else { return }
         let output = parser.parse(bytes)
         switch kind {
-        case .api:
+        case .api, .admin:
             pendingRequests += output.requests
             if let error = output.error { pendingParseError = error }
             serveQueuedRequests()
@@ -58,7 +58,7 @@ extension Connection {
     /// request order. Dispatching stops while the peer has more than `http.max_pending_bytes` of
     /// answers unread or `maxAnswersAwaited` are still awaited, and goes on as those drain.
     func serveQueuedRequests() {
-        guard let api = loop.api else { return }
+        guard let responder = loop.responder(for: kind) else { return }
         var dispatched = 0
         while dispatched < pendingRequests.count, phase == .http, unsentBytes <= pendingBytesLimit,
             answers.count < Self.maxAnswersAwaited
@@ -67,9 +67,9 @@ extension Connection {
             dispatched += 1
             let slot = answers.reserve(closesAfter: !request.keepAlive || request.isUpgrade)
             if request.isUpgrade {
-                answered(slot, .error(400, "this is the HTTP API port; WebSocket clients connect to the WebSocket port"))
+                answered(slot, .error(400, "this is an HTTP port; WebSocket clients connect to the WebSocket port"))
             } else {
-                api.respond(to: request) { [self] response in answered(slot, response) }
+                responder.respond(to: request, connectionID: id) { [self] response in answered(slot, response) }
             }
         }
         guard phase == .http else { return }

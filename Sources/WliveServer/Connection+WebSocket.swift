@@ -69,6 +69,8 @@ extension Connection {
                 // Echo the peer's code; a close without a code is answered without one.
                 let payload = code.map { WebSocketFrameEncoder.closePayload(code: $0, reason: "") } ?? []
                 send(FrameBatch([SharedFrame(opcode: .close, payload: payload)]))
+                loop.counters.countClose(Int((code ?? .noStatusReceived).rawValue))
+                closeCounted = true
             }
             linger()
         case .fail(let error):
@@ -100,6 +102,11 @@ extension Connection {
         case .send(let message):
             write(message)
         case .sendAndClose(let message, let code, let reason):
+            if case .handshakeRejected(let result, let text) = message {
+                loop.counters.countHandshake(result)
+                loop.context.logger.debug(
+                    "handshake refused", metadata: ["connection": .string(id), "code": "\(result)", "reason": .string(text)])
+            }
             write(message)
             close(code, reason: reason)
         }
@@ -108,6 +115,9 @@ extension Connection {
     private func subscribe(to record: ChannelRecord, interval: Int, acknowledgement: ServerMessage) {
         // Counted and subscribed before the acknowledgement leaves, so a client that has it is in.
         channel = record
+        loop.counters.countHandshake(.success)
+        loop.context.logger.debug(
+            "viewer subscribed", metadata: ["connection": .string(id), "channel": "\(record.id)", "interval": "\(interval)"])
         loop.subscribe(self, to: record)
         record.adjustSubscribers(by: 1)
         write(acknowledgement)

@@ -10,9 +10,11 @@ import WliveProtocol
 final class FrameBatch {
     let frames: [SharedFrame]
     let buffers: [uv_buf_t]
+    let byteCount: Int
 
     init(_ frames: [SharedFrame]) {
         self.frames = frames
+        byteCount = frames.reduce(0) { $0 + $1.count }
         buffers = frames.map { frame in
             uv_buf_init(
                 UnsafeMutableRawPointer(mutating: frame.bytes.baseAddress!).assumingMemoryBound(to: CChar.self),
@@ -35,6 +37,8 @@ extension Connection {
 
     /// Writes our close frame.
     func writeClose(_ code: WebSocketCloseCode, reason: String) {
+        loop.counters.countClose(Int(code.rawValue))
+        closeCounted = true
         send(FrameBatch([SharedFrame(opcode: .close, payload: WebSocketFrameEncoder.closePayload(code: code, reason: reason))]))
     }
 
@@ -57,6 +61,12 @@ extension Connection {
             batch.transportCache = frames
         }
         send(frames)
+        if let latency = loop.counters.latency {
+            latency.record(
+                now: uv_hrtime(), count: batch.messages.count, oldest: batch.oldestPublishedAt,
+                newest: batch.newestPublishedAt, publishedSum: batch.publishedAtSum
+            ) { batch.messages.map(\.publishedAt) }
+        }
         return writesInFlight > 0
     }
 
@@ -69,6 +79,7 @@ extension Connection {
         var buffers = batch.buffers
         var first = 0
         if batch.frames.count > 1 { loop.counters.coalescedWrites.add(1, ordering: .relaxed) }
+        loop.counters.bytesWritten.add(batch.byteCount, ordering: .relaxed)
         if writesInFlight == 0 {
             loop.counters.writeCalls.add(1, ordering: .relaxed)
             let written = buffers.withUnsafeBufferPointer { uv_try_write(stream, $0.baseAddress, UInt32($0.count)) }

@@ -10,7 +10,7 @@ import WliveProtocol
 final class Connection: Subscriber {
     /// Which port accepted it: the WebSocket port upgrades its one request, the API port
     /// answers requests until the client or a timeout ends the keep-alive.
-    enum Kind { case webSocket, api }
+    enum Kind { case webSocket, api, admin }
 
     typealias Phase = ConnectionStateMachine.Phase
 
@@ -22,6 +22,8 @@ final class Connection: Subscriber {
 
     unowned let loop: EventLoop
     let kind: Kind
+    /// "loop-serial", unique in the process, for log lines.
+    let id: String
     let handle: UnsafeMutablePointer<uv_tcp_t>
     /// The phases and their deadlines (pure; `timerFired` says what is due).
     var lifecycle: ConnectionStateMachine
@@ -67,10 +69,14 @@ final class Connection: Subscriber {
     var isAdmitted = false
     /// Whether this connection was refused with 503 and only lingers.
     var isRefusal = false
+    /// Whether its close has been counted for the metrics (a close frame sent, or the drop).
+    var closeCounted = false
 
     init(loop: EventLoop, kind: Kind) {
         self.loop = loop
         self.kind = kind
+        loop.connectionSerial += 1
+        id = "\(loop.index)-\(loop.connectionSerial)"
         let configuration = loop.context.configuration
         decoder = WebSocketFrameDecoder(role: .server, maxPayloadLength: configuration.maxMessageSize)
         assembler = WebSocketMessageAssembler(maxMessageSize: configuration.maxMessageSize)
@@ -96,8 +102,9 @@ final class Connection: Subscriber {
             var size = Int32(loop.context.configuration.effectiveSocketSendBuffer)
             uv_send_buffer_size(cast(handle, to: uv_handle_t.self), &size)
         }
-        requestParser = HTTPRequestParser(limits: kind == .api ? loop.context.apiRequestLimits : loop.context.requestLimits)
-        let timeout = kind == .api ? loop.context.configuration.apiRequestTimeout : loop.context.configuration.requestTimeout
+        requestParser = HTTPRequestParser(limits: kind == .webSocket ? loop.context.requestLimits : loop.context.apiRequestLimits)
+        let timeout =
+            kind == .webSocket ? loop.context.configuration.requestTimeout : loop.context.configuration.apiRequestTimeout
         lifecycle = ConnectionStateMachine(now: loop.currentTick, requestTimeout: EventLoop.ticks(timeout))
         scheduleTimer()
         startReading()
@@ -133,7 +140,7 @@ final class Connection: Subscriber {
     /// Unsent bytes above which this connection stops reading (and, on the WebSocket port, the
     /// slow-consumer policy applies to channel messages).
     var pendingBytesLimit: Int {
-        kind == .api ? loop.context.configuration.apiMaxPendingBytes : loop.context.configuration.maxPendingBytes
+        kind == .webSocket ? loop.context.configuration.maxPendingBytes : loop.context.configuration.apiMaxPendingBytes
     }
 
     /// Stops reading from a peer that has too much unread, or whose requests wait for that.
@@ -224,7 +231,7 @@ final class Connection: Subscriber {
         scheduledDeadline = .max
         // An API connection with no request half-read closes quietly (408 is for a request that
         // did not finish arriving); answers still owed would be stuck behind a reader that stopped.
-        let idle = kind == .api && requestParser?.isInsideRequest == false
+        let idle = kind != .webSocket && requestParser?.isInsideRequest == false
         switch lifecycle.timerFired(now: now, idle: idle) {
         case .none:
             break
@@ -272,7 +279,7 @@ final class Connection: Subscriber {
     /// an API connection stops reading and closes once its answers are written.
     func closeForShutdown() {
         switch (kind, phase) {
-        case (.api, .http): linger()
+        case (.api, .http), (.admin, .http): linger()
         case (.webSocket, .http): abort()
         default: close(.goingAway, reason: "server shutting down")
         }
@@ -308,6 +315,11 @@ final class Connection: Subscriber {
     /// Closes the socket now; with `reset`, discarding unsent data with an RST (SO_LINGER 0).
     func abort(reset: Bool = false) {
         guard phase != .closed else { return }
+        if !closeCounted, phase == .open {
+            // An open WebSocket dropped without our close frame.
+            closeCounted = true
+            loop.counters.countClose(Int(WebSocketCloseCode.abnormalClosure.rawValue))
+        }
         if reset {
             var descriptor: uv_os_fd_t = -1
             if uv_fileno(cast(handle, to: uv_handle_t.self), &descriptor) == 0 {

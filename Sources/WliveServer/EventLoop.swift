@@ -2,6 +2,7 @@ import CLibUV
 import Foundation
 import Synchronization
 import WliveAPI
+import WliveAdmin
 import WliveCodec
 import WliveEngine
 import WliveProtocol
@@ -39,7 +40,7 @@ final class EventLoop: @unchecked Sendable {
     private let changedLock = NSLock()
     private var changedChannels: [ChannelID] = []
     private let stopped = DispatchSemaphore(value: 0)
-    let counters = LoopCounters()
+    let counters: LoopCounters
 
     /// Shared by every read on this loop: data is parsed before the next read reuses it, and only
     /// unparsed leftovers are copied into the connection, so idle connections hold no buffer.
@@ -50,6 +51,8 @@ final class EventLoop: @unchecked Sendable {
     /// This worker's side of fan-out: subscriptions, ring cursors, what each subscriber awaits.
     let fanOutConsumer: FanOutConsumer<Connection>
     var connections: [ObjectIdentifier: Connection] = [:]
+    /// Connections made on this loop so far: the second half of each one's id.
+    var connectionSerial = 0
     var listener: Listener?
     var isShuttingDown = false
     /// Connections refused with 503 that still linger on this loop.
@@ -59,6 +62,9 @@ final class EventLoop: @unchecked Sendable {
     /// The HTTP API and the fan-out producer, on the ingest loop only.
     var api: LiveAPI?
     var fanOut: FanOutEngine?
+    /// The admin port's listener and routes, on the ingest loop when `admin.enabled`.
+    var adminListener: Listener?
+    var admin: AdminService?
     private var lastSecond: UInt64 = 0
 
     /// The wheel's resolution: 10 ticks a second.
@@ -68,6 +74,7 @@ final class EventLoop: @unchecked Sendable {
         self.index = index
         self.context = context
         let configuration = context.configuration
+        counters = LoopCounters(measuresLatency: configuration.admin.enabled)
         fanOutConsumer = FanOutConsumer(
             index: index,
             policy: .init(
@@ -175,6 +182,7 @@ final class EventLoop: @unchecked Sendable {
             lastSecond = second
             // Online-count notices are coalesced to one per channel per second.
             api?.flushNotices()
+            admin?.sample()
         }
         if isShuttingDown { finishShutdownIfDone(now: now) }
     }
@@ -191,7 +199,9 @@ final class EventLoop: @unchecked Sendable {
         let tally = fanOutConsumer.tally
         fanOutConsumer.tally = .init()
         counters.delivered.add(tally.delivered, ordering: .relaxed)
-        counters.gaps.add(tally.gaps, ordering: .relaxed)
+        counters.gaps.add(tally.overrunGaps + tally.slowGaps, ordering: .relaxed)
+        if tally.overrunGaps > 0 { counters.overrunGaps.add(tally.overrunGaps, ordering: .relaxed) }
+        if tally.slowGaps > 0 { counters.slowGaps.add(tally.slowGaps, ordering: .relaxed) }
         counters.slowConsumerActions.add(tally.slowReaderActions, ordering: .relaxed)
         if tally.writes > 0 { counters.drains.add(1, ordering: .relaxed) }
     }
@@ -227,6 +237,8 @@ final class EventLoop: @unchecked Sendable {
         shutdownDeadline = currentTick + Self.ticks(context.configuration.shutdownTimeout)
         listener?.close()
         listener = nil
+        adminListener?.close()
+        adminListener = nil
         // The ingest loop stopped first, so the rings hold everything ever acknowledged: deliver
         // it all now, whatever the flush delay, and the close frames queue behind it.
         if api == nil { deliver(fanOutConsumer.servedChannelIDs, everything: true) }
@@ -273,6 +285,25 @@ final class LoopCounters: Sendable {
     let drains = Atomic<Int>(0)
     /// Gap notices sent: ring overruns and skipped slow readers.
     let gaps = Atomic<Int>(0)
+    let overrunGaps = Atomic<Int>(0)
+    let slowGaps = Atomic<Int>(0)
+    /// Bytes fan-out writes handed to the kernel or queued.
+    let bytesWritten = Atomic<Int>(0)
+    /// Publish-to-write latency of fan-out writes; nil with the admin port off.
+    let latency: LatencyHistogram?
+    /// Whether the loop's listener is accepting (false while paused for want of descriptors).
+    let isListening = Atomic<Bool>(false)
+    /// Wlive handshakes answered, by result code, and close frames sent, by close code: once per
+    /// connection, so a lock is cheap here.
+    let handshakes = Mutex<[Int: Int]>([:])
+    let closes = Mutex<[Int: Int]>([:])
+
+    init(measuresLatency: Bool) {
+        latency = measuresLatency ? LatencyHistogram() : nil
+    }
+
+    func countHandshake(_ code: WliveResultCode) { handshakes.withLock { $0[code.rawValue, default: 0] += 1 } }
+    func countClose(_ code: Int) { closes.withLock { $0[code, default: 0] += 1 } }
     /// Times a slow reader was disconnected or skipped.
     let slowConsumerActions = Atomic<Int>(0)
     /// Connections answered 503 because `ws.max_connections` were open.

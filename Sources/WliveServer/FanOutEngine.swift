@@ -1,3 +1,4 @@
+import CLibUV
 import WliveCodec
 import WliveEngine
 import WliveProtocol
@@ -11,6 +12,8 @@ final class FanOutEngine {
     /// Per worker, the channels published to in this loop iteration, handed over at its end:
     /// a worker reads exactly the rings that changed, never scans them all.
     private var changed: [[ChannelID]]
+    /// Comments published since start (every one was answered with code 0).
+    private(set) var commentsPublished = 0
 
     init(workers: [EventLoop], channels: ChannelDirectory) {
         // Gateway.start refuses more workers than GatewayConfiguration.maxWorkers (64) bits.
@@ -30,6 +33,7 @@ final class FanOutEngine {
             userID: draft.userID, source: draft.source, biz: draft.biz, extJSON: draft.extJSON,
             content: draft.content, commentType: draft.commentType, time: wallClockMilliseconds())
         append(.comment, seq: seq, ServerMessage.comment(comment), to: record)
+        commentsPublished += 1
         return .success(comment)
     }
 
@@ -57,7 +61,7 @@ final class FanOutEngine {
     }
 
     private func append(_ kind: ChannelMessage.Kind, seq: UInt64, _ message: ServerMessage, to record: ChannelRecord) {
-        record.ring.publish(ChannelMessage(kind, seq: seq, frame: SharedFrame(message)))
+        record.ring.publish(ChannelMessage(kind, seq: seq, frame: SharedFrame(message), publishedAt: uv_hrtime()))
         var mask = record.interestedWorkers
         while mask != 0 {
             let worker = mask.trailingZeroBitCount

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import Synchronization
 import WliveAPI
+import WliveAdmin
 import WliveCodec
 import WliveConfig
 import WliveEngine
@@ -26,6 +27,8 @@ public final class Gateway: Sendable {
     public struct BoundPorts: Sendable, Equatable {
         public var webSocket: Int
         public var http: Int
+        /// The admin port; nil when `admin.enabled` is false.
+        public var admin: Int?
     }
 
     /// Why a publish or a close was refused, in the seed's result codes.
@@ -65,6 +68,12 @@ public final class Gateway: Sendable {
                 ConfigurationError(
                     key: "workers", problem: "\(configuration.workers) must be in 0...\(GatewayConfiguration.maxWorkers)"))
         }
+        let admin = configuration.admin
+        if admin.enabled, !admin.isLoopback, admin.token.isEmpty {
+            throw GatewayError.configuration(
+                ConfigurationError(
+                    key: "admin.token", problem: "must be set when admin.host (\(admin.host)) is not a loopback address"))
+        }
         let dictionary = try loadDictionary()
         return try state.withLock { state in
             guard case .idle = state else { throw GatewayError.alreadyStarted }
@@ -82,6 +91,9 @@ public final class Gateway: Sendable {
                 let ingest = try EventLoop(index: loops.count, context: context)
                 loops.append(ingest)
                 ingest.listener = try Listener(loop: ingest, host: configuration.host, port: configuration.httpPort, kind: .api)
+                if admin.enabled {
+                    ingest.adminListener = try Listener(loop: ingest, host: admin.host, port: admin.port, kind: .admin)
+                }
             } catch {
                 // Nothing runs yet: stop the loops we made so their handles close.
                 for loop in loops {
@@ -92,12 +104,14 @@ public final class Gateway: Sendable {
                 throw error
             }
             let ingest = loops.removeLast()
-            let ports = BoundPorts(webSocket: port, http: ingest.listener!.port)
+            let ports = BoundPorts(webSocket: port, http: ingest.listener!.port, admin: ingest.adminListener?.port)
             let fanOut = FanOutEngine(workers: loops, channels: channels)
+            let exporter = admin.enabled ? PrometheusExporter() : nil
             let api = LiveAPI(
                 settings: configuration.api, store: InMemoryLiveStore(), fanOut: GatewayFanOut(engine: fanOut),
                 spam: SpamFilter(settings: configuration.spam, dictionary: dictionary), logger: logger,
-                wallClock: wallClockMilliseconds, monotonicClock: monotonicSeconds)
+                metrics: exporter?.metricsFactory, wallClock: wallClockMilliseconds, monotonicClock: monotonicSeconds)
+            if let exporter { ingest.admin = AdminService(ingest: ingest, workers: loops, exporter: exporter) }
             // No loop runs yet, so the API may be called from here.
             for id in channelsToOpen { _ = try? api.adoptChannel(id) }
             ingest.becomeIngestLoop(api: api, fanOut: fanOut)
@@ -108,15 +122,26 @@ public final class Gateway: Sendable {
                 metadata: [
                     "ws": "\(configuration.host):\(port)\(configuration.webSocketPath)",
                     "http": "\(configuration.host):\(ports.http)",
+                    "admin": "\(ports.admin.map { "\(admin.host):\($0)" } ?? "off")",
                     "workers": "\(loops.count)", "banned_words": "\(dictionary.wordCount)",
                 ])
             return ports
         }
     }
 
-    /// Graceful shutdown: stop accepting, close every client with 1001, flush, and return once
-    /// every loop has stopped (at most about `shutdown.timeout` seconds). Safe to call twice.
+    /// Graceful shutdown: `/readyz` answers 503 and, for `shutdown.drain_delay` seconds, the
+    /// gateway goes on serving, so a load balancer can stop sending it clients; then it stops
+    /// accepting, closes every client with 1001, flushes, and returns once every loop has stopped
+    /// (about `shutdown.timeout` seconds later at most). Safe to call twice.
     public func shutdown() {
+        let isRunning = state.withLock { state in
+            if case .running = state { return true }
+            return false
+        }
+        if isRunning, !context.isDraining.exchange(true, ordering: .relaxed), configuration.shutdownDrainDelay > 0 {
+            logger.info("draining: /readyz answers 503", metadata: ["seconds": "\(configuration.shutdownDrainDelay)"])
+            Thread.sleep(forTimeInterval: configuration.shutdownDrainDelay)
+        }
         let running: (ingest: EventLoop, workers: [EventLoop])? = state.withLock { state in
             guard case .running(let workers, let ingest, _) = state else {
                 state = .stopped

@@ -1,5 +1,6 @@
 import Logging
 import Synchronization
+import WliveAdmin
 import WliveCodec
 import WliveConfig
 import WliveEngine
@@ -16,6 +17,10 @@ final class GatewayContext: Sendable {
     let maxConnections: Int
     /// WebSocket connections holding a place under `maxConnections`, over every loop.
     private let admittedConnections = Atomic<Int>(0)
+    /// Set when a graceful shutdown begins: `/readyz` answers 503 from then on.
+    let isDraining = Atomic<Bool>(false)
+    /// Unix seconds when the gateway was made, for `process_start_time_seconds` and uptime.
+    let startTime = ProcessStatistics.wallClockSeconds()
 
     init(configuration: GatewayConfiguration, channels: ChannelDirectory, logger: Logger) {
         self.configuration = configuration

@@ -71,6 +71,7 @@ final class Listener {
                     Unmanaged<Listener>.fromOpaque(server.pointee.data).takeUnretainedValue().connectionArrived(status: status)
                 }, "listen on \(host):\(port)")
             port = SocketAddress.boundPort(of: handle)
+            if kind == .webSocket { loop.counters.isListening.store(true, ordering: .relaxed) }
         } catch {
             closeSocket()
             throw error
@@ -128,6 +129,7 @@ final class Listener {
     private func closeSocket() {
         guard let handle = socket else { return }
         socket = nil
+        if kind == .webSocket { loop.counters.isListening.store(false, ordering: .relaxed) }
         uv_close(cast(handle, to: uv_handle_t.self)) { handle in
             Unmanaged<Listener>.fromOpaque(handle!.pointee.data).release()
             UnsafeMutableRawPointer(handle!).deallocate()

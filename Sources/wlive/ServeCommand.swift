@@ -22,6 +22,8 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Address to bind (host).") var host: String?
     @Option(name: .customLong("ws-port"), help: "WebSocket port (ws.port); 0 picks a free one.") var wsPort: Int?
     @Option(name: .customLong("http-port"), help: "HTTP API port (http.port); 0 picks a free one.") var httpPort: Int?
+    @Option(name: .customLong("admin-port"), help: "Admin port (admin.port): metrics, health, /admin; 0 picks a free one.")
+    var adminPort: Int?
     @Option(help: "Event loops; 0 means one per core (workers).") var workers: Int?
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical (log.level).")
     var logLevel: String?
@@ -35,6 +37,7 @@ struct ServeCommand: AsyncParsableCommand {
         if let host { overrides["host"] = ConfigValue(.string(host), isSecret: false) }
         if let wsPort { overrides["ws.port"] = ConfigValue(.int(wsPort), isSecret: false) }
         if let httpPort { overrides["http.port"] = ConfigValue(.int(httpPort), isSecret: false) }
+        if let adminPort { overrides["admin.port"] = ConfigValue(.int(adminPort), isSecret: false) }
         if let workers { overrides["workers"] = ConfigValue(.int(workers), isSecret: false) }
         if let logLevel { overrides["log.level"] = ConfigValue(.string(logLevel), isSecret: false) }
 
@@ -42,9 +45,14 @@ struct ServeCommand: AsyncParsableCommand {
 
         let level = Logger.Level(rawValue: settings.logLevel) ?? .info
         LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
+            switch settings.logFormat {
+            case .text:
+                var handler = StreamLogHandler.standardError(label: label)
+                handler.logLevel = level
+                return handler
+            case .json:
+                return JSONLogHandler(label: label, level: level)
+            }
         }
         let channelIDs = try openChannels.map { text in
             guard let id = ChannelID(text) else {
@@ -55,8 +63,9 @@ struct ServeCommand: AsyncParsableCommand {
         let gateway = Gateway(configuration: settings, logger: Logger(label: "wlive"), openChannels: channelIDs)
         do {
             let ports = try gateway.start()
+            let admin = ports.admin.map { ", admin on http://\(settings.admin.host):\($0)/admin" } ?? ""
             print(
-                "wlive: WebSocket on ws://\(settings.host):\(ports.webSocket)\(settings.webSocketPath), HTTP API on http://\(settings.host):\(ports.http)/live/"
+                "wlive: WebSocket on ws://\(settings.host):\(ports.webSocket)\(settings.webSocketPath), HTTP API on http://\(settings.host):\(ports.http)/live/\(admin)"
             )
             fflush(nil)  // scripts read this line from a pipe to learn the ports
         } catch {

@@ -18,6 +18,7 @@ struct GatewayHarness {
         configuration.host = "127.0.0.1"
         configuration.webSocketPort = 0
         configuration.httpPort = 0
+        configuration.admin.port = 0
         configuration.workers = workers
         configuration.session.heartbeat.minInterval = 1
         configuration.shutdownTimeout = 2

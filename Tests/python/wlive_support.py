@@ -28,7 +28,7 @@ class Gateway:
             if nofile:
                 resource.setrlimit(resource.RLIMIT_NOFILE, (nofile, nofile))
         self.process = subprocess.Popen(
-            [BINARY, "serve", "--ws-port", "0", "--http-port", "0", "--workers", str(workers), "--log-level", "warning", *args],
+            [BINARY, "serve", "--ws-port", "0", "--http-port", "0", "--admin-port", "0", "--workers", str(workers), "--log-level", "warning", *args],
             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
             env={**os.environ, **(env or {})}, preexec_fn=limit_files)
         line = self.process.stdout.readline()
@@ -39,6 +39,8 @@ class Gateway:
         self.ws_port, self.http_port = int(match.group(2)), int(match.group(4))
         self.ws = f"ws://127.0.0.1:{self.ws_port}{match.group(3)}"
         self.http = f"http://127.0.0.1:{self.http_port}"
+        admin = re.search(r"admin on http://[\d.]+:(\d+)", line)
+        self.admin = f"http://127.0.0.1:{admin.group(1)}" if admin else None
 
     @property
     def pid(self):

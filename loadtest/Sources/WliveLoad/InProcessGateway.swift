@@ -14,6 +14,7 @@ public enum InProcessGateway {
         configuration.host = "127.0.0.1"
         configuration.webSocketPort = 0
         configuration.httpPort = 0
+        configuration.admin.port = 0
         configuration.workers = scenario.gatewayWorkers
         // Info lines (one per channel started) would bury the progress line: warnings and up only.
         var logger = Logger(label: "wlive")
