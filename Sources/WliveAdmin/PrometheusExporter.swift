@@ -47,7 +47,7 @@ public final class PrometheusExporter {
                 worker.delivered)
             count("wlive_write_calls_total", loop, "Write system calls to WebSocket sockets.", worker.writeCalls)
             count("wlive_coalesced_writes_total", loop, "Writes that carried more than one frame.", worker.coalescedWrites)
-            count("wlive_written_bytes_total", loop, "Bytes handed to the kernel by fan-out writes.", worker.bytesWritten)
+            count("wlive_written_bytes_total", loop, "Bytes written to WebSocket-port sockets: frames, handshake answers, refusals.", worker.bytesWritten)
             count(
                 "wlive_slow_consumer_actions_total", loop, "Slow readers closed (disconnect) or skipped (skip).",
                 worker.slowConsumerActions)
@@ -70,7 +70,7 @@ public final class PrometheusExporter {
                 "WebSocket connections closed, by close code (the peer's when it closed first; 1005: its close had no code; 1006: no close frame).",
                 workers.reduce(0) { $0 + ($1.closes[code] ?? 0) })
         }
-        gauge("wlive_api_connections", [], "Open connections on the HTTP API port.", snapshot.apiConnections)
+        gauge("wlive_api_connections", [], "Open connections on the HTTP API and admin ports.", snapshot.apiConnections)
         gauge("wlive_channels", [("status", "live")], "Channels known, by status.", snapshot.liveChannels)
         gauge("wlive_channels", [("status", "closed")], "Channels known, by status.", snapshot.closedChannels)
         gauge("wlive_ring_messages", [], "Messages held in channel rings.", snapshot.ringMessages)
