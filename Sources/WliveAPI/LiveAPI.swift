@@ -88,7 +88,10 @@ public final class LiveAPI {
             return (nil, nil, .error(404, "no API call at \(path)"))
         }
         guard request.method == "POST" || request.method == "GET" else {
-            return (call, nil, .error(405, "use POST (or GET)", headers: [("Allow", "GET, POST")]))
+            var refusal = HTTPResponse.error(405, "use POST (or GET)", headers: [("Allow", "GET, POST")])
+            // An answer to HEAD has no body (RFC 9110 section 9.3.2).
+            if request.method == "HEAD" { refusal.body = [] }
+            return (call, nil, refusal)
         }
         let reply: APIReply
         do {

@@ -25,7 +25,7 @@ public struct GatewaySnapshot: Sendable {
     }
 
     /// One room, for the operator page.
-    public struct Room: Sendable, Equatable {
+    public struct Room: Sendable, Equatable, Codable {
         public var id: String
         public var status: String
         /// Sockets subscribed now, and the API's watcher counts (joinLive/leaveLive).

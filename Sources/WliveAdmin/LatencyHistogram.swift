@@ -1,9 +1,9 @@
 import Synchronization
 
 /// Publish-to-write latency of delivered messages, counted in fixed buckets with relaxed
-/// atomics. The fan-out path adds to a counter (one add per write when the write's messages
-/// fall in one bucket, as they nearly always do) and never takes a lock or calls a metrics
-/// factory; the admin port reads the counts when it is scraped.
+/// atomics that the admin port reads when scraped. A loop counts its writes in a plain
+/// `LatencyRecorder` of its own and adds that here once per fan-out pass, so the fan-out path
+/// never takes a lock, calls a metrics factory or even touches an atomic per write.
 public final class LatencyHistogram: @unchecked Sendable {
     // @unchecked: every field is an atomic or immutable.
 
@@ -34,22 +34,12 @@ public final class LatencyHistogram: @unchecked Sendable {
         return index
     }
 
-    /// Counts `count` messages written at `now`, published at `oldest` ... `newest` (monotonic
-    /// nanoseconds) with `publishedSum` the sum of their publication times. When the oldest and
-    /// the newest share a bucket, so do all between them, and one add counts them all;
-    /// otherwise `each` yields every publication time.
-    @inline(__always)
-    public func record(
-        now: UInt64, count: Int, oldest: UInt64, newest: UInt64, publishedSum: UInt64, each: () -> [UInt64]
-    ) {
-        guard count > 0 else { return }
-        let first = Self.bucket(now &- oldest)
-        if first == Self.bucket(now &- newest) {
-            counts[first].add(count, ordering: .relaxed)
-        } else {
-            for published in each() { counts[Self.bucket(now &- published)].add(1, ordering: .relaxed) }
-        }
-        sum.add(Int(truncatingIfNeeded: UInt64(count) &* now &- publishedSum), ordering: .relaxed)
+    /// Adds what a loop recorded since its last flush, and empties the recorder.
+    public func add(_ recorder: inout LatencyRecorder) {
+        guard !recorder.isEmpty else { return }
+        for (index, count) in recorder.counts.enumerated() where count > 0 { counts[index].add(count, ordering: .relaxed) }
+        sum.add(recorder.sumNanoseconds, ordering: .relaxed)
+        recorder.reset()
     }
 
     /// Counts one message written `nanoseconds` after it was published.
@@ -104,5 +94,40 @@ public struct LatencySnapshot: Sendable, Equatable {
             }
         }
         return .infinity
+    }
+}
+
+/// One loop's latency counts since its last flush into the shared `LatencyHistogram`: plain
+/// integers, owned by the loop's thread.
+public struct LatencyRecorder: Sendable {
+    public private(set) var counts = [Int](repeating: 0, count: LatencyHistogram.boundsNanoseconds.count + 1)
+    public private(set) var sumNanoseconds = 0
+    public private(set) var isEmpty = true
+
+    public init() {}
+
+    /// Counts `count` messages written at `now`, published at `oldest` ... `newest` (monotonic
+    /// nanoseconds) with `publishedSum` the sum of their publication times. When the oldest and
+    /// the newest share a bucket, so do all between them, and one addition counts them all;
+    /// otherwise `each` yields every publication time.
+    @inline(__always)
+    public mutating func record(
+        now: UInt64, count: Int, oldest: UInt64, newest: UInt64, publishedSum: UInt64, each: () -> [UInt64]
+    ) {
+        guard count > 0 else { return }
+        isEmpty = false
+        let first = LatencyHistogram.bucket(now &- oldest)
+        if first == LatencyHistogram.bucket(now &- newest) {
+            counts[first] += count
+        } else {
+            for published in each() { counts[LatencyHistogram.bucket(now &- published)] += 1 }
+        }
+        sumNanoseconds &+= Int(truncatingIfNeeded: UInt64(count) &* now &- publishedSum)
+    }
+
+    mutating func reset() {
+        for index in counts.indices { counts[index] = 0 }
+        sumNanoseconds = 0
+        isEmpty = true
     }
 }

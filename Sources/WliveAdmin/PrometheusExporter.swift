@@ -47,7 +47,9 @@ public final class PrometheusExporter {
                 worker.delivered)
             count("wlive_write_calls_total", loop, "Write system calls to WebSocket sockets.", worker.writeCalls)
             count("wlive_coalesced_writes_total", loop, "Writes that carried more than one frame.", worker.coalescedWrites)
-            count("wlive_written_bytes_total", loop, "Bytes written to WebSocket-port sockets: frames, handshake answers, refusals.", worker.bytesWritten)
+            count(
+                "wlive_written_bytes_total", loop,
+                "Bytes written to WebSocket-port sockets: frames, handshake answers, refusals.", worker.bytesWritten)
             count(
                 "wlive_slow_consumer_actions_total", loop, "Slow readers closed (disconnect) or skipped (skip).",
                 worker.slowConsumerActions)

@@ -3,28 +3,6 @@ import Foundation
 /// The JSON the operator page polls (`/admin/stats`): figures now, rates over the last minutes,
 /// latency percentiles, refusals and the top rooms.
 public struct StatsDocument: Codable, Sendable, Equatable {
-    public struct Room: Codable, Sendable, Equatable {
-        public var id: String
-        public var status: String
-        public var connections: Int
-        public var online: Int
-        public var total: Int
-        public var lastSeq: UInt64
-        public var commentRate: Double
-        public var delivered: Int
-
-        public init(_ room: GatewaySnapshot.Room) {
-            id = room.id
-            status = room.status
-            connections = room.connections
-            online = room.online
-            total = room.total
-            lastSeq = room.lastSeq
-            commentRate = room.commentRate
-            delivered = room.delivered
-        }
-    }
-
     public struct Latency: Codable, Sendable, Equatable {
         /// Over the last minute; seconds (bucket upper bounds), nil without observations.
         public var p50: Double?
@@ -48,8 +26,8 @@ public struct StatsDocument: Codable, Sendable, Equatable {
     public var refusals: [String: Int]
     public var latency: Latency
     public var rates: [StatsHistory.Rate]
-    public var topByViewers: [Room]
-    public var topByCommentRate: [Room]
+    public var topByViewers: [GatewaySnapshot.Room]
+    public var topByCommentRate: [GatewaySnapshot.Room]
     public var residentBytes: Int
     public var cpuSeconds: Double
 
@@ -74,9 +52,9 @@ public struct StatsDocument: Codable, Sendable, Equatable {
             count: recent.count)
         rates = history.rates
         topByViewers = rooms.sorted { ($0.connections, $0.online, $0.id) > ($1.connections, $1.online, $1.id) }
-            .prefix(top).map(Room.init)
+            .prefix(top).map { $0 }
         topByCommentRate = rooms.filter { $0.commentRate > 0 }
-            .sorted { ($0.commentRate, $0.id) > ($1.commentRate, $1.id) }.prefix(top).map(Room.init)
+            .sorted { ($0.commentRate, $0.id) > ($1.commentRate, $1.id) }.prefix(top).map { $0 }
         residentBytes = snapshot.process.residentBytes
         cpuSeconds = snapshot.process.cpuSeconds
     }
@@ -107,7 +85,7 @@ public struct RoomDocument: Sendable {
     }
 
     public func encoded() -> [UInt8] {
-        var json = Array(#"{"room":"#.utf8) + StatsDocument.encode(StatsDocument.Room(room))
+        var json = Array(#"{"room":"#.utf8) + StatsDocument.encode(room)
         json += Array(#","comments":["#.utf8)
         for (index, comment) in comments.enumerated() {
             if index > 0 { json.append(UInt8(ascii: ",")) }

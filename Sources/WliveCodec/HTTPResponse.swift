@@ -25,6 +25,11 @@ public struct HTTPResponse: Sendable, Equatable {
             body: Array((message + "\n").utf8))
     }
 
+    /// Whether the response says `Connection: close`: the connection ends once it is written.
+    public var closesConnection: Bool {
+        headers.contains { $0.name.caseInsensitiveEquals("Connection") && $0.value.caseInsensitiveEquals("close") }
+    }
+
     /// The status line, the headers, `Content-Length` (unless it is a 101), and the body.
     public func encoded() -> [UInt8] {
         var head = "HTTP/1.1 \(status) \(Self.reasonPhrase(status))\r\n"

@@ -52,6 +52,25 @@ extension ConfigurationKey {
             })
     }
 
+    /// Seconds that may be 0, within `range`.
+    static func seconds(
+        _ name: String, _ path: WritableKeyPath<GatewayConfiguration, Double>, in range: ClosedRange<Double>, _ doc: String
+    ) -> Self {
+        Self(
+            name: name, doc: doc, defaultContent: { .double($0[keyPath: path]) },
+            read: { keys, config in
+                let value = try keys.double(name)
+                guard range.contains(value) else {
+                    throw ConfigurationError(
+                        key: name,
+                        problem:
+                            "\(value) must be seconds in [\(ConfigurationKey.yaml(.double(range.lowerBound))), \(ConfigurationKey.yaml(.double(range.upperBound)))]"
+                    )
+                }
+                config[keyPath: path] = value
+            })
+    }
+
     static func bool(_ name: String, _ path: WritableKeyPath<GatewayConfiguration, Bool>, _ doc: String = "") -> Self {
         Self(
             name: name, doc: doc, defaultContent: { .bool($0[keyPath: path]) },
@@ -263,22 +282,14 @@ public enum ConfigurationKeys {
                     }
                     config.ringCapacity = capacity
                 }),
-            ConfigurationKey(
-                name: "fanout.max_delay",
-                doc: """
-                    Batching comes from load, not from a clock: a viewer with nothing in flight gets news at
-                    once, what arrives while its write is in flight leaves together in its next write, and a
-                    worker takes everything new in a room in one pass. max_delay (seconds) adds an opt-in
-                    ceiling: a room written less than this long ago gathers until then. 0: never wait.
-                    """,
-                defaultContent: { .double($0.maxDelay) },
-                read: { keys, config in
-                    let delay = try keys.double("fanout.max_delay")
-                    guard (0...1).contains(delay) else {
-                        throw ConfigurationError(key: "fanout.max_delay", problem: "\(delay) must be seconds in [0, 1]")
-                    }
-                    config.maxDelay = delay
-                }),
+            .seconds(
+                "fanout.max_delay", \.maxDelay, in: 0...1,
+                """
+                Batching comes from load, not from a clock: a viewer with nothing in flight gets news at
+                once, what arrives while its write is in flight leaves together in its next write, and a
+                worker takes everything new in a room in one pass. max_delay (seconds) adds an opt-in
+                ceiling: a room written less than this long ago gathers until then. 0: never wait.
+                """),
             .int(
                 "fanout.max_pending_bytes", \.maxPendingBytes, 1024...(1 << 30),
                 """
@@ -311,20 +322,12 @@ public enum ConfigurationKeys {
             .seconds(
                 "shutdown.timeout", \.shutdownTimeout,
                 "Seconds a graceful shutdown waits for clients to answer the 1001 close before dropping them."),
-            ConfigurationKey(
-                name: "shutdown.drain_delay",
-                doc: """
-                    Seconds a graceful shutdown (SIGTERM) first keeps serving everything while /readyz answers
-                    503, so the load balancer stops sending new clients before any is closed. 0: close at once.
-                    """,
-                defaultContent: { .double($0.shutdownDrainDelay) },
-                read: { keys, config in
-                    let delay = try keys.double("shutdown.drain_delay")
-                    guard (0...3600).contains(delay) else {
-                        throw ConfigurationError(key: "shutdown.drain_delay", problem: "\(delay) must be seconds in [0, 3600]")
-                    }
-                    config.shutdownDrainDelay = delay
-                }),
+            .seconds(
+                "shutdown.drain_delay", \.shutdownDrainDelay, in: 0...3600,
+                """
+                Seconds a graceful shutdown (SIGTERM) first keeps serving everything while /readyz answers
+                503, so the load balancer stops sending new clients before any is closed. 0: close at once.
+                """),
 
             .bool(
                 "admin.enabled", \.admin.enabled,

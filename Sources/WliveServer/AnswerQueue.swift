@@ -6,7 +6,8 @@ import WliveCodec
 struct AnswerQueue {
     private struct Slot {
         let number: UInt64
-        /// `Connection: close`, or an answer that ends the connection.
+        /// The request said `Connection: close` (or asked to upgrade); an answer that says
+        /// `Connection: close` ends the connection too.
         let closesAfter: Bool
         var response: HTTPResponse?
     }
@@ -34,7 +35,7 @@ struct AnswerQueue {
         while let head = slots.first, let answer = head.response {
             slots.removeFirst()
             ready.append(answer)
-            if head.closesAfter {
+            if head.closesAfter || answer.closesConnection {
                 slots.removeAll()
                 return (ready, true)
             }

@@ -61,9 +61,9 @@ extension Connection {
             batch.transportCache = frames
         }
         send(frames)
-        if let latency = loop.counters.latency {
-            latency.record(
-                now: uv_hrtime(), count: batch.messages.count, oldest: batch.oldestPublishedAt,
+        if loop.counters.latency != nil {
+            loop.latencyRecorder.record(
+                now: loop.fanOutClock(), count: batch.messages.count, oldest: batch.oldestPublishedAt,
                 newest: batch.newestPublishedAt, publishedSum: batch.publishedAtSum
             ) { batch.messages.map(\.publishedAt) }
         }
@@ -79,7 +79,7 @@ extension Connection {
         var buffers = batch.buffers
         var first = 0
         if batch.frames.count > 1 { loop.counters.coalescedWrites.add(1, ordering: .relaxed) }
-        loop.counters.bytesWritten.add(batch.byteCount, ordering: .relaxed)
+        loop.unflushedBytes += batch.byteCount
         if writesInFlight == 0 {
             loop.counters.writeCalls.add(1, ordering: .relaxed)
             let written = buffers.withUnsafeBufferPointer { uv_try_write(stream, $0.baseAddress, UInt32($0.count)) }

@@ -156,6 +156,7 @@ final class Connection: Subscriber {
         guard phase != .closed else { return }
         if writesInFlight == 0, fanOut.isWriting, channel != nil {
             loop.fanOutConsumer.writeCompleted(self, through: loop)
+            loop.flushMetrics()
         }
         if writesInFlight == 0, let pong = pendingPong {
             pendingPong = nil

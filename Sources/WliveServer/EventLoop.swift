@@ -53,6 +53,12 @@ final class EventLoop: @unchecked Sendable {
     var connections: [ObjectIdentifier: Connection] = [:]
     /// Connections made on this loop so far: the second half of each one's id.
     var connectionSerial = 0
+    /// What this loop counted since it last added to `counters` (see `flushMetrics`).
+    var latencyRecorder = LatencyRecorder()
+    var unflushedBytes = 0
+    /// The clock fan-out writes are timed with, and writes since it was read.
+    var writeClock: UInt64 = 0
+    var writesSinceClock = 0
     var listener: Listener?
     var isShuttingDown = false
     /// Connections refused with 503 that still linger on this loop.
@@ -184,6 +190,7 @@ final class EventLoop: @unchecked Sendable {
             api?.flushNotices()
             admin?.sample()
         }
+        flushMetrics()
         if isShuttingDown { finishShutdownIfDone(now: now) }
     }
 
@@ -198,6 +205,7 @@ final class EventLoop: @unchecked Sendable {
         }
         let tally = fanOutConsumer.tally
         fanOutConsumer.tally = .init()
+        flushMetrics()
         counters.delivered.add(tally.delivered, ordering: .relaxed)
         counters.gaps.add(tally.overrunGaps + tally.slowGaps, ordering: .relaxed)
         if tally.overrunGaps > 0 { counters.overrunGaps.add(tally.overrunGaps, ordering: .relaxed) }

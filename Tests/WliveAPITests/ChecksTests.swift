@@ -98,7 +98,9 @@ struct ChecksTests {
         #expect(h.api.respond(to: HTTPRequest(method: "POST", target: "/live/nope")).status == 404)
         #expect(h.api.respond(to: HTTPRequest(method: "POST", target: "/other")).status == 404)
         let put = h.api.respond(to: HTTPRequest(method: "PUT", target: "/live/startLive"))
-        #expect(put.status == 405 && put.headers.contains { $0.name == "Allow" })
+        #expect(put.status == 405 && put.headers.contains { $0.name == "Allow" } && put.closesConnection)
+        let head = h.api.respond(to: HTTPRequest(method: "HEAD", target: "/live/startLive"))
+        #expect(head.status == 405 && head.body.isEmpty)
     }
 
     @Test func jsonBodiesAndQueryParametersWorkToo() throws {

@@ -6,11 +6,15 @@ import WliveCodec
 @Suite struct LatencyHistogramTests {
     @Test func aWriteWhoseMessagesShareABucketCountsThemAllAndTheExactSum() {
         let histogram = LatencyHistogram()
+        var recorder = LatencyRecorder()
         // Three messages published at 1000, 1010, 1020 ns, written at 1_000_000 ns.
-        histogram.record(now: 1_000_000, count: 3, oldest: 1000, newest: 1020, publishedSum: 3030) {
+        recorder.record(now: 1_000_000, count: 3, oldest: 1000, newest: 1020, publishedSum: 3030) {
             Issue.record("one bucket needs no per-message pass")
             return []
         }
+        #expect(histogram.snapshot().count == 0)
+        histogram.add(&recorder)
+        #expect(recorder.isEmpty && recorder.counts.allSatisfy { $0 == 0 })
         let snapshot = histogram.snapshot()
         #expect(snapshot.count == 3)
         #expect(snapshot.counts[LatencyHistogram.bucket(999_000)] == 3)
@@ -19,9 +23,11 @@ import WliveCodec
 
     @Test func aWriteSpanningBucketsCountsEachMessageInItsOwn() {
         let histogram = LatencyHistogram()
-        histogram.record(now: 10_000_000, count: 2, oldest: 0, newest: 9_990_000, publishedSum: 9_990_000) {
+        var recorder = LatencyRecorder()
+        recorder.record(now: 10_000_000, count: 2, oldest: 0, newest: 9_990_000, publishedSum: 9_990_000) {
             [0, 9_990_000]
         }
+        histogram.add(&recorder)
         let snapshot = histogram.snapshot()
         #expect(snapshot.counts[LatencyHistogram.bucket(10_000_000)] == 1)
         #expect(snapshot.counts[LatencyHistogram.bucket(10_000)] == 1)

@@ -72,6 +72,9 @@ def test_metrics_move_by_exactly_the_burst():
             assert answer["code"] == 303 and answer["reason"] == "contact", answer
         for ws in sockets:
             assert [next_message(ws)["seq"] for _ in range(comments)] == list(range(1, comments + 1))
+        # A worker adds its pass's counts to the shared ones right after its writes: the scrape
+        # may come a moment sooner.
+        assert wait_for(lambda: moved_after(before, scrape(gateway), "wlive_publish_to_write_seconds_count") == comments * viewers)
         after = scrape(gateway)
 
         def moved(name, **labels):
@@ -191,3 +194,25 @@ def test_json_logs_name_connection_and_channel_and_never_a_token():
         assert line["channel"] == channel and line["connection"] and line["level"] and line["time"]
     subscribed = [line for line in lines if line["message"] == "viewer subscribed"]
     assert len(subscribed) == 1 and subscribed[0]["channel"] == channel and subscribed[0]["connection"]
+
+
+def test_an_error_answer_ends_the_keep_alive_and_head_gets_no_body():
+    """A 405 says `Connection: close`, so nothing may follow it on that connection; a HEAD's
+    answer carries no body (found while checking the OpenAPI contract)."""
+    import socket
+
+    def exchange(port, data):
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+            s.sendall(data)
+            received = b""
+            while chunk := s.recv(65536):
+                received += chunk
+            return received
+
+    with Gateway() as gateway:
+        answer = exchange(gateway.http_port, b"PUT /live/startLive HTTP/1.1\r\nHost: x\r\n\r\n"
+                                             b"GET /live/startLive HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        assert answer.startswith(b"HTTP/1.1 405") and answer.count(b"HTTP/1.1") == 1
+        answer = exchange(gateway.http_port, b"HEAD /live/startLive HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert answer.startswith(b"HTTP/1.1 405") and answer.endswith(b"\r\n\r\n") and b"Content-Length: 0" in answer
+        assert gateway.terminate() == 0
