@@ -47,16 +47,15 @@ public struct ProcessStatistics: Sendable, Equatable {
         return fields.count >= 2 ? Int(fields[1]) ?? 0 : 0
     }
 
-    /// Entries of /proc/self/fd, less the one the listing itself holds open.
+    /// Entries of /proc/self/fd, less ".", ".." and the descriptor the listing itself holds.
+    /// Names are not read: a `dirent` may end before its declared size (at the end of the
+    /// kernel's buffer), so copying its `d_name` field whole can read past mapped memory.
     private static func openDescriptors() -> Int {
         guard let directory = opendir("/proc/self/fd") else { return 0 }
         defer { closedir(directory) }
-        var count = 0
-        while let entry = readdir(directory) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-            if name != ".", name != ".." { count += 1 }
-        }
-        return max(0, count - 1)
+        var entries = 0
+        while readdir(directory) != nil { entries += 1 }
+        return max(0, entries - 3)
     }
 
     /// Seconds since the Unix epoch now, for `startTimeSeconds`.

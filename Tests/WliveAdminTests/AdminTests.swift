@@ -3,6 +3,10 @@ import WliveCodec
 
 @testable import WliveAdmin
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 @Suite struct LatencyHistogramTests {
     @Test func aWriteWhoseMessagesShareABucketCountsThemAllAndTheExactSum() {
         let histogram = LatencyHistogram()
@@ -144,5 +148,18 @@ extension Result<AdminRoute, AdminRefusal> {
         #expect(document.topByCommentRate.map(\.id) == ["1", "2"])
         let json = String(decoding: document.encoded(), as: UTF8.self)
         #expect(json.contains("\"top_by_viewers\":[") && json.contains("\"comment_rate\":3"))
+    }
+}
+
+@Suite struct ProcessStatisticsTests {
+    /// Thousands of descriptors: the listing of /proc/self/fd spans several kernel buffers (reading
+    /// each entry's name whole once read past one and crashed the gateway at 10,000 viewers).
+    @Test func openDescriptorsCountsEveryOneOpened() {
+        let before = ProcessStatistics.current(startTimeSeconds: 0).openFileDescriptors
+        let opened = (0..<4000).map { _ in open("/dev/null", O_RDONLY) }.filter { $0 >= 0 }
+        defer { for descriptor in opened { close(descriptor) } }
+        let during = ProcessStatistics.current(startTimeSeconds: 0)
+        #expect(during.openFileDescriptors - before == opened.count)
+        #expect(during.residentBytes > 0 && during.cpuSeconds > 0)
     }
 }
