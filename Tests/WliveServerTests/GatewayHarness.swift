@@ -9,6 +9,8 @@ struct GatewayHarness {
     let gateway: Gateway
     let port: Int
     let httpPort: Int
+    /// The admin port (metrics, health, the operator page); nil with `admin.enabled` false.
+    let adminPort: Int?
     static let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent()
     static let channel = ChannelID(rawValue: 969_806_108_841_504_768)
@@ -28,6 +30,7 @@ struct GatewayHarness {
         let ports = try gateway.start()
         port = ports.webSocket
         httpPort = ports.http
+        adminPort = ports.admin
     }
 
     /// The seed's handshake (section 1.11) as JSON, with fields replaced or removed.
