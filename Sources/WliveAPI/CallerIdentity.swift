@@ -71,7 +71,7 @@ extension LiveAPI {
     /// A known channel (1 when unknown) that is live (2 when closed).
     func liveChannel(_ id: ChannelID) throws -> ChannelInfo {
         guard let channel = try store.channel(id) else { throw APIReply.failure(.channelNotFound) }
-        guard channel.status == .normal else { throw APIReply.failure(.channelClosed) }
+        guard !channel.state.isFinal else { throw APIReply.failure(.channelClosed) }
         return channel
     }
 }

@@ -114,7 +114,7 @@ extension LiveAPI {
         json.field("channel_describe", channel.describe)
         json.field("channel_title", channel.title)
         json.field("cover_url", channel.coverURL)
-        json.field("status", channel.status.rawValue)
+        json.field("status", channel.state.seedStatus)
         json.field("userid", channel.ownerUserID)
         json.field("channel_id", channel.id.description)
         json.field("biz", channel.ownerBiz)

@@ -36,7 +36,7 @@ public final class InMemoryLiveStore: LiveStore {
 
     public func close(_ id: ChannelID, releaseTime: Int64, reason: String) -> ChannelInfo? {
         guard var room = rooms[id] else { return nil }
-        room.info.status = .closed
+        room.info.state = .ended
         room.info.releaseTime = releaseTime
         room.info.liveTime = max(0, (releaseTime - room.info.createTime) / 1000)
         room.info.reason = reason

@@ -128,7 +128,7 @@ public final class LiveAPI {
     public func flushNotices() {
         guard !changedChannels.isEmpty else { return }
         for id in changedChannels {
-            guard let channel = try? store.channel(id), channel.status == .normal else { continue }
+            guard let channel = try? store.channel(id), !channel.state.isFinal else { continue }
             fanOut.announceWatchers(channel: id, online: channel.onlineCount, total: channel.totalCount)
         }
         changedChannels.removeAll(keepingCapacity: true)

@@ -2,11 +2,6 @@ import WliveProtocol
 
 /// A live channel as the API knows it: the fields of seed 000's `retriveChannel` table.
 public struct ChannelInfo: Sendable, Equatable {
-    public enum Status: String, Sendable {
-        case normal = "NORMAL"
-        case closed = "CLOSED"
-    }
-
     public var id: ChannelID
     public var title: String
     public var describe: String
@@ -22,7 +17,8 @@ public struct ChannelInfo: Sendable, Equatable {
     /// Seconds the channel was live; 0 while live.
     public var liveTime: Int64 = 0
     public var reason: String = ""
-    public var status: Status = .normal
+    /// The room's state; seed 000's `status` is `state.seedStatus`.
+    public var state = ChannelState.live
     /// Watchers now (joined and not left) and distinct watchers ever.
     public var onlineCount = 0
     public var totalCount = 0

@@ -56,7 +56,7 @@ extension LiveAPI {
             fields: [
                 ("create_time", JSONObjectWriter.quoted(String(channel.createTime))),
                 ("pull_interval", Array("0".utf8)),
-                ("status", JSONObjectWriter.quoted(channel.status.rawValue)),
+                ("status", JSONObjectWriter.quoted(channel.state.seedStatus)),
                 ("channel_id", JSONObjectWriter.quoted(id.description)),
                 ("total_num", Array(String(channel.totalCount).utf8)),
                 ("online_num", Array(String(channel.onlineCount).utf8)),

@@ -10,7 +10,8 @@ public final class ChannelRecord: Sendable {
     private let interest = Atomic<UInt64>(0)
     private let deliveredCount = Atomic<Int>(0)
     private let gapCount = Atomic<Int>(0)
-    private let closedFlag = Atomic<Bool>(false)
+    /// The room's `ChannelState` (its raw code), as the ingest side last set it.
+    private let stateCode = Atomic<Int>(ChannelState.live.rawValue)
     private let subscribers = Atomic<Int>(0)
     private let watchersOnline = Atomic<Int>(0)
     private let watchersTotal = Atomic<Int>(0)
@@ -22,11 +23,11 @@ public final class ChannelRecord: Sendable {
     }
 
     /// The workers to wake after publishing (bit `n` for worker `n`).
-    public var interestedWorkers: UInt64 { interest.load(ordering: .sequentiallyConsistent) }
+    package var interestedWorkers: UInt64 { interest.load(ordering: .sequentiallyConsistent) }
 
     /// Worker `worker` starts or stops serving the channel. Set before the worker reads its
     /// starting cursor, so that no later publish can miss waking it.
-    public func setInterest(of worker: Int, _ interested: Bool) {
+    package func setInterest(of worker: Int, _ interested: Bool) {
         if interested {
             interest.bitwiseOr(1 << UInt64(worker), ordering: .sequentiallyConsistent)
         } else {
@@ -37,24 +38,25 @@ public final class ChannelRecord: Sendable {
     /// Messages written to subscribers (one per message per subscriber), and gap notices sent.
     public var delivered: Int { deliveredCount.load(ordering: .relaxed) }
     public var gaps: Int { gapCount.load(ordering: .relaxed) }
-    public func countDelivered(_ count: Int) { deliveredCount.add(count, ordering: .relaxed) }
-    public func countGap() { gapCount.add(1, ordering: .relaxed) }
+    package func countDelivered(_ count: Int) { deliveredCount.add(count, ordering: .relaxed) }
+    package func countGap() { gapCount.add(1, ordering: .relaxed) }
 
-    public var status: ChannelStatus { closedFlag.load(ordering: .acquiring) ? .closed : .live }
+    /// The room's state; only the ingest side changes it, through the directory.
+    public var state: ChannelState { ChannelState(rawValue: stateCode.load(ordering: .acquiring)) ?? .ended }
 
-    /// Marks the channel closed; false when it already was.
-    func markClosed() -> Bool {
-        !closedFlag.exchange(true, ordering: .acquiringAndReleasing)
+    /// Moves the room to `state`; returns the state it left.
+    fileprivate func transition(to state: ChannelState) -> ChannelState {
+        ChannelState(rawValue: stateCode.exchange(state.rawValue, ordering: .acquiringAndReleasing)) ?? .ended
     }
 
     /// Sockets subscribed to the channel right now, over every loop.
     public var subscriberCount: Int { subscribers.load(ordering: .relaxed) }
 
     /// Counts a subscriber in (+1) or out (-1). Relaxed: the counts are only ever displayed.
-    public func adjustSubscribers(by delta: Int) { subscribers.wrappingAdd(delta, ordering: .relaxed) }
+    package func adjustSubscribers(by delta: Int) { subscribers.wrappingAdd(delta, ordering: .relaxed) }
 
     /// Mirrors the API's watcher counts (joinLive/leaveLive) for the messages the loops send.
-    public func setWatchers(online: Int, total: Int) {
+    package func setWatchers(online: Int, total: Int) {
         watchersOnline.store(online, ordering: .relaxed)
         watchersTotal.store(total, ordering: .relaxed)
     }
@@ -71,19 +73,23 @@ public final class ChannelRecord: Sendable {
 
     /// Takes the next sequence number. Callers serialise publishing per channel, so the numbers
     /// leave in the order they were taken.
-    public func nextSeq() -> UInt64 { sequence.wrappingAdd(1, ordering: .acquiringAndReleasing).newValue }
+    package func nextSeq() -> UInt64 { sequence.wrappingAdd(1, ordering: .acquiringAndReleasing).newValue }
 }
 
-/// Every channel the gateway knows, by id. Thread-safe: loops look channels up on handshakes,
-/// the API opens and closes them.
+/// Every channel the gateway knows, by id, with its `ChannelState`: the push tier's index of
+/// rooms. Thread-safe: worker loops look channels up on handshakes; only the ingest side (the
+/// API, which keeps each room's record and watchers in its store) opens them and changes their
+/// state, in the same call that changes its store.
 ///
-/// A closed channel leaves only a tombstone here, so that later handshakes learn it is closed
-/// (code 2). Its record, with the ring and its messages, is freed once the last worker that
-/// served it has delivered the closing message and dropped it.
+/// A finished channel leaves only its final state here, so that later handshakes learn it is
+/// closed (code 2). Its record, with the ring and its messages, is freed once the last worker
+/// that served it has delivered the closing message and dropped it.
 public final class ChannelDirectory: Sendable {
     private enum Entry {
-        case live(ChannelRecord)
-        case closed
+        /// Not over: its fan-out record, whose `state` says which of the states it is in.
+        case open(ChannelRecord)
+        /// Over for good (`ChannelState.isFinal`): only the final state is kept.
+        case finished(ChannelState)
     }
 
     private let channels = Mutex<[ChannelID: Entry]>([:])
@@ -97,49 +103,50 @@ public final class ChannelDirectory: Sendable {
         tracker = QuiescenceTracker(consumers: workers)
     }
 
-    /// Opens a channel; returns nil when the id is taken.
+    /// Opens a live channel; returns nil when the id is taken.
     @discardableResult
-    public func open(_ id: ChannelID) -> ChannelRecord? {
+    package func open(_ id: ChannelID) -> ChannelRecord? {
         channels.withLock { channels in
             guard channels[id] == nil else { return nil }
             let record = ChannelRecord(id: id, ring: ChannelRing(capacity: ringCapacity, tracker: tracker))
-            channels[id] = .live(record)
+            channels[id] = .open(record)
             return record
         }
     }
 
-    /// Closes a channel, leaving a tombstone; returns its record, which the caller publishes the
-    /// closing message to.
-    public func close(_ id: ChannelID) -> Result<ChannelRecord, CloseError> {
-        channels.withLock { channels in
+    /// Ends a channel for good in `state` (`ended`, `banned`, `expired`), keeping only that
+    /// state; returns its record, which the caller publishes the closing message to.
+    package func finish(_ id: ChannelID, as state: ChannelState = .ended) -> Result<ChannelRecord, FinishError> {
+        precondition(state.isFinal, "finish(_:as:) takes a final state")
+        return channels.withLock { channels in
             switch channels[id] {
             case nil: return .failure(.notFound)
-            case .closed: return .failure(.alreadyClosed)
-            case .live(let record):
-                _ = record.markClosed()
-                channels[id] = .closed
+            case .finished: return .failure(.alreadyFinished)
+            case .open(let record):
+                _ = record.transition(to: state)
+                channels[id] = .finished(state)
                 return .success(record)
             }
         }
     }
 
-    public enum CloseError: Error, Equatable, Sendable { case notFound, alreadyClosed }
+    package enum FinishError: Error, Equatable, Sendable { case notFound, alreadyFinished }
 
-    /// A live channel's record; nil for a closed or unknown one.
+    /// The record of a channel that is not over; nil for a finished or unknown one.
     public func lookup(_ id: ChannelID) -> ChannelRecord? {
         channels.withLock { channels in
-            guard case .live(let record) = channels[id] else { return nil }
+            guard case .open(let record) = channels[id] else { return nil }
             return record
         }
     }
 
-    /// The channel's status; nil when unknown.
-    public func status(of id: ChannelID) -> ChannelStatus? {
+    /// The channel's state; nil when unknown.
+    public func state(of id: ChannelID) -> ChannelState? {
         channels.withLock { channels in
             switch channels[id] {
             case nil: return nil
-            case .closed: return .closed
-            case .live(let record): return record.status
+            case .finished(let state): return state
+            case .open(let record): return record.state
             }
         }
     }
@@ -147,19 +154,19 @@ public final class ChannelDirectory: Sendable {
     /// Channels known, live and closed.
     public var count: Int { channels.withLock { $0.count } }
 
-    /// Every live channel's record, and how many closed ones are known (for the admin port).
-    public func census() -> (live: [ChannelRecord], closed: Int) {
+    /// Every open channel's record, and how many finished ones are known (for the admin port).
+    public func census() -> (open: [ChannelRecord], finished: Int) {
         channels.withLock { channels in
-            var live: [ChannelRecord] = []
-            live.reserveCapacity(channels.count)
-            var closed = 0
+            var open: [ChannelRecord] = []
+            open.reserveCapacity(channels.count)
+            var finished = 0
             for entry in channels.values {
                 switch entry {
-                case .live(let record): live.append(record)
-                case .closed: closed += 1
+                case .open(let record): open.append(record)
+                case .finished: finished += 1
                 }
             }
-            return (live, closed)
+            return (open, finished)
         }
     }
 

@@ -16,8 +16,43 @@ public struct ChannelID: RawRepresentable, Hashable, Comparable, Sendable, Custo
     public static func < (lhs: ChannelID, rhs: ChannelID) -> Bool { lhs.rawValue < rhs.rawValue }
 }
 
-/// Whether a channel can take subscribers.
-public enum ChannelStatus: Sendable, Equatable {
-    case live
-    case closed
+/// A room's state: the one enum the API, the push tier and their stores share. The cases are
+/// seed 001's seven live states, by their codes; seed 000 shows them as `NORMAL` or `CLOSED`.
+/// Today a room is `live` from `startLive` until `stopLive` ends it; the other states come
+/// with the room life-cycle (pausing, bans, a planned start, an anchor gone silent).
+public enum ChannelState: Int, Sendable, Equatable, CaseIterable {
+    case live = 101
+    case notStarted = 102
+    case ended = 103
+    case banned = 104
+    case paused = 105
+    case abnormal = 106
+    case expired = 107
+
+    /// Whether the room is over for good: no viewer, comment or change any more.
+    public var isFinal: Bool {
+        switch self {
+        case .ended, .banned, .expired: return true
+        case .live, .notStarted, .paused, .abnormal: return false
+        }
+    }
+
+    /// Whether comments are accepted: only while live.
+    public var acceptsComments: Bool { self == .live }
+
+    /// The state's name in snake case (`live`, `not_started`, ...), for people and dashboards.
+    public var name: String {
+        switch self {
+        case .live: return "live"
+        case .notStarted: return "not_started"
+        case .ended: return "ended"
+        case .banned: return "banned"
+        case .paused: return "paused"
+        case .abnormal: return "abnormal"
+        case .expired: return "expired"
+        }
+    }
+
+    /// Seed 000's `status` field: `NORMAL` until the room is over, then `CLOSED`.
+    public var seedStatus: String { isFinal ? "CLOSED" : "NORMAL" }
 }

@@ -84,19 +84,18 @@ public struct WliveSession: Sendable {
         }
     }
 
-    /// The channel the handshake named, as the directory knows it (nil: no such channel).
-    public mutating func channelResolved(_ status: ChannelStatus?, counts: ChannelCounts, lastSeq: UInt64, now: Int64) -> Action {
+    /// The channel the handshake named, in the state the gateway knows it in (nil: no such channel).
+    public mutating func channelResolved(
+        _ channelState: ChannelState?, counts: ChannelCounts, lastSeq: UInt64, now: Int64
+    ) -> Action {
         guard case .resolvingChannel(let handshake, let interval) = state else { return .none }
-        switch status {
-        case nil: return reject(.channelNotFound, "channel \(handshake.channelID) not found")
-        case .closed?: return reject(.channelClosed, "channel \(handshake.channelID) is closed")
-        case .live?:
-            state = .subscribed(handshake.channelID, interval: interval)
-            return .subscribe(
-                handshake.channelID, interval: interval,
-                acknowledgement: .handshakeAccepted(
-                    channelID: handshake.channelID, timerInterval: interval, counts: counts, lastSeq: lastSeq, serverTime: now))
-        }
+        guard let channelState else { return reject(.channelNotFound, "channel \(handshake.channelID) not found") }
+        guard !channelState.isFinal else { return reject(.channelClosed, "channel \(handshake.channelID) is closed") }
+        state = .subscribed(handshake.channelID, interval: interval)
+        return .subscribe(
+            handshake.channelID, interval: interval,
+            acknowledgement: .handshakeAccepted(
+                channelID: handshake.channelID, timerInterval: interval, counts: counts, lastSeq: lastSeq, serverTime: now))
     }
 
     /// The handshake deadline passed.

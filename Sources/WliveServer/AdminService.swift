@@ -94,9 +94,9 @@ final class AdminService: HTTPResponder {
         snapshot.latency = latency
         snapshot.apiConnections = ingest.counters.connections.load(ordering: .relaxed)
         let census = context.channels.census()
-        snapshot.liveChannels = census.live.count
-        snapshot.closedChannels = census.closed
-        for record in census.live where record.ring.isAllocated {
+        snapshot.liveChannels = census.open.count
+        snapshot.closedChannels = census.finished
+        for record in census.open where record.ring.isAllocated {
             snapshot.ringMessages += Int(min(record.ring.publishedCount, UInt64(record.ring.capacity)))
             snapshot.ringCapacity += record.ring.capacity
         }
@@ -133,13 +133,13 @@ final class AdminService: HTTPResponder {
     }
 
     private func rooms() -> [GatewaySnapshot.Room] {
-        context.channels.census().live.map(room)
+        context.channels.census().open.map(room)
     }
 
     private func room(_ record: ChannelRecord) -> GatewaySnapshot.Room {
         let counts = record.counts()
         return GatewaySnapshot.Room(
-            id: String(describing: record.id), status: record.status == .live ? "live" : "closed",
+            id: String(describing: record.id), status: record.state.name,
             connections: counts.connections, online: counts.online, total: counts.total, lastSeq: record.lastSeq,
             commentRate: roomRates[record.id]?.perSecond ?? 0, delivered: record.delivered)
     }
@@ -164,7 +164,7 @@ final class AdminService: HTTPResponder {
                 delivered: counters.reduce(0) { $0 + $1.delivered.load(ordering: .relaxed) },
                 connections: counters.reduce(0) { $0 + $1.connections.load(ordering: .relaxed) }, latency: latency))
         var rates: [ChannelID: (seq: UInt64, perSecond: Double)] = [:]
-        for record in context.channels.census().live {
+        for record in context.channels.census().open {
             let seq = record.lastSeq
             let previous = roomRates[record.id]?.seq ?? seq
             rates[record.id] = (seq, Double(seq &- previous))

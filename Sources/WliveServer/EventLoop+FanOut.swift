@@ -4,18 +4,18 @@ import WliveEngine
 
 /// The transport side of fan-out: what `FanOutConsumer` asks of a subscriber's socket.
 extension EventLoop: FanOutWriter {
-    func queuedBytes(of subscriber: Connection) -> Int { subscriber.unsentBytes }
+    func queuedBytes(of subscriber: WebSocketConnection) -> Int { subscriber.unsentBytes }
 
-    func write(_ batch: FanOutBatch, gap: SharedFrame?, to subscriber: Connection) -> Bool {
+    func write(_ batch: FanOutBatch, gap: SharedFrame?, to subscriber: WebSocketConnection) -> Bool {
         subscriber.write(batch, gap: gap)
     }
 
-    func dropSlowReader(_ subscriber: Connection) {
+    func dropSlowReader(_ subscriber: WebSocketConnection) {
         // The close frame queues behind everything else; linger ends it if it never drains.
         subscriber.fail(.tryAgainLater, reason: "reader too slow")
     }
 
-    func closeAtChannelEnd(_ subscriber: Connection) {
+    func closeAtChannelEnd(_ subscriber: WebSocketConnection) {
         subscriber.close(.normalClosure, reason: "channel closed")
     }
 }

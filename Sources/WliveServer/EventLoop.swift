@@ -49,7 +49,7 @@ final class EventLoop: @unchecked Sendable {
     // Loop-thread state.
     var wheel = TimerWheel<Connection>()
     /// This worker's side of fan-out: subscriptions, ring cursors, what each subscriber awaits.
-    let fanOutConsumer: FanOutConsumer<Connection>
+    let fanOutConsumer: FanOutConsumer<WebSocketConnection>
     var connections: [ObjectIdentifier: Connection] = [:]
     /// Connections made on this loop so far: the second half of each one's id.
     var connectionSerial = 0
@@ -225,13 +225,13 @@ final class EventLoop: @unchecked Sendable {
     }
 
     /// Adds a subscriber, and starts reading the channel's ring if it is the first here.
-    func subscribe(_ connection: Connection, to record: ChannelRecord) {
+    func subscribe(_ connection: WebSocketConnection, to record: ChannelRecord) {
         fanOutConsumer.subscribe(connection, to: record)
         counters.subscribers.add(1, ordering: .relaxed)
     }
 
     /// Removes a subscriber, and stops reading the ring when it was the last here.
-    func unsubscribe(_ connection: Connection, from record: ChannelRecord) {
+    func unsubscribe(_ connection: WebSocketConnection, from record: ChannelRecord) {
         fanOutConsumer.unsubscribe(connection, from: record)
         counters.subscribers.subtract(1, ordering: .relaxed)
     }
@@ -272,8 +272,10 @@ final class EventLoop: @unchecked Sendable {
 
     /// Called by a connection once its handle is closed.
     func connectionClosed(_ connection: Connection) {
-        connections.removeValue(forKey: ObjectIdentifier(connection))
-        counters.connections.subtract(1, ordering: .relaxed)
+        // One that failed to be accepted was never registered, nor counted.
+        if connections.removeValue(forKey: ObjectIdentifier(connection)) != nil {
+            counters.connections.subtract(1, ordering: .relaxed)
+        }
         if isShuttingDown { finishShutdownIfDone(now: currentTick) }
     }
 }

@@ -24,8 +24,8 @@ final class FanOutEngine {
 
     /// Publishes a comment: assigns its sequence number and time, encodes it once, appends it.
     func publish(_ draft: Gateway.CommentDraft) -> Result<Comment, WliveResultCode> {
-        guard let record = channels.lookup(draft.channelID), record.status == .live else {
-            return .failure(channels.status(of: draft.channelID) == nil ? .channelNotFound : .channelClosed)
+        guard let record = channels.lookup(draft.channelID), record.state.acceptsComments else {
+            return .failure(channels.state(of: draft.channelID) == nil ? .channelNotFound : .channelClosed)
         }
         let seq = record.nextSeq()
         let comment = Comment(
@@ -39,7 +39,7 @@ final class FanOutEngine {
 
     /// Tells a channel's subscribers its watcher counts.
     func announceWatchers(channel: ChannelID, online: Int, total: Int) {
-        guard let record = channels.lookup(channel), record.status == .live else { return }
+        guard let record = channels.lookup(channel), !record.state.isFinal else { return }
         record.setWatchers(online: online, total: total)
         append(
             .notice, seq: record.lastSeq,
@@ -49,9 +49,9 @@ final class FanOutEngine {
     /// Closes a channel: later handshakes and comments get code 2; subscribers receive what was
     /// published before, then `channel_closed`, then a normal close.
     func close(_ id: ChannelID, reason: String) -> Result<Void, WliveResultCode> {
-        switch channels.close(id) {
+        switch channels.finish(id) {
         case .failure(.notFound): return .failure(.channelNotFound)
-        case .failure(.alreadyClosed): return .failure(.channelClosed)
+        case .failure(.alreadyFinished): return .failure(.channelClosed)
         case .success(let record):
             append(
                 .closing, seq: record.lastSeq, .channelClosed(channelID: id, reason: reason, time: wallClockMilliseconds()),

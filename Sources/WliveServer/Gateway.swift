@@ -35,8 +35,9 @@ public final class Gateway: Sendable {
     public typealias Refusal = WliveResultCode
 
     public let configuration: GatewayConfiguration
-    /// Every channel this gateway knows.
-    public let channels: ChannelDirectory
+    /// Every channel this gateway knows, with its state: the push tier's index, written by the
+    /// ingest loop only (the API's calls and `openChannel`/`closeChannel`).
+    package let channels: ChannelDirectory
     private let context: GatewayContext
     private let logger: Logger
     private let state = Mutex<State>(.idle)

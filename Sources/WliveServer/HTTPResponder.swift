@@ -12,7 +12,7 @@ extension LiveAPI: HTTPResponder {}
 
 extension EventLoop {
     /// Who answers requests arriving on a port of `kind`; nil on loops that do not serve it.
-    func responder(for kind: Connection.Kind) -> (any HTTPResponder)? {
+    func responder(for kind: Listener.Kind) -> (any HTTPResponder)? {
         switch kind {
         case .api: return api
         case .admin: return admin

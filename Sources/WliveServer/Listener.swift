@@ -12,8 +12,11 @@ import Logging
 /// to the loops still listening.
 final class Listener {
     unowned let loop: EventLoop
+    /// What a port serves: viewers' WebSockets, the live API, or the admin routes.
+    enum Kind { case webSocket, api, admin }
+
     /// What accepted sockets on this listener speak.
-    let kind: Connection.Kind
+    let kind: Kind
     let host: String
     /// The bound port: the one asked for, or the one the kernel picked for 0.
     private(set) var port: Int
@@ -29,7 +32,7 @@ final class Listener {
     static let longestRetryMilliseconds: UInt64 = 2000
 
     /// Binds and listens; on return the port is bound (so `port` is known even when 0 was asked).
-    init(loop: EventLoop, host: String, port: Int, kind: Connection.Kind, backlog: Int32 = 4096) throws(LibUVError) {
+    init(loop: EventLoop, host: String, port: Int, kind: Kind, backlog: Int32 = 4096) throws(LibUVError) {
         self.loop = loop
         self.kind = kind
         self.host = host
@@ -86,17 +89,31 @@ final class Listener {
         }
         guard let socket else { return }
         retryDelay = 0
-        let connection = Connection(loop: loop, kind: kind)
-        guard uv_accept(cast(socket, to: uv_stream_t.self), connection.stream) == 0 else {
-            connection.abort()
-            return
-        }
-        if kind == .webSocket, !loop.context.admitConnection() {
-            connection.refuse()
-        } else {
-            connection.isAdmitted = kind == .webSocket
+        switch kind {
+        case .webSocket:
+            let connection = WebSocketConnection(loop: loop)
+            guard accept(from: socket, into: connection) else { return }
+            if loop.context.admitConnection() {
+                connection.isAdmitted = true
+                connection.start()
+            } else {
+                connection.refuse()
+            }
+        case .api, .admin:
+            guard let responder = loop.responder(for: kind) else { return }
+            let connection = HTTPConnection(loop: loop, responder: responder)
+            guard accept(from: socket, into: connection) else { return }
             connection.start()
         }
+    }
+
+    /// Accepts the waiting connection into `connection`'s handle; false (and it is closed) when that failed.
+    private func accept(from socket: UnsafeMutablePointer<uv_tcp_t>, into connection: Connection) -> Bool {
+        guard uv_accept(cast(socket, to: uv_stream_t.self), connection.stream) == 0 else {
+            connection.abort()
+            return false
+        }
+        return true
     }
 
     /// Out of descriptors: stop listening (which also ends libuv's accept loop) and try again later.

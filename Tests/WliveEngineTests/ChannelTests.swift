@@ -21,11 +21,11 @@ struct ChannelTests {
         let id = ChannelID(rawValue: 9)
         #expect(directory.open(id) != nil)
         #expect(directory.open(id) == nil)
-        #expect(directory.lookup(id)?.status == .live)
-        #expect((try? directory.close(id).get()) != nil)
-        #expect(throws: ChannelDirectory.CloseError.alreadyClosed) { try directory.close(id).get() }
-        #expect(throws: ChannelDirectory.CloseError.notFound) { try directory.close(ChannelID(rawValue: 10)).get() }
-        #expect(directory.status(of: id) == .closed)
+        #expect(directory.lookup(id)?.state == .live)
+        #expect((try? directory.finish(id).get()) != nil)
+        #expect(throws: ChannelDirectory.FinishError.alreadyFinished) { try directory.finish(id).get() }
+        #expect(throws: ChannelDirectory.FinishError.notFound) { try directory.finish(ChannelID(rawValue: 10)).get() }
+        #expect(directory.state(of: id) == .ended)
         // Only a tombstone stays: the record (and its ring) is no longer reachable from here.
         #expect(directory.lookup(id) == nil)
     }

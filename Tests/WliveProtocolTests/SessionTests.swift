@@ -47,8 +47,10 @@ struct SessionTests {
     @Test func missingOrClosedChannelIsRefused() {
         for (status, code, close) in [
             (nil, WliveResultCode.channelNotFound, WebSocketCloseCode.wliveChannelNotFound),
-            (.closed, .channelClosed, .wliveChannelClosed),
-        ] as [(ChannelStatus?, WliveResultCode, WebSocketCloseCode)] {
+            (.ended, .channelClosed, .wliveChannelClosed),
+            (.banned, .channelClosed, .wliveChannelClosed),
+            (.expired, .channelClosed, .wliveChannelClosed),
+        ] as [(ChannelState?, WliveResultCode, WebSocketCloseCode)] {
             var s = session()
             _ = s.receiveText(handshake)
             guard

@@ -111,7 +111,7 @@ struct ChannelReleaseEndToEndTests {
         #expect(try viewer.nextClose() == 1000)
         // Only a tombstone stays: handshakes still learn the channel is closed.
         #expect(GatewayHarness.eventually { record == nil })
-        #expect(harness.gateway.channels.status(of: channel) == .closed)
+        #expect(harness.gateway.channels.state(of: channel) == .ended)
         let late = try TestWebSocketClient(port: harness.port)
         try late.sendText(GatewayHarness.handshake(channel: channel))
         #expect(try late.nextJSON()["code"] as? Int == 2)

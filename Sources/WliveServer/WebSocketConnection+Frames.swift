@@ -2,7 +2,7 @@ import WliveCodec
 import WliveEngine
 import WliveProtocol
 
-extension Connection {
+extension WebSocketConnection {
     /// Parses and handles every complete frame in `bytes`; returns the bytes used.
     func receiveFrames(_ bytes: UnsafeRawBufferPointer) -> Int {
         var offset = 0
@@ -87,9 +87,9 @@ extension Connection {
             guard case .wlive(var session) = role else { return }
             let record = loop.context.channels.lookup(id)
             let counts = record?.counts(extraConnections: 1) ?? ChannelCounts(online: 0, total: 0, connections: 0)
-            let status = record?.status ?? loop.context.channels.status(of: id)
+            let state = record?.state ?? loop.context.channels.state(of: id)
             let next = session.channelResolved(
-                status, counts: counts, lastSeq: record?.lastSeq ?? 0, now: wallClockMilliseconds())
+                state, counts: counts, lastSeq: record?.lastSeq ?? 0, now: wallClockMilliseconds())
             role = .wlive(session)
             if case .subscribe(_, let interval, let acknowledgement) = next, let record {
                 subscribe(to: record, interval: interval, acknowledgement: acknowledgement)
@@ -122,7 +122,7 @@ extension Connection {
         record.adjustSubscribers(by: 1)
         write(acknowledgement)
         guard phase == .open else { return }
-        if record.status == .closed {
+        if record.state.isFinal {
             // Closed between the look-up and the subscription: the closing message may lie
             // before this worker's cursor, so it is sent here.
             write(.channelClosed(channelID: record.id, reason: "", time: wallClockMilliseconds()))

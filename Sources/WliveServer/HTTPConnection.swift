@@ -1,0 +1,90 @@
+import WliveCodec
+
+/// A connection on the HTTP API port or the admin port: keep-alive requests, pipelined ones
+/// too, handed to the port's responder and answered in request order whatever order the
+/// answers complete in, until the client, a `Connection: close` or a timeout ends it.
+final class HTTPConnection: Connection {
+    /// Who answers: the live API or the admin routes.
+    let responder: any HTTPResponder
+    /// Parsed requests not handed to the responder yet, served in order as the peer reads the answers.
+    var pendingRequests: [HTTPRequest] = []
+    /// A parse error to answer once the requests before it are answered.
+    var pendingParseError: HTTPParseError?
+    /// Answers of requests handed to the responder that have not left yet, in request order.
+    var answers = AnswerQueue()
+
+    /// Answers one connection may await at once: a pipelining client cannot queue more work.
+    static let maxAnswersAwaited = 32
+
+    init(loop: EventLoop, responder: any HTTPResponder) {
+        self.responder = responder
+        super.init(loop: loop, pendingBytesLimit: loop.context.configuration.apiMaxPendingBytes)
+    }
+
+    func start() {
+        start(requestLimits: loop.context.apiRequestLimits, requestTimeout: loop.context.configuration.apiRequestTimeout)
+    }
+
+    override func receive(_ bytes: UnsafeRawBufferPointer) {
+        guard phase == .http, let parser = requestParser else { return }
+        let output = parser.parse(bytes)
+        pendingRequests += output.requests
+        if let error = output.error { pendingParseError = error }
+        serveQueuedRequests()
+    }
+
+    override var hasWaitingRequests: Bool { !pendingRequests.isEmpty }
+
+    // With no request half-read, a timeout closes quietly (408 is for a request that did not
+    // finish arriving).
+    override var isIdleBetweenRequests: Bool { requestParser?.isInsideRequest == false }
+
+    override func writeFinished() {
+        if !pendingRequests.isEmpty || pendingParseError != nil { serveQueuedRequests() }
+    }
+
+    override func releaseState() {
+        super.releaseState()
+        pendingRequests = []
+        pendingParseError = nil
+        answers.removeAll()
+    }
+
+    /// Hands queued requests to the responder, in order (pipelined ones included). It answers
+    /// each through a completion, now or after a round trip; `answered` keeps the answers in
+    /// request order. Dispatching stops while the peer has more than its limit of answers unread
+    /// or `maxAnswersAwaited` are still awaited, and goes on as those drain.
+    func serveQueuedRequests() {
+        var dispatched = 0
+        while dispatched < pendingRequests.count, phase == .http, unsentBytes <= pendingBytesLimit,
+            answers.count < Self.maxAnswersAwaited
+        {
+            let request = pendingRequests[dispatched]
+            dispatched += 1
+            let slot = answers.reserve(closesAfter: !request.keepAlive || request.isUpgrade)
+            if request.isUpgrade {
+                answered(slot, .error(400, "this is an HTTP port; WebSocket clients connect to the WebSocket port"))
+            } else {
+                responder.respond(to: request, connectionID: id) { [self] response in answered(slot, response) }
+            }
+        }
+        guard phase == .http else { return }
+        pendingRequests.removeFirst(dispatched)
+        if pendingRequests.isEmpty, answers.isEmpty, let error = pendingParseError {
+            respondAndClose(.error(error.status, error.reason))
+        } else if dispatched > 0 {
+            lifecycle.requestsAnswered(
+                now: loop.currentTick, idleTimeout: EventLoop.ticks(loop.context.configuration.apiRequestTimeout))
+            scheduleTimer()
+        }
+    }
+
+    /// The answer to the request in `slot` is ready: everything now at the head of the queue
+    /// leaves, in request order.
+    func answered(_ slot: UInt64, _ response: HTTPResponse) {
+        guard phase == .http else { return }
+        let (ready, closes) = answers.fill(slot, with: response)
+        for answer in ready { sendRaw(answer.encoded()) }
+        if closes { linger() }
+    }
+}

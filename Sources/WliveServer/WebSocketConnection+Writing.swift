@@ -1,0 +1,47 @@
+import CLibUV
+import WliveCodec
+import WliveEngine
+import WliveProtocol
+
+extension WebSocketConnection {
+    /// Writes a frame if the connection is open for data (not after our close frame).
+    func write(_ frame: SharedFrame) {
+        guard phase == .open else { return }
+        send(FrameBatch([frame]))
+    }
+
+    /// Encodes and writes one Wlive message as a text frame.
+    func write(_ message: ServerMessage) {
+        write(SharedFrame(message))
+    }
+
+    /// Writes our close frame.
+    func writeClose(_ code: WebSocketCloseCode, reason: String) {
+        loop.counters.countClose(Int(code.rawValue))
+        closeCounted = true
+        send(FrameBatch([SharedFrame(opcode: .close, payload: WebSocketFrameEncoder.closePayload(code: code, reason: reason))]))
+    }
+
+    /// Writes a fan-out batch, after `gap` when there is one; returns whether part of it is
+    /// still in flight. The batch's I/O vectors are built once and shared by every subscriber.
+    func write(_ batch: FanOutBatch, gap: SharedFrame?) -> Bool {
+        guard phase == .open else { return false }
+        let frames: FrameBatch
+        if let gap {
+            frames = FrameBatch([gap] + batch.messages.map(\.frame))
+        } else if let shared = batch.transportCache as? FrameBatch {
+            frames = shared
+        } else {
+            frames = FrameBatch(batch.messages.map(\.frame))
+            batch.transportCache = frames
+        }
+        send(frames)
+        if loop.counters.latency != nil {
+            loop.latencyRecorder.record(
+                now: loop.fanOutClock(), count: batch.messages.count, oldest: batch.oldestPublishedAt,
+                newest: batch.newestPublishedAt, publishedSum: batch.publishedAtSum
+            ) { batch.messages.map(\.publishedAt) }
+        }
+        return writesInFlight > 0
+    }
+}
