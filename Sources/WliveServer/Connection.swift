@@ -11,48 +11,53 @@ import WliveProtocol
 /// Owned by its loop: created, used and closed on the loop's thread only. The object owns the
 /// `uv_tcp_t` and sits in its `data` retained; the close callback releases it.
 class Connection {
+    // Only the hooks under "What a subclass speaks", `releaseState` and `abort` are overridden;
+    // everything else is `final`, so that even unoptimised builds reach it directly.
     typealias Phase = ConnectionStateMachine.Phase
 
     unowned let loop: EventLoop
-    /// "loop-serial", unique in the process, for log lines.
-    let id: String
+    /// Its number among the connections its loop made; `id` names it in log lines.
+    let serial: Int
     let handle: UnsafeMutablePointer<uv_tcp_t>
     /// The phases and their deadlines (pure; `timerFired` says what is due).
-    var lifecycle: ConnectionStateMachine
-    var phase: Phase { lifecycle.phase }
+    final var lifecycle: ConnectionStateMachine
+    final var phase: Phase { lifecycle.phase }
     /// Only while speaking HTTP; a WebSocket drops it after the upgrade.
-    var requestParser: HTTPRequestParser?
+    final var requestParser: HTTPRequestParser?
     /// Received bytes not yet parsed (a partial request or frame).
-    var unparsed: [UInt8] = []
+    final var unparsed: [UInt8] = []
     /// The deadline this connection has in the loop's wheel; `.max` when none.
-    var scheduledDeadline: UInt64 = .max
+    final var scheduledDeadline: UInt64 = .max
     /// Write requests libuv has not completed yet.
-    var writesInFlight = 0
+    final var writesInFlight = 0
     /// Unsent bytes above which this connection stops reading (and, on the WebSocket port, the
     /// slow-consumer policy applies to channel messages). A peer that sends without reading must
     /// not grow our memory: reading resumes once it has read half of it.
     let pendingBytesLimit: Int
-    var isReadingPaused = false
+    final var isReadingPaused = false
 
     init(loop: EventLoop, pendingBytesLimit: Int) {
         self.loop = loop
         self.pendingBytesLimit = pendingBytesLimit
         loop.connectionSerial += 1
-        id = "\(loop.index)-\(loop.connectionSerial)"
+        serial = loop.connectionSerial
         lifecycle = ConnectionStateMachine(now: loop.currentTick, requestTimeout: .max)
         handle = .allocate(capacity: 1)
         uv_tcp_init(loop.uv, handle)
         handle.pointee.data = Unmanaged.passRetained(self).toOpaque()
     }
 
-    var stream: UnsafeMutablePointer<uv_stream_t> { cast(handle, to: uv_stream_t.self) }
+    /// "loop-serial", unique in the process, for log lines.
+    final var id: String { "\(loop.index)-\(serial)" }
+
+    final var stream: UnsafeMutablePointer<uv_stream_t> { cast(handle, to: uv_stream_t.self) }
 
     static func from(_ pointer: UnsafeMutableRawPointer?) -> Connection {
         Unmanaged<Connection>.fromOpaque(pointer!).takeUnretainedValue()
     }
 
     /// Registers with the loop and starts reading the first request.
-    func start(requestLimits: HTTPRequestParser.Limits, requestTimeout: Double) {
+    final func start(requestLimits: HTTPRequestParser.Limits, requestTimeout: Double) {
         loop.connections[ObjectIdentifier(self)] = self
         loop.counters.connections.add(1, ordering: .relaxed)
         loop.counters.accepted.add(1, ordering: .relaxed)
@@ -63,7 +68,7 @@ class Connection {
         startReading()
     }
 
-    private func startReading() {
+    private final func startReading() {
         isReadingPaused = false
         let status = uv_read_start(
             stream,
@@ -117,10 +122,10 @@ class Connection {
     // MARK: - Back-pressure
 
     /// Bytes queued for the peer that the kernel has not taken yet.
-    var unsentBytes: Int { uv_stream_get_write_queue_size(stream) }
+    final var unsentBytes: Int { uv_stream_get_write_queue_size(stream) }
 
     /// Stops reading from a peer that has too much unread, or whose requests wait for that.
-    func pauseReadingIfBehind() {
+    final func pauseReadingIfBehind() {
         guard !isReadingPaused, phase != .closed, phase != .lingering, unsentBytes > pendingBytesLimit || hasWaitingRequests
         else { return }
         uv_read_stop(stream)
@@ -128,7 +133,7 @@ class Connection {
     }
 
     /// A write finished: send what waited for it, and read again once the peer caught up.
-    func writeCompleted() {
+    final func writeCompleted() {
         guard phase != .closed else { return }
         writeFinished()
         if isReadingPaused, phase != .closed, !hasWaitingRequests, unsentBytes <= pendingBytesLimit / 2 {
@@ -139,7 +144,7 @@ class Connection {
     // MARK: - Timers
 
     /// Makes sure the wheel wakes us for the earliest deadline the lifecycle has.
-    func scheduleTimer() {
+    final func scheduleTimer() {
         let deadline = lifecycle.nextDeadline
         guard deadline != .max, deadline < scheduledDeadline else { return }
         scheduledDeadline = deadline
@@ -147,7 +152,7 @@ class Connection {
     }
 
     /// The wheel reached a deadline scheduled for this connection: do what the lifecycle says.
-    func timerFired(deadline: UInt64, now: UInt64) {
+    final func timerFired(deadline: UInt64, now: UInt64) {
         // Entries are never removed: only the one matching the current schedule counts.
         guard deadline == scheduledDeadline, phase != .closed else { return }
         scheduledDeadline = .max
@@ -174,7 +179,7 @@ class Connection {
     // MARK: - Closing
 
     /// Sends an HTTP error and closes once it is flushed.
-    func respondAndClose(_ response: HTTPResponse) {
+    final func respondAndClose(_ response: HTTPResponse) {
         sendRaw(response.encoded())
         linger()
     }
@@ -184,7 +189,7 @@ class Connection {
 
     /// Shuts our side down once queued writes are flushed, then reads until the peer hangs up.
     /// Closing at once could reset the socket and destroy the last frames before the peer reads them.
-    func linger() {
+    final func linger() {
         guard lifecycle.lingering(now: loop.currentTick, within: EventLoop.ticks(Self.closeHandshakeSeconds)) else { return }
         releaseState()
         // Lingering reads (and drops) until the peer hangs up, whatever it left unread.

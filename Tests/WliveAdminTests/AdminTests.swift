@@ -159,7 +159,9 @@ extension Result<AdminRoute, AdminRefusal> {
         let opened = (0..<4000).map { _ in open("/dev/null", O_RDONLY) }.filter { $0 >= 0 }
         defer { for descriptor in opened { close(descriptor) } }
         let during = ProcessStatistics.current(startTimeSeconds: 0)
-        #expect(during.openFileDescriptors - before == opened.count)
+        // Other suites open and close sockets meanwhile, so only a lower bound is exact here.
+        #expect(during.openFileDescriptors - before >= opened.count)
+        #expect(during.openFileDescriptors <= during.maxFileDescriptors || during.maxFileDescriptors < 0)
         #expect(during.residentBytes > 0 && during.cpuSeconds > 0)
     }
 }
