@@ -56,13 +56,3 @@ public final class SharedFrame: @unchecked Sendable {
 
     public var count: Int { bytes.count }
 }
-
-extension SharedFrame {
-    /// The payload of a single unmasked frame, as `init(opcode:payload:)` builds it.
-    public var payload: UnsafeRawBufferPointer {
-        guard bytes.count >= 2 else { return UnsafeRawBufferPointer(rebasing: bytes[bytes.count...]) }
-        let length = bytes[1] & 0x7F
-        let header = length == 126 ? 4 : (length == 127 ? 10 : 2)
-        return UnsafeRawBufferPointer(rebasing: bytes[min(header, bytes.count)...])
-    }
-}

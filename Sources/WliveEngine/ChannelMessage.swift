@@ -1,8 +1,13 @@
+import Synchronization
 import WliveCodec
+import WliveProtocol
 
-/// One entry of a channel's ring: a frame encoded once for every subscriber, what it is, and
-/// where it stands in the channel's comment sequence.
-public final class ChannelMessage: Sendable {
+/// One entry of a channel's ring: what the message says, what it is, where it stands in the
+/// channel's comment sequence, and its encodings, each built at most once, and only once a
+/// reader of that kind needs it. Today the one kind is the WebSocket text frame (`frame`); an
+/// SSE event or a compressed frame would be further kinds, built the same way.
+public final class ChannelMessage: @unchecked Sendable {
+    // @unchecked: the encodings are published through an atomic, once, and never change.
     public enum Kind: Sendable, Equatable {
         case comment
         case notice
@@ -14,15 +19,47 @@ public final class ChannelMessage: Sendable {
     /// A comment's own `seq`; for anything else, the `seq` of the channel's latest comment when
     /// it was published. So a reader that lost entries knows exactly which comments it lost.
     public let seq: UInt64
-    public let frame: SharedFrame
+    /// What the message says, for every encoding.
+    public let message: ServerMessage
     /// When it entered the ring, in monotonic nanoseconds (0: unknown), for the
     /// publish-to-write latency.
     public let publishedAt: UInt64
+    /// The WebSocket text frame once built: a retained `SharedFrame`'s address, or 0.
+    private let frameBits = Atomic<UInt>(0)
 
-    public init(_ kind: Kind, seq: UInt64, frame: SharedFrame, publishedAt: UInt64 = 0) {
+    public init(_ kind: Kind, seq: UInt64, message: ServerMessage, publishedAt: UInt64 = 0) {
         self.kind = kind
         self.seq = seq
-        self.frame = frame
+        self.message = message
         self.publishedAt = publishedAt
     }
+
+    /// An entry with its frame already encoded: the producer's, when the channel has
+    /// subscribers (so the frame is built once, before any worker races to). `frame` is what
+    /// WebSocket writers send, and carries `message` (tests and benchmarks give raw frames).
+    public convenience init(_ kind: Kind, seq: UInt64, message: ServerMessage, frame: SharedFrame, publishedAt: UInt64 = 0) {
+        self.init(kind, seq: seq, message: message, publishedAt: publishedAt)
+        frameBits.store(UInt(bitPattern: Unmanaged.passRetained(frame).toOpaque()), ordering: .releasing)
+    }
+
+    deinit {
+        let bits = frameBits.load(ordering: .acquiring)
+        if bits != 0 { Unmanaged<SharedFrame>.fromOpaque(UnsafeRawPointer(bitPattern: bits)!).release() }
+    }
+
+    /// The message as one WebSocket text frame, shared by every subscriber. Built by the first
+    /// reader that asks, on any thread; should two race, one frame wins and the other is dropped.
+    public var frame: SharedFrame {
+        let bits = frameBits.load(ordering: .acquiring)
+        if bits != 0 { return Unmanaged<SharedFrame>.fromOpaque(UnsafeRawPointer(bitPattern: bits)!).takeUnretainedValue() }
+        let built = SharedFrame(message)
+        let retained = UInt(bitPattern: Unmanaged.passRetained(built).toOpaque())
+        let (stored, current) = frameBits.compareExchange(expected: 0, desired: retained, ordering: .acquiringAndReleasing)
+        if stored { return built }
+        Unmanaged<SharedFrame>.fromOpaque(UnsafeRawPointer(bitPattern: retained)!).release()
+        return Unmanaged<SharedFrame>.fromOpaque(UnsafeRawPointer(bitPattern: current)!).takeUnretainedValue()
+    }
+
+    /// Whether the WebSocket frame has been built (for tests).
+    public var hasFrame: Bool { frameBits.load(ordering: .acquiring) != 0 }
 }

@@ -236,8 +236,7 @@ public final class FanOutConsumer<Element: Subscriber> {
                 messages.insert(
                     ChannelMessage(
                         .notice, seq: lost.to,
-                        frame: SharedFrame(
-                            .gap(channelID: id, fromSeq: lost.from, toSeq: lost.to, reason: .overrun, time: wallClock())),
+                        message: .gap(channelID: id, fromSeq: lost.from, toSeq: lost.to, reason: .overrun, time: wallClock()),
                         publishedAt: messages.first?.publishedAt ?? 0), at: 0)
                 tally.overrunGaps += 1
                 channel.record.countGap()

@@ -150,7 +150,7 @@ final class AdminService: HTTPResponder {
         let published = record.ring.publishedCount
         let window = UInt64(Self.recentComments * 4)
         let batch = record.ring.read(from: published > window ? published - window : 0)
-        return batch.elements.filter { $0.kind == .comment }.suffix(Self.recentComments).map { Array($0.frame.payload) }
+        return batch.elements.filter { $0.kind == .comment }.suffix(Self.recentComments).map { $0.message.encoded() }
     }
 
     // MARK: Sampling

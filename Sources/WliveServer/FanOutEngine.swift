@@ -61,7 +61,13 @@ final class FanOutEngine {
     }
 
     private func append(_ kind: ChannelMessage.Kind, seq: UInt64, _ message: ServerMessage, to record: ChannelRecord) {
-        record.ring.publish(ChannelMessage(kind, seq: seq, frame: SharedFrame(message), publishedAt: uv_hrtime()))
+        // Encoded here, once, when some worker has subscribers to write it to; otherwise only
+        // if a reader ever asks for it.
+        let entry =
+            record.interestedWorkers == 0
+            ? ChannelMessage(kind, seq: seq, message: message, publishedAt: uv_hrtime())
+            : ChannelMessage(kind, seq: seq, message: message, frame: SharedFrame(message), publishedAt: uv_hrtime())
+        record.ring.publish(entry)
         var mask = record.interestedWorkers
         while mask != 0 {
             let worker = mask.trailingZeroBitCount

@@ -48,20 +48,25 @@ func json(_ frame: SharedFrame) -> [String: Any]? {
 struct Producer {
     let record: ChannelRecord
     var changed: [ChannelID] = []
+    /// What the raw test frames stand for: their size is what these tests are about.
+    static let placeholder = ServerMessage.error(code: .success, message: "a raw test frame")
 
     mutating func comment(_ count: Int = 1, bytes: Int = 40) {
         for _ in 0..<count {
             let seq = record.nextSeq()
             record.ring.publish(
                 ChannelMessage(
-                    .comment, seq: seq, frame: SharedFrame(opcode: .text, payload: Array(repeating: 0x61, count: bytes))))
+                    .comment, seq: seq, message: Self.placeholder,
+                    frame: SharedFrame(opcode: .text, payload: Array(repeating: 0x61, count: bytes))))
         }
         changed.append(record.id)
     }
 
     mutating func close() {
         record.ring.publish(
-            ChannelMessage(.closing, seq: record.lastSeq, frame: SharedFrame(opcode: .text, payload: Array("bye".utf8))))
+            ChannelMessage(
+                .closing, seq: record.lastSeq, message: Self.placeholder,
+                frame: SharedFrame(opcode: .text, payload: Array("bye".utf8))))
         changed.append(record.id)
     }
 
@@ -240,5 +245,49 @@ struct FanOutConsumerTests {
         #expect(room.record.interestedWorkers == 1)
         fanOut.unsubscribe(audience[1], from: room.record)
         #expect(room.record.interestedWorkers == 0 && fanOut.servedChannelIDs.isEmpty)
+    }
+}
+
+@Suite("Ring entries and their encodings")
+struct ChannelMessageTests {
+    /// The frame is built once, by whoever asks first, and then shared: every reader gets the
+    /// same bytes, and an entry nobody writes to a socket never encodes one.
+    @Test func theFrameIsBuiltOnceOnFirstUseAndShared() throws {
+        let message = ServerMessage.error(code: .success, message: "hello")
+        let entry = ChannelMessage(.notice, seq: 7, message: message)
+        #expect(!entry.hasFrame)
+        let first = entry.frame
+        #expect(entry.hasFrame && first === entry.frame)
+        // Bound to a name: a temporary frame's bytes would be freed before they were compared.
+        let expected = SharedFrame(message)
+        withExtendedLifetime(expected) { #expect(Array(first.bytes) == Array(expected.bytes)) }
+        let prebuilt = SharedFrame(message)
+        #expect(ChannelMessage(.notice, seq: 7, message: message, frame: prebuilt).frame === prebuilt)
+    }
+
+    /// Four threads ask for one entry's frame at once: one frame wins and all four get it.
+    @Test func racingReadersAgreeOnOneFrame() {
+        for _ in 0..<200 {
+            let entry = ChannelMessage(.comment, seq: 1, message: .error(code: .success, message: "race"))
+            let frames = FrameCollector()
+            DispatchQueue.concurrentPerform(iterations: 4) { _ in frames.add(ObjectIdentifier(entry.frame)) }
+            #expect(frames.distinct == 1)
+        }
+    }
+}
+
+/// Frame identities seen by racing threads, under a pthread mutex ThreadSanitizer understands.
+final class FrameCollector: @unchecked Sendable {
+    private let lock = NSLock()
+    private var seen: Set<ObjectIdentifier> = []
+    func add(_ id: ObjectIdentifier) {
+        lock.lock()
+        seen.insert(id)
+        lock.unlock()
+    }
+    var distinct: Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return seen.count
     }
 }
