@@ -78,7 +78,9 @@ struct RingFanOutEndToEndTests {
         }
         defer { harness.gateway.shutdown() }
         let stalled = try (0..<500).map { _ in try harness.subscriber(receiveBuffer: 4096) }
-        let readers = BulkSubscribers(try (0..<500).map { _ in try harness.subscriber() })
+        // The readers' kernel buffers hold the whole run (200 comments of ~250 bytes), so a test
+        // thread that falls behind (under ThreadSanitizer, say) never looks like a slow reader.
+        let readers = BulkSubscribers(try (0..<500).map { _ in try harness.subscriber(receiveBuffer: 1 << 20) })
         let finished = DispatchSemaphore(value: 0)
         let comments = 200
         Thread {
@@ -92,7 +94,11 @@ struct RingFanOutEndToEndTests {
             usleep(10_000)  // a pace the reading test thread keeps up with
         }
         #expect(finished.wait(timeout: .now() + 150) == .success)
-        #expect(readers.received.allSatisfy { $0 == Array(1...comments) })
+        #expect(
+            readers.received.allSatisfy { $0 == Array(1...comments) },
+            """
+            fewest received \(readers.received.map(\.count).min() ?? 0), close codes \(Set(readers.closes.map { $0 ?? 0 })),             \(harness.gateway.loopStatistics.map(\.slowConsumerActions)) slow-reader actions
+            """)
         let stats = harness.gateway.loopStatistics
         #expect(stats.map(\.slowConsumerActions).reduce(0, +) >= 500)
         // The stalled clients were dropped, so the channel has the readers left.
