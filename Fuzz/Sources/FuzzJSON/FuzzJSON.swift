@@ -75,7 +75,7 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     check(action)
     if case .resolveChannel(let id) = action {
         action = session.channelResolved(
-            bytes.count % 3 == 0 ? .closed : .live,
+            bytes.count % 3 == 0 ? .ended : .live,
             counts: .init(online: 1, total: 2, connections: 1), lastSeq: 7, now: 1_520_159_203_895)
         check(action)
         if case .subscribe(let channel, let interval, _) = action {
