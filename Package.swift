@@ -15,6 +15,8 @@ let package = Package(
         .library(name: "WliveLoad", targets: ["WliveLoad"]),
         .library(name: "WliveAPI", targets: ["WliveAPI"]),
         .library(name: "WliveAdmin", targets: ["WliveAdmin"]),
+        .library(name: "WliveStore", targets: ["WliveStore"]),
+        .library(name: "WliveSQLite", targets: ["WliveSQLite"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -29,6 +31,7 @@ let package = Package(
         // C libraries from Debian, each behind a one-line shim header.
         .systemLibrary(name: "CLibUV", pkgConfig: "libuv", providers: [.apt(["libuv1-dev"])]),
         .systemLibrary(name: "CHTTPParser", providers: [.apt(["libhttp-parser-dev"])]),
+        .systemLibrary(name: "CSQLite", providers: [.apt(["libsqlite3-dev"])]),
 
         // Codec: RFC 6455 frames, UTF-8, the opening handshake, HTTP/1.1 parsing. No I/O.
         .target(
@@ -43,11 +46,16 @@ let package = Package(
         .target(name: "WliveEngine", dependencies: ["WliveProtocol"]),
         // Spam rules for posted comments (code 303). No I/O.
         .target(name: "WliveSpam"),
-        // The live HTTP API of seed 000: calls, login tokens, the channel and watcher store. No I/O.
+        // What lasts: rooms, watchers and comments as store changes, the durable-store protocol,
+        // the API's read model and comment history in memory. No I/O.
+        .target(name: "WliveStore", dependencies: ["WliveProtocol"]),
+        // `store.kind: sqlite`: the durable store in one SQLite file, with versioned migrations.
+        .target(name: "WliveSQLite", dependencies: ["CSQLite", "WliveStore", "WliveProtocol"]),
+        // The live HTTP API of seed 000: calls, login tokens, history. No I/O.
         .target(
             name: "WliveAPI",
             dependencies: [
-                "WliveCodec", "WliveProtocol", "WliveSpam",
+                "WliveCodec", "WliveProtocol", "WliveSpam", "WliveStore",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
@@ -66,7 +74,7 @@ let package = Package(
         .target(
             name: "WliveConfig",
             dependencies: [
-                "WliveProtocol", "WliveAPI", "WliveSpam",
+                "WliveProtocol", "WliveAPI", "WliveSpam", "WliveStore",
                 .product(name: "Configuration", package: "swift-configuration"),
             ]),
         // Transport and the embeddable Gateway: libuv loops, TCP, connections.
@@ -74,6 +82,7 @@ let package = Package(
             name: "WliveServer",
             dependencies: [
                 "CLibUV", "WliveCodec", "WliveProtocol", "WliveEngine", "WliveConfig", "WliveAPI", "WliveSpam", "WliveAdmin",
+                "WliveStore", "WliveSQLite",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ]),
@@ -106,7 +115,8 @@ let package = Package(
         .testTarget(name: "WliveProtocolTests", dependencies: ["WliveProtocol"]),
         .testTarget(name: "WliveEngineTests", dependencies: ["WliveEngine"]),
         .testTarget(name: "WliveSpamTests", dependencies: ["WliveSpam"]),
-        .testTarget(name: "WliveAPITests", dependencies: ["WliveAPI", "WliveSpam", "WliveCodec"]),
+        .testTarget(name: "WliveAPITests", dependencies: ["WliveAPI", "WliveSpam", "WliveCodec", "WliveStore"]),
+        .testTarget(name: "WliveStoreTests", dependencies: ["WliveStore", "WliveSQLite", "WliveProtocol"]),
         .testTarget(
             name: "WliveConfigTests",
             dependencies: [

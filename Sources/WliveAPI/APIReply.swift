@@ -24,6 +24,9 @@ public struct APIReply: Error, Sendable, Equatable {
             && lhs.fields.map { "\($0.name)" } == rhs.fields.map { "\($0.name)" }
     }
 
+    /// What a call answers when the store could not keep what it changed.
+    static let storeFailed = APIReply.failure(.internalError, "the store could not keep this change; try again")
+
     /// The JSON body.
     public func encoded() -> [UInt8] {
         var json = JSONObjectWriter(reservingCapacity: 256)

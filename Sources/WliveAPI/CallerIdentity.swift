@@ -1,4 +1,5 @@
 import WliveProtocol
+import WliveStore
 
 /// Who makes a call: the common fields every call carries (seed 000, 通用规范说明), checked.
 struct CallerIdentity {

@@ -1,5 +1,6 @@
 import WliveCodec
 import WliveProtocol
+import WliveStore
 
 extension LiveAPI {
     /// `startLive`: opens a channel owned by the caller (seed 000, 1.1).
@@ -24,7 +25,7 @@ extension LiveAPI {
             ownerUserID: caller.userID, ownerBiz: caller.biz, ownerSource: caller.source, createTime: now)
         try store.insert(channel)
         countOpened(owner: caller.key)
-        fanOut.openChannel(id)
+        fanOut.openChannel(id, epoch: channel.epoch)
         logger.info("channel started", metadata: ["channel": "\(id)", "userid": "\(caller.userID)"])
         var json = JSONObjectWriter()
         json.field("channel_describe", channel.describe)
@@ -40,13 +41,21 @@ extension LiveAPI {
     /// joins and `retrieveChannel` work on it). False when the id is already known.
     public func adoptChannel(_ id: ChannelID) throws -> Bool {
         guard try store.channel(id) == nil else { return false }
-        try store.insert(
-            ChannelInfo(
-                id: id, title: "", describe: "", coverURL: "", extJSON: "",
-                ownerUserID: "", ownerBiz: "", ownerSource: 0, createTime: wallClock()))
+        let channel = ChannelInfo(
+            id: id, title: "", describe: "", coverURL: "", extJSON: "",
+            ownerUserID: "", ownerBiz: "", ownerSource: 0, createTime: wallClock())
+        try store.insert(channel)
         countOpened(owner: CallerIdentity.key(source: 0, userID: ""))
-        fanOut.openChannel(id)
+        fanOut.openChannel(id, epoch: channel.epoch)
         return true
+    }
+
+    /// Counts the rooms a durable store gave back at start against the channel caps; the
+    /// read model and the push tier took them already.
+    public func countRestored(_ channels: [ChannelInfo]) {
+        for channel in channels where !channel.state.isFinal {
+            countOpened(owner: CallerIdentity.key(source: channel.ownerSource, userID: channel.ownerUserID))
+        }
     }
 
     /// `stopLive`: the owner ends the channel (seed 000, 1.2).
@@ -76,7 +85,9 @@ extension LiveAPI {
     private func endChannel(_ channel: ChannelInfo, reason: String) throws {
         _ = try store.close(channel.id, releaseTime: wallClock(), reason: reason)
         countClosed(owner: CallerIdentity.key(source: channel.ownerSource, userID: channel.ownerUserID))
-        fanOut.closeChannel(channel.id, reason: reason)
+        // After the comments still on their way to the store: they were accepted first, so
+        // they reach the subscribers before the closing message.
+        journal.whenDurable { [fanOut] _ in fanOut.closeChannel(channel.id, reason: reason) }
         logger.info("channel stopped", metadata: ["channel": "\(channel.id)"])
     }
 

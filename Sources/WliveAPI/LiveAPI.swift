@@ -3,6 +3,7 @@ import Logging
 import WliveCodec
 import WliveProtocol
 import WliveSpam
+import WliveStore
 
 /// The live HTTP API of seed 000: `POST /live/<call>` in, the `{code, message, ...}` envelope out.
 ///
@@ -11,6 +12,8 @@ import WliveSpam
 public final class LiveAPI {
     public let settings: APISettings
     public let store: any LiveStore
+    /// Where changes and comments go to last; answers that depend on them wait for it.
+    public let journal: any StoreJournal
     public let fanOut: any LiveFanOut
     public var spam: SpamFilter
     let verifier: AuthTokenVerifier
@@ -30,13 +33,15 @@ public final class LiveAPI {
     private var metrics: APIMetrics?
 
     public init(
-        settings: APISettings, store: any LiveStore, fanOut: any LiveFanOut, spam: SpamFilter,
-        logger: Logger = Logger(label: "wlive.api"), metrics: (any MetricsFactory)? = nil,
+        settings: APISettings, store: any LiveStore, journal: any StoreJournal = InlineJournal(store: MemoryHistoryStore()),
+        fanOut: any LiveFanOut, spam: SpamFilter, logger: Logger = Logger(label: "wlive.api"),
+        metrics: (any MetricsFactory)? = nil,
         wallClock: @escaping @Sendable () -> Int64, monotonicClock: @escaping @Sendable () -> Double
     ) {
         self.metrics = metrics.map(APIMetrics.init)
         self.settings = settings
         self.store = store
+        self.journal = journal
         self.fanOut = fanOut
         self.spam = spam
         self.baseLogger = logger
@@ -50,6 +55,7 @@ public final class LiveAPI {
     /// The calls, by the name in `/live/<name>`; the SDK's misspellings are aliases.
     enum Call: String, CaseIterable {
         case startLive, stopLive, joinLive, leaveLive, retrieveChannel, retrieveWatcherList, sendComment
+        case retrieveComments
 
         init?(pathName: Substring) {
             switch pathName {
@@ -60,68 +66,82 @@ public final class LiveAPI {
         }
     }
 
-    /// Answers one request through `completion`, which runs once, on the API's loop: now, or
-    /// later for a call that needs a round trip to a store or a bus. The transport keeps the
+    /// Answers one request through `completion`, which runs once, on the API's loop: at once,
+    /// or once what the call changed is durable, or after a store read. The transport keeps the
     /// answers of one connection in request order whatever order they complete in.
     public func respond(to request: HTTPRequest, connectionID: String, completion: @escaping (HTTPResponse) -> Void) {
         logger[metadataKey: "connection"] = .string(connectionID)
         defer { logger = baseLogger }
-        // Every call answers at once today; a call with a round trip will keep `completion`.
-        completion(respond(to: request))
-    }
-
-    /// Answers one request at once (every call today, and the tests).
-    public func respond(to request: HTTPRequest) -> HTTPResponse {
         let started = metrics == nil ? 0 : monotonicClock()
-        let (call, code, response) = answer(request)
-        if metrics != nil {
-            metrics!.answered(
-                call: call?.rawValue ?? "unknown", status: response.status, code: code?.rawValue,
-                nanoseconds: Int64((monotonicClock() - started) * 1e9))
+        answer(request) { [self] call, code, response in
+            if metrics != nil {
+                metrics!.answered(
+                    call: call?.rawValue ?? "unknown", status: response.status, code: code?.rawValue,
+                    nanoseconds: Int64((monotonicClock() - started) * 1e9))
+            }
+            completion(response)
         }
-        return response
     }
 
-    private func answer(_ request: HTTPRequest) -> (Call?, WliveResultCode?, HTTPResponse) {
+    /// Answers one request that completes at once: every call over a journal that writes
+    /// through (`InlineJournal`, the tests' and the memory store's).
+    public func respond(to request: HTTPRequest) -> HTTPResponse {
+        var answered: HTTPResponse?
+        respond(to: request, connectionID: "-") { answered = $0 }
+        guard let answered else { preconditionFailure("respond(to:) needs a journal that completes at once") }
+        return answered
+    }
+
+    private func answer(_ request: HTTPRequest, _ completion: @escaping (Call?, WliveResultCode?, HTTPResponse) -> Void) {
         let path = request.path
         guard path.hasPrefix("/live/"), let call = Call(pathName: path.dropFirst("/live/".count)) else {
-            return (nil, nil, .error(404, "no API call at \(path)"))
+            return completion(nil, nil, .error(404, "no API call at \(path)"))
         }
         guard request.method == "POST" || request.method == "GET" else {
             var refusal = HTTPResponse.error(405, "use POST (or GET)", headers: [("Allow", "GET, POST")])
             // An answer to HEAD has no body (RFC 9110 section 9.3.2).
             if request.method == "HEAD" { refusal.body = [] }
-            return (call, nil, refusal)
+            return completion(call, nil, refusal)
         }
-        let reply: APIReply
+        let keepAlive = request.keepAlive
+        let http10KeepAlive = request.versionMinor == 0 && request.keepAlive
+        let reply: (APIReply) -> Void = { reply in
+            var response = reply.httpResponse(keepAlive: keepAlive)
+            if http10KeepAlive { response.headers.append(("Connection", "keep-alive")) }
+            completion(call, reply.code, response)
+        }
         do {
-            let fields = try RequestFields.from(request)
-            reply = handle(call, fields)
+            handle(call, try RequestFields.from(request), answer: reply)
         } catch {
-            reply = .failure(.invalidParameter, error.message)
+            reply(.failure(.invalidParameter, error.message))
         }
-        var response = reply.httpResponse(keepAlive: request.keepAlive)
-        if request.versionMinor == 0, request.keepAlive { response.headers.append(("Connection", "keep-alive")) }
-        return (call, reply.code, response)
     }
 
-    func handle(_ call: Call, _ fields: RequestFields) -> APIReply {
+    /// Runs a call. A call that changed something answers once the change is durable, and
+    /// with code 100 (and nothing acknowledged) when it could not be made so.
+    func handle(_ call: Call, _ fields: RequestFields, answer: @escaping (APIReply) -> Void) {
+        let mark = journal.recordedCount
+        let reply: APIReply
         do {
             switch call {
-            case .startLive: return try startLive(fields)
-            case .stopLive: return try stopLive(fields)
-            case .joinLive: return try watch(fields, event: "beginwatch")
-            case .leaveLive: return try watch(fields, event: "endwatch")
-            case .retrieveChannel: return try retrieveChannel(fields)
-            case .retrieveWatcherList: return try retrieveWatcherList(fields)
-            case .sendComment: return try sendComment(fields)
+            case .startLive: reply = try startLive(fields)
+            case .stopLive: reply = try stopLive(fields)
+            case .joinLive: reply = try watch(fields, event: "beginwatch")
+            case .leaveLive: reply = try watch(fields, event: "endwatch")
+            case .retrieveChannel: reply = try retrieveChannel(fields)
+            case .retrieveWatcherList: reply = try retrieveWatcherList(fields)
+            // These answer later: after the store kept the comment, after the store read.
+            case .sendComment: return try sendComment(fields, answer: answer)
+            case .retrieveComments: return try retrieveComments(fields, answer: answer)
             }
-        } catch let reply as APIReply {
-            return reply
+        } catch let refusal as APIReply {
+            reply = refusal
         } catch {
             logger.error("API call failed", metadata: ["call": "\(call.rawValue)", "error": "\(error)"])
-            return .failure(.internalError)
+            reply = .failure(.internalError)
         }
+        guard journal.recordedCount != mark else { return answer(reply) }
+        journal.whenDurable { stored in answer(stored ? reply : .storeFailed) }
     }
 
     /// Sends one online-count notice per channel whose watchers changed; the loop calls it once a second.

@@ -3,15 +3,19 @@ import WliveProtocol
 /// What the API asks of the push tier. `Gateway` provides it; tests can record the calls.
 public protocol LiveFanOut: AnyObject {
     /// A channel started: handshakes for it are accepted from now on.
-    func openChannel(_ id: ChannelID)
+    func openChannel(_ id: ChannelID, epoch: UInt64)
     /// A channel stopped: subscribers get what was published, then `channel_closed` and a close.
     func closeChannel(_ id: ChannelID, reason: String)
-    /// Delivers a comment that passed every check: the comment with its id, seq and time, or why
-    /// the push tier refused it (the channel unknown or closed there, ...) in the seed's codes.
-    func publish(
+    /// Numbers a comment that passed every check (its id, `seq` and time) without delivering
+    /// it, or says why the push tier refuses it (the channel unknown or closed there, ...).
+    func prepare(
         channel: ChannelID, userID: String, source: Int, biz: String, content: String,
         extJSON: String, commentType: String
     ) -> Result<Comment, WliveResultCode>
+    /// Delivers a prepared comment, once it is durable. Comments are delivered in `seq` order.
+    func deliver(_ comment: Comment)
+    /// A prepared comment could not be stored and was never acknowledged: its `seq` is free again.
+    func withdraw(_ comment: Comment)
     /// The watcher counts changed (at most once a second per channel): tell the subscribers.
     func announceWatchers(channel: ChannelID, online: Int, total: Int)
 }

@@ -1,4 +1,5 @@
 import WliveProtocol
+import WliveStore
 
 extension LiveAPI {
     /// `joinLive` (`event=beginwatch`, seed 000 1.3) and `leaveLive` (`event=endwatch`, 1.4): the

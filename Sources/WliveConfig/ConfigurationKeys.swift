@@ -98,6 +98,19 @@ extension ConfigurationKey {
             })
     }
 
+    /// One of an enumeration's raw values.
+    static func choice<Choice: RawRepresentable & CaseIterable>(
+        _ name: String, _ path: WritableKeyPath<GatewayConfiguration, Choice>, _ doc: String
+    ) -> Self where Choice.RawValue == String {
+        Self(
+            name: name, doc: doc, defaultContent: { .string($0[keyPath: path].rawValue) },
+            read: { keys, config in
+                let names = Choice.allCases.map(\.rawValue)
+                let name = try keys.string(name, must: "be one of \(names.joined(separator: ", "))") { names.contains($0) }
+                config[keyPath: path] = Choice(rawValue: name)!
+            })
+    }
+
     /// A URL template that must contain `{channel_id}`.
     static func template(_ name: String, _ path: WritableKeyPath<GatewayConfiguration, String>, _ doc: String = "") -> Self {
         string(name, path, must: "contain {channel_id}", doc, where: { $0.contains("{channel_id}") })
@@ -296,20 +309,12 @@ public enum ConfigurationKeys {
                 Outbound bytes a connection may have queued before slow_consumer_policy applies. Also the
                 most a peer may leave unread (pongs, errors) before the gateway stops reading from it.
                 """),
-            ConfigurationKey(
-                name: "fanout.slow_consumer_policy",
-                doc: """
-                    disconnect: close the slow reader with 1013. skip: drop its messages while it is behind,
-                    then send it a `gap` notice naming the comments dropped.
-                    """,
-                defaultContent: { .string($0.slowConsumerPolicy.rawValue) },
-                read: { keys, config in
-                    let policies = SlowConsumerPolicy.allCases.map(\.rawValue)
-                    let name = try keys.string(
-                        "fanout.slow_consumer_policy", must: "be one of \(policies.joined(separator: ", "))"
-                    ) { policies.contains($0) }
-                    config.slowConsumerPolicy = SlowConsumerPolicy(rawValue: name) ?? .disconnect
-                }),
+            .choice(
+                "fanout.slow_consumer_policy", \.slowConsumerPolicy,
+                """
+                disconnect: close the slow reader with 1013. skip: drop its messages while it is behind,
+                then send it a `gap` notice naming the comments dropped.
+                """),
             .int(
                 "fanout.send_buffer", \.socketSendBuffer, 0...(64 << 20),
                 """
@@ -318,6 +323,36 @@ public enum ConfigurationKeys {
                 means 65536: skipped readers stay connected, and 1,000 stalled ones pinned 1.5 GiB of kernel
                 memory with autotuned buffers. A fixed size bounds kernel memory per viewer.
                 """),
+
+            .choice(
+                "store.kind", \.store.kind,
+                """
+                Where rooms, watchers and comments last. sqlite: one file (store.path); every comment answered
+                with code 0 is in it, and survives a restart or kill -9. memory: nothing survives the process
+                (for tests and embedding); comment history for resume is still kept, in memory.
+                """),
+            .string(
+                "store.path", \.store.path,
+                "The SQLite file, created with its folder on first start; relative paths start at the working directory."),
+            .choice(
+                "store.synchronous", \.store.synchronous,
+                """
+                normal: a commit survives a crash of the process; a power loss may take the last few.
+                full: each commit (one per loop turn, however many comments) is synced to disk first.
+                """),
+            .int(
+                "store.max_bytes", \.store.maxBytes, 0...(1 << 50),
+                "The largest the store file may grow; at the limit changes are refused with code 100, as on a full disk. 0: no limit."
+            ),
+            .int(
+                "history.max_per_channel", \.store.retention.maxPerChannel, 1...100_000_000,
+                """
+                Comments kept per room, newest first, for retrieveComments and for viewers resuming with
+                since_seq; a viewer asking for older ones gets a `gap` notice with reason "retention".
+                """),
+            .seconds(
+                "history.max_age", \.store.retention.maxAge, in: 0...(366 * 86400),
+                "Seconds a comment is kept; 0: no age limit."),
 
             .seconds(
                 "shutdown.timeout", \.shutdownTimeout,
@@ -347,18 +382,10 @@ public enum ConfigurationKeys {
             .string(
                 "log.level", \.logLevel, must: "be one of \(ConfigurationLoader.logLevels.joined(separator: ", "))",
                 "trace, debug, info, notice, warning, error or critical.", where: { ConfigurationLoader.logLevels.contains($0) }),
-            ConfigurationKey(
-                name: "log.format",
-                doc:
-                    "text, or json: one JSON object a line. Lines about a request or a connection carry its channel and connection id.",
-                defaultContent: { .string($0.logFormat.rawValue) },
-                read: { keys, config in
-                    let formats = LogFormat.allCases.map(\.rawValue)
-                    let name = try keys.string("log.format", must: "be one of \(formats.joined(separator: ", "))") {
-                        formats.contains($0)
-                    }
-                    config.logFormat = LogFormat(rawValue: name) ?? .text
-                }),
+            .choice(
+                "log.format", \.logFormat,
+                "text, or json: one JSON object a line. Lines about a request or a connection carry its channel and connection id."
+            ),
         ]
     }
 

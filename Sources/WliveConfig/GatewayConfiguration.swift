@@ -1,6 +1,7 @@
 import WliveAPI
 import WliveProtocol
 import WliveSpam
+import WliveStore
 
 #if canImport(Glibc)
     import Glibc
@@ -75,6 +76,8 @@ public struct GatewayConfiguration: Sendable, Equatable {
     public var logLevel = "info"
     /// Log lines as text or as one JSON object each (`log.format`).
     public var logFormat = LogFormat.text
+    /// Where rooms, watchers and comments last, and for how long (`store.*`, `history.*`).
+    public var store = StoreSettings()
     /// The admin port: metrics, health checks, the operator page (`admin.*`).
     public var admin = AdminSettings()
 

@@ -4,6 +4,8 @@ import WliveProtocol
 /// One channel's shared state: read by every loop, written by whoever publishes.
 public final class ChannelRecord: Sendable {
     public let id: ChannelID
+    /// Which life of the room its `seq`s count in (`ChannelInfo.epoch`).
+    public let epoch: UInt64
     /// The channel's messages on their way to the worker loops.
     public let ring: ChannelRing<ChannelMessage>
     /// One bit per worker loop that has subscribers of this channel: whom to wake.
@@ -15,11 +17,18 @@ public final class ChannelRecord: Sendable {
     private let subscribers = Atomic<Int>(0)
     private let watchersOnline = Atomic<Int>(0)
     private let watchersTotal = Atomic<Int>(0)
-    private let sequence = Atomic<UInt64>(0)
+    /// The newest comment delivered into the ring.
+    private let sequence: Atomic<UInt64>
+    /// The newest `seq` handed out (ingest side only): ahead of `sequence` while comments wait
+    /// to be stored.
+    private let assigned: Atomic<UInt64>
 
-    init(id: ChannelID, ring: ChannelRing<ChannelMessage>) {
+    init(id: ChannelID, epoch: UInt64, lastSeq: UInt64, ring: ChannelRing<ChannelMessage>) {
         self.id = id
+        self.epoch = epoch
         self.ring = ring
+        sequence = Atomic(lastSeq)
+        assigned = Atomic(lastSeq)
     }
 
     /// The workers to wake after publishing (bit `n` for worker `n`).
@@ -68,12 +77,21 @@ public final class ChannelRecord: Sendable {
             connections: subscriberCount + extraConnections)
     }
 
-    /// The sequence number of the newest comment (0 before the first).
+    /// The sequence number of the newest comment delivered (0 before the first).
     public var lastSeq: UInt64 { sequence.load(ordering: .acquiring) }
 
-    /// Takes the next sequence number. Callers serialise publishing per channel, so the numbers
-    /// leave in the order they were taken.
-    package func nextSeq() -> UInt64 { sequence.wrappingAdd(1, ordering: .acquiringAndReleasing).newValue }
+    /// Takes the next sequence number for a comment on its way to the store. The ingest side
+    /// numbers and delivers comments in one order, so they leave in the order numbered.
+    package func nextSeq() -> UInt64 { assigned.wrappingAdd(1, ordering: .relaxed).newValue }
+
+    /// A numbered comment is in the ring: readers may now expect `seq`.
+    package func delivered(_ seq: UInt64) { sequence.store(seq, ordering: .releasing) }
+
+    /// A numbered comment was never stored: numbering goes back to before it (to the lowest
+    /// such seq when several fail together).
+    package func withdraw(_ seq: UInt64) {
+        if seq > 0, assigned.load(ordering: .relaxed) >= seq { assigned.store(seq - 1, ordering: .relaxed) }
+    }
 }
 
 /// Every channel the gateway knows, by id, with its `ChannelState`: the push tier's index of
@@ -103,13 +121,15 @@ public final class ChannelDirectory: Sendable {
         tracker = QuiescenceTracker(consumers: workers)
     }
 
-    /// Opens a live channel; returns nil when the id is taken.
+    /// Opens a live channel whose numbering goes on after `lastSeq`; returns nil when the id is taken.
     @discardableResult
-    package func open(_ id: ChannelID) -> ChannelRecord? {
+    package func open(_ id: ChannelID, epoch: UInt64 = 1, lastSeq: UInt64 = 0, state: ChannelState = .live) -> ChannelRecord? {
         channels.withLock { channels in
             guard channels[id] == nil else { return nil }
-            let record = ChannelRecord(id: id, ring: ChannelRing(capacity: ringCapacity, tracker: tracker))
-            channels[id] = .open(record)
+            let record = ChannelRecord(
+                id: id, epoch: epoch, lastSeq: lastSeq, ring: ChannelRing(capacity: ringCapacity, tracker: tracker))
+            _ = record.transition(to: state)
+            channels[id] = state.isFinal ? .finished(state) : .open(record)
             return record
         }
     }

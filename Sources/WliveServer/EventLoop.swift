@@ -68,6 +68,8 @@ final class EventLoop: @unchecked Sendable {
     /// The HTTP API and the fan-out producer, on the ingest loop only.
     var api: LiveAPI?
     var fanOut: FanOutEngine?
+    /// The API's way to a store on its own thread (`store.kind: sqlite`), on the ingest loop.
+    var storeJournal: ThreadedJournal?
     /// The admin port's listener and routes, on the ingest loop when `admin.enabled`.
     var adminListener: Listener?
     var admin: AdminService?
@@ -126,7 +128,12 @@ final class EventLoop: @unchecked Sendable {
     func becomeIngestLoop(api: LiveAPI, fanOut: FanOutEngine) {
         self.api = api
         self.fanOut = fanOut
-        uv_check_start(iterationEnd) { handle in EventLoop.from(handle!.pointee.loop).fanOut?.flushWakeups() }
+        uv_check_start(iterationEnd) { handle in
+            let loop = EventLoop.from(handle!.pointee.loop)
+            // This iteration's changes go to the store as one transaction (group commit).
+            loop.storeJournal?.flush()
+            loop.fanOut?.flushWakeups()
+        }
     }
 
     /// Runs the loop on a new thread until it has shut down.
@@ -258,7 +265,8 @@ final class EventLoop: @unchecked Sendable {
         if now >= shutdownDeadline {
             for connection in Array(connections.values) { connection.abort() }
         }
-        guard connections.isEmpty else { return }
+        // The store thread answers through this loop's inbox: nothing may wait for it.
+        guard connections.isEmpty, storeJournal?.isIdle ?? true else { return }
         // Nothing left but the loop's own handles: closing them lets uv_run return.
         if uv_is_closing(cast(ticker, to: uv_handle_t.self)) == 0 {
             for handle in [

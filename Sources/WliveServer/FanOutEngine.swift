@@ -22,19 +22,31 @@ final class FanOutEngine {
         changed = Array(repeating: [], count: workers.count)
     }
 
-    /// Publishes a comment: assigns its sequence number and time, encodes it once, appends it.
-    func publish(_ draft: Gateway.CommentDraft) -> Result<Comment, WliveResultCode> {
+    /// Numbers a comment (its `seq`, id and time) for the store; nothing is delivered yet.
+    func prepare(_ draft: Gateway.CommentDraft) -> Result<Comment, WliveResultCode> {
         guard let record = channels.lookup(draft.channelID), record.state.acceptsComments else {
             return .failure(channels.state(of: draft.channelID) == nil ? .channelNotFound : .channelClosed)
         }
         let seq = record.nextSeq()
-        let comment = Comment(
-            id: "\(draft.channelID)-\(seq)", seq: seq, channelID: draft.channelID,
-            userID: draft.userID, source: draft.source, biz: draft.biz, extJSON: draft.extJSON,
-            content: draft.content, commentType: draft.commentType, time: wallClockMilliseconds())
-        append(.comment, seq: seq, ServerMessage.comment(comment), to: record)
+        return .success(
+            Comment(
+                id: "\(draft.channelID)-\(record.epoch)-\(seq)", seq: seq, channelID: draft.channelID,
+                userID: draft.userID, source: draft.source, biz: draft.biz, extJSON: draft.extJSON,
+                content: draft.content, commentType: draft.commentType, time: wallClockMilliseconds()))
+    }
+
+    /// Delivers a stored comment: into its ring, encoded once. A channel that ended while the
+    /// comment was being stored still gets it, before its closing message if that is not out yet.
+    func deliver(_ comment: Comment) {
+        guard let record = channels.lookup(comment.channelID) else { return }
+        record.delivered(comment.seq)
+        append(.comment, seq: comment.seq, ServerMessage.comment(comment), to: record)
         commentsPublished += 1
-        return .success(comment)
+    }
+
+    /// A numbered comment was never stored: its `seq` is free again.
+    func withdraw(_ comment: Comment) {
+        channels.lookup(comment.channelID)?.withdraw(comment.seq)
     }
 
     /// Tells a channel's subscribers its watcher counts.

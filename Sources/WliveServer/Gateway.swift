@@ -7,7 +7,9 @@ import WliveCodec
 import WliveConfig
 import WliveEngine
 import WliveProtocol
+import WliveSQLite
 import WliveSpam
+import WliveStore
 
 /// The Wlive gateway, embeddable in any process: tests start it in-process, `wlive serve` runs it.
 ///
@@ -46,7 +48,7 @@ public final class Gateway: Sendable {
 
     private enum State {
         case idle
-        case running(workers: [EventLoop], ingest: EventLoop, BoundPorts)
+        case running(workers: [EventLoop], ingest: EventLoop, BoundPorts, store: StoreThread?)
         case stopped
     }
 
@@ -76,6 +78,7 @@ public final class Gateway: Sendable {
                     key: "admin.token", problem: "must be set when admin.host (\(admin.host)) is not a loopback address"))
         }
         let dictionary = try loadDictionary()
+        let (durable, restored) = try openStore()
         return try state.withLock { state in
             guard case .idle = state else { throw GatewayError.alreadyStarted }
             var loops: [EventLoop] = []
@@ -108,16 +111,37 @@ public final class Gateway: Sendable {
             let ports = BoundPorts(webSocket: port, http: ingest.listener!.port, admin: ingest.adminListener?.port)
             let fanOut = FanOutEngine(workers: loops, channels: channels)
             let exporter = admin.enabled ? PrometheusExporter() : nil
+            let readModel = InMemoryLiveStore()
+            readModel.restore(restored)
+            for room in restored {
+                channels.open(room.info.id, epoch: room.info.epoch, lastSeq: room.lastSeq, state: room.info.state)
+            }
+            var storeThread: StoreThread?
+            let journal: any StoreJournal
+            if configuration.store.kind == .memory {
+                journal = InlineJournal(store: durable)
+            } else {
+                let thread = StoreThread(store: durable, ingest: ingest)
+                let threaded = ThreadedJournal(thread: thread) { [logger] error in
+                    logger.error("store write failed; the calls waiting for it are answered 100", metadata: ["error": "\(error)"])
+                }
+                ingest.storeJournal = threaded
+                journal = threaded
+                storeThread = thread
+            }
+            readModel.onChange = { [unowned journal] change in journal.record(change) }
             let api = LiveAPI(
-                settings: configuration.api, store: InMemoryLiveStore(), fanOut: GatewayFanOut(engine: fanOut),
+                settings: configuration.api, store: readModel, journal: journal, fanOut: GatewayFanOut(engine: fanOut),
                 spam: SpamFilter(settings: configuration.spam, dictionary: dictionary), logger: logger,
                 metrics: exporter?.metricsFactory, wallClock: wallClockMilliseconds, monotonicClock: monotonicSeconds)
+            api.countRestored(restored.map(\.info))
             if let exporter { ingest.admin = AdminService(ingest: ingest, workers: loops, exporter: exporter) }
             // No loop runs yet, so the API may be called from here.
             for id in channelsToOpen { _ = try? api.adoptChannel(id) }
             ingest.becomeIngestLoop(api: api, fanOut: fanOut)
+            storeThread?.start()
             for loop in loops + [ingest] { loop.start() }
-            state = .running(workers: loops, ingest: ingest, ports)
+            state = .running(workers: loops, ingest: ingest, ports, store: storeThread)
             logger.info(
                 "wlive listening",
                 metadata: [
@@ -125,6 +149,8 @@ public final class Gateway: Sendable {
                     "http": "\(configuration.host):\(ports.http)",
                     "admin": "\(ports.admin.map { "\(admin.host):\($0)" } ?? "off")",
                     "workers": "\(loops.count)", "banned_words": "\(dictionary.wordCount)",
+                    "store": "\(configuration.store.kind == .memory ? "memory" : configuration.store.path)",
+                    "rooms_restored": "\(restored.count)",
                 ])
             return ports
         }
@@ -143,8 +169,8 @@ public final class Gateway: Sendable {
             logger.info("draining: /readyz answers 503", metadata: ["seconds": "\(configuration.shutdownDrainDelay)"])
             Thread.sleep(forTimeInterval: configuration.shutdownDrainDelay)
         }
-        let running: (ingest: EventLoop, workers: [EventLoop])? = state.withLock { state in
-            guard case .running(let workers, let ingest, _) = state else {
+        let running: (ingest: EventLoop, workers: [EventLoop], store: StoreThread?)? = state.withLock { state in
+            guard case .running(let workers, let ingest, _, let store) = state else {
                 state = .stopped
                 return nil
             }
@@ -152,12 +178,14 @@ public final class Gateway: Sendable {
             // Sent under the lock, so no publish or API hop reaches the ingest loop after its
             // wake-up handle closes.
             ingest.send(.shutdown)
-            return (ingest, workers)
+            return (ingest, workers, store)
         }
         guard let running else { return }
         // The ingest loop wakes the workers; it must be gone before they close their wake-up
-        // handles, or it could signal a closed one (libuv aborts on that).
+        // handles, or it could signal a closed one (libuv aborts on that). It stops once
+        // nothing waits for the store, so the store thread has nothing more to tell it.
         running.ingest.waitUntilStopped()
+        running.store?.stop()
         for loop in running.workers { loop.send(.shutdown) }
         for loop in running.workers { loop.waitUntilStopped() }
         logger.info("wlive stopped")
@@ -226,21 +254,48 @@ public final class Gateway: Sendable {
     }
 
     /// Publishes a comment to every subscriber of its channel, encoded once, with no spam check
-    /// (that is the HTTP API's job). Runs on the ingest loop, the rings' only producer.
+    /// (that is the HTTP API's job). Numbered on the ingest loop, the rings' only producer, and
+    /// delivered once the store kept it, like an accepted `sendComment`.
     public func publish(_ draft: CommentDraft) async -> Result<Comment, Refusal> {
-        await onIngestLoop { loop in loop.fanOut!.publish(draft) } ?? .failure(.internalError)
+        await onIngestLoop(completing: { (loop, done: @escaping (Result<Comment, Refusal>) -> Void) in
+            loop.api!.publish(
+                channel: draft.channelID, userID: draft.userID, source: draft.source, biz: draft.biz,
+                content: draft.content, extJSON: draft.extJSON, commentType: draft.commentType, completion: done)
+        }) ?? .failure(.internalError)
     }
 
     /// Runs `body` on the ingest loop and suspends until it has; nil when the gateway is not
     /// running. No thread waits: the loop resumes the caller.
     private func onIngestLoop<T: Sendable>(_ body: @escaping @Sendable (EventLoop) -> T) async -> T? {
+        await onIngestLoop(completing: { loop, done in done(body(loop)) })
+    }
+
+    /// Runs `body` on the ingest loop and suspends until it calls its completion, now or
+    /// after a store round trip; nil when the gateway is not running.
+    private func onIngestLoop<T: Sendable>(
+        completing body: @escaping @Sendable (EventLoop, @escaping (T) -> Void) -> Void
+    ) async -> T? {
         await withCheckedContinuation { (continuation: CheckedContinuation<T?, Never>) in
             let sent: Bool = state.withLock { state in
-                guard case .running(_, let ingest, _) = state else { return false }
-                ingest.send(.run { loop in continuation.resume(returning: body(loop)) })
+                guard case .running(_, let ingest, _, _) = state else { return false }
+                ingest.send(.run { loop in body(loop) { continuation.resume(returning: $0) } })
                 return true
             }
             if !sent { continuation.resume(returning: nil) }
+        }
+    }
+
+    // MARK: - Store
+
+    /// Opens the durable store and reads what it kept. Runs in `start()`, before any loop.
+    private func openStore() throws -> (any DurableStore, [StoredChannel]) {
+        let settings = configuration.store
+        do {
+            let store: any DurableStore =
+                settings.kind == .memory ? MemoryHistoryStore(retention: settings.retention) : try SQLiteStore(settings: settings)
+            return (store, try store.load())
+        } catch {
+            throw GatewayError.store("\(error)")
         }
     }
 
@@ -293,7 +348,7 @@ public final class Gateway: Sendable {
     /// The worker loops' numbers, one entry per worker.
     public var loopStatistics: [LoopStatistics] {
         state.withLock { state in
-            guard case .running(let workers, _, _) = state else { return [] }
+            guard case .running(let workers, _, _, _) = state else { return [] }
             return workers.map { LoopStatistics($0.counters) }
         }
     }
@@ -301,7 +356,7 @@ public final class Gateway: Sendable {
     /// The ingest (HTTP API) loop's numbers: its connections are API connections.
     public var ingestStatistics: LoopStatistics? {
         state.withLock { state in
-            guard case .running(_, let ingest, _) = state else { return nil }
+            guard case .running(_, let ingest, _, _) = state else { return nil }
             return LoopStatistics(ingest.counters)
         }
     }
@@ -311,6 +366,8 @@ public enum GatewayError: Error, CustomStringConvertible {
     case alreadyStarted
     case dictionary(path: String, reason: String)
     case configuration(ConfigurationError)
+    /// The store cannot be opened or read: the file, and why.
+    case store(String)
 
     public var description: String {
         switch self {
@@ -318,6 +375,7 @@ public enum GatewayError: Error, CustomStringConvertible {
         case .dictionary(let path, let reason):
             return "cannot read the banned-word dictionary \(path) (spam.banned_words_file): \(reason)"
         case .configuration(let error): return error.description
+        case .store(let problem): return problem
         }
     }
 }

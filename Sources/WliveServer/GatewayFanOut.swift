@@ -7,19 +7,23 @@ final class GatewayFanOut: LiveFanOut {
 
     init(engine: FanOutEngine) { self.engine = engine }
 
-    func openChannel(_ id: ChannelID) { engine.channels.open(id) }
+    func openChannel(_ id: ChannelID, epoch: UInt64) { engine.channels.open(id, epoch: epoch) }
 
     func closeChannel(_ id: ChannelID, reason: String) { _ = engine.close(id, reason: reason) }
 
-    func publish(
+    func prepare(
         channel: ChannelID, userID: String, source: Int, biz: String, content: String,
         extJSON: String, commentType: String
     ) -> Result<Comment, WliveResultCode> {
-        engine.publish(
+        engine.prepare(
             .init(
                 channelID: channel, userID: userID, source: source, biz: biz, content: content,
                 extJSON: extJSON, commentType: commentType))
     }
+
+    func deliver(_ comment: Comment) { engine.deliver(comment) }
+
+    func withdraw(_ comment: Comment) { engine.withdraw(comment) }
 
     func announceWatchers(channel: ChannelID, online: Int, total: Int) {
         engine.announceWatchers(channel: channel, online: online, total: total)

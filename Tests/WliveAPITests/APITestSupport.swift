@@ -3,6 +3,7 @@ import Testing
 import WliveCodec
 import WliveProtocol
 import WliveSpam
+import WliveStore
 
 @testable import WliveAPI
 
@@ -15,20 +16,21 @@ final class RecordingFanOut: LiveFanOut {
     var refusePublishing = false
     private var seqs: [ChannelID: UInt64] = [:]
 
-    func openChannel(_ id: ChannelID) { opened.append(id) }
+    func openChannel(_ id: ChannelID, epoch: UInt64) { opened.append(id) }
     func closeChannel(_ id: ChannelID, reason: String) { closed.append((id, reason)) }
-    func publish(
+    func prepare(
         channel: ChannelID, userID: String, source: Int, biz: String, content: String, extJSON: String, commentType: String
     ) -> Result<WliveProtocol.Comment, WliveResultCode> {
         guard !refusePublishing else { return .failure(.channelClosed) }
         let seq = (seqs[channel] ?? 0) + 1
         seqs[channel] = seq
-        let comment = WliveProtocol.Comment(
-            id: "\(channel)-\(seq)", seq: seq, channelID: channel, userID: userID, source: source, biz: biz,
-            extJSON: extJSON, content: content, commentType: commentType, time: 1)
-        published.append(comment)
-        return .success(comment)
+        return .success(
+            WliveProtocol.Comment(
+                id: "\(channel)-\(seq)", seq: seq, channelID: channel, userID: userID, source: source, biz: biz,
+                extJSON: extJSON, content: content, commentType: commentType, time: 1))
     }
+    func deliver(_ comment: WliveProtocol.Comment) { published.append(comment) }
+    func withdraw(_ comment: WliveProtocol.Comment) { seqs[comment.channelID] = comment.seq - 1 }
     func announceWatchers(channel: ChannelID, online: Int, total: Int) { announced.append((channel, online, total)) }
 }
 

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import WliveCodec
 import WliveProtocol
+import WliveStore
 
 @testable import WliveAPI
 

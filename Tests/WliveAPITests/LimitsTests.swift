@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import WliveProtocol
+import WliveStore
 
 @testable import WliveAPI
 

@@ -30,11 +30,28 @@ struct ChannelTests {
         #expect(directory.lookup(id) == nil)
     }
 
-    @Test func sequenceNumbersCountUpFromOne() {
+    @Test func sequenceNumbersCountUpFromOneAndReadersSeeOnlyDeliveredOnes() {
         let record = ChannelDirectory().open(ChannelID(rawValue: 1))!
         #expect(record.lastSeq == 0)
         #expect((1...5).map { _ in record.nextSeq() } == [1, 2, 3, 4, 5])
-        #expect(record.lastSeq == 5)
+        // Numbered is not delivered: readers learn of 5 only once it is in the ring.
+        #expect(record.lastSeq == 0)
+        record.delivered(3)
+        #expect(record.lastSeq == 3)
+        // 4 and 5 were never stored: numbering goes on from 3.
+        record.withdraw(4)
+        record.withdraw(5)
+        #expect(record.nextSeq() == 4)
+    }
+
+    @Test func aRestoredRoomNumbersOnFromItsLastSeq() {
+        let directory = ChannelDirectory()
+        let record = directory.open(ChannelID(rawValue: 1), epoch: 9, lastSeq: 500)!
+        #expect(record.lastSeq == 500 && record.epoch == 9)
+        #expect(record.nextSeq() == 501)
+        directory.open(ChannelID(rawValue: 2), state: .ended)
+        #expect(directory.state(of: ChannelID(rawValue: 2)) == .ended)
+        #expect(directory.lookup(ChannelID(rawValue: 2)) == nil)
     }
 
     @Test func tableRemovesInConstantTimeAndKeepsSlotsRight() {

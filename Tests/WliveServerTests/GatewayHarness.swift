@@ -25,12 +25,19 @@ struct GatewayHarness {
         configuration.session.heartbeat.minInterval = 1
         configuration.shutdownTimeout = 2
         configuration.bannedWordsFile = Self.repositoryRoot.appendingPathComponent("config/banned-words.txt").path
+        // The default store, SQLite, in a file of this test's own.
+        configuration.store.path = Self.scratchStorePath()
         configure(&configuration)
         gateway = Gateway(configuration: configuration, openChannels: [Self.channel])
         let ports = try gateway.start()
         port = ports.webSocket
         httpPort = ports.http
         adminPort = ports.admin
+    }
+
+    /// A store file path in a fresh folder (created by the gateway).
+    static func scratchStorePath() -> String {
+        FileManager.default.temporaryDirectory.appendingPathComponent("wlive-test-\(UUID().uuidString)/wlive.sqlite").path
     }
 
     /// The seed's handshake (section 1.11) as JSON, with fields replaced or removed.

@@ -16,6 +16,8 @@ public enum InProcessGateway {
         configuration.httpPort = 0
         configuration.admin.port = 0
         configuration.workers = scenario.gatewayWorkers
+        // An embedded gateway keeps nothing: no store file is left behind by a test or a run.
+        configuration.store.kind = .memory
         // Info lines (one per channel started) would bury the progress line: warnings and up only.
         var logger = Logger(label: "wlive")
         logger.logLevel = max(Logger.Level(rawValue: configuration.logLevel) ?? .info, .warning)

@@ -22,11 +22,19 @@ public struct ChannelInfo: Sendable, Equatable {
     /// Watchers now (joined and not left) and distinct watchers ever.
     public var onlineCount = 0
     public var totalCount = 0
+    /// Which life of the room its comment `seq`s count in: made when the room opens, kept
+    /// across restarts by a durable store. A client resuming with another epoch gets a gap.
+    /// At most 2^53 - 1, so JavaScript clients read it exactly.
+    public var epoch: UInt64
+
+    /// A fresh epoch: random, non-zero, exact in a JavaScript number.
+    public static func newEpoch() -> UInt64 { UInt64.random(in: 1...(1 << 53 - 1)) }
 
     public init(
         id: ChannelID, title: String, describe: String, coverURL: String, extJSON: String,
-        ownerUserID: String, ownerBiz: String, ownerSource: Int, createTime: Int64
+        ownerUserID: String, ownerBiz: String, ownerSource: Int, createTime: Int64, epoch: UInt64 = ChannelInfo.newEpoch()
     ) {
+        self.epoch = epoch
         self.id = id
         self.title = title
         self.describe = describe
@@ -68,10 +76,11 @@ public struct WatcherCursor: Sendable, Equatable {
     }
 }
 
-/// Channels and watchers. The handlers see only this protocol, so a persistent store can
-/// replace the in-memory one without touching them. Implementations are used from one thread
-/// (the API loop) and need no locking of their own. Every method may throw (a persistent store
-/// can fail); the API answers code 100 and logs the error.
+/// Channels and watchers, as the API reads and changes them: the gateway's read model, in
+/// memory. The handlers see only this protocol. Implementations are used from one thread (the
+/// API loop) and need no locking of their own. Every method may throw; the API answers code 100
+/// and logs the error. What lasts is the durable store's job: `InMemoryLiveStore` reports each
+/// change as a `StoreChange`, and the gateway writes those off the loop.
 public protocol LiveStore: AnyObject {
     func insert(_ channel: ChannelInfo) throws
     func channel(_ id: ChannelID) throws -> ChannelInfo?

@@ -1,6 +1,7 @@
 import WliveProtocol
 
-/// `LiveStore` in memory. Confined to one thread (the API loop).
+/// `LiveStore` in memory. Confined to one thread (the API loop). Each change it makes is
+/// handed to `onChange`, for a durable store to write.
 public final class InMemoryLiveStore: LiveStore {
     private struct WatcherKey: Hashable {
         var source: Int
@@ -27,10 +28,28 @@ public final class InMemoryLiveStore: LiveStore {
     }
 
     private var rooms: [ChannelID: Room] = [:]
+    /// Told every change, as it is made.
+    public var onChange: ((StoreChange) -> Void)?
 
     public init() {}
 
-    public func insert(_ channel: ChannelInfo) { rooms[channel.id] = Room(info: channel) }
+    /// Takes the rooms a durable store kept; no change is reported for them.
+    public func restore(_ channels: [StoredChannel]) {
+        for stored in channels {
+            var room = Room(info: stored.info)
+            for kept in stored.watchers {
+                room.everyone[WatcherKey(source: kept.watcher.source, userID: kept.watcher.userID)] = kept.watcher
+                if kept.online { room.online.append(Self.sortKey(kept.watcher)) }
+            }
+            room.online.sort()
+            rooms[stored.info.id] = room
+        }
+    }
+
+    public func insert(_ channel: ChannelInfo) {
+        rooms[channel.id] = Room(info: channel)
+        onChange?(.channel(channel))
+    }
 
     public func channel(_ id: ChannelID) -> ChannelInfo? { rooms[id]?.info }
 
@@ -45,6 +64,8 @@ public final class InMemoryLiveStore: LiveStore {
         room.everyone = [:]
         room.online = []
         rooms[id] = room
+        onChange?(.watchersCleared(id))
+        onChange?(.channel(room.info))
         return room.info
     }
 
@@ -64,6 +85,8 @@ public final class InMemoryLiveStore: LiveStore {
         room.everyone[key] = record
         room.info.onlineCount = room.online.count
         room.info.totalCount = room.everyone.count
+        onChange?(.watcher(id, record, online: true))
+        onChange?(.channel(room.info))
         return room.info
     }
 
@@ -75,6 +98,8 @@ public final class InMemoryLiveStore: LiveStore {
         {
             room.online.remove(at: index)
             room.info.onlineCount = room.online.count
+            onChange?(.watcher(id, known, online: false))
+            onChange?(.channel(room.info))
         }
         return room.info
     }

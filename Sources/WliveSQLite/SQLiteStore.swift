@@ -1,0 +1,172 @@
+import Foundation
+import WliveProtocol
+import WliveStore
+
+/// `store.kind: sqlite`, the default: rooms, watchers and comments in one SQLite file (WAL
+/// journal), through the system's libsqlite3. Blocking I/O: the gateway runs it on a thread of
+/// its own, never on an event loop.
+public final class SQLiteStore: DurableStore {
+    public let settings: StoreSettings
+    private let database: SQLiteDatabase
+    private let putChannel: SQLiteStatement
+    private let putWatcher: SQLiteStatement
+    private let clearWatchers: SQLiteStatement
+    private let putComment: SQLiteStatement
+    private let advanceSeq: SQLiteStatement
+    private let trimComments: SQLiteStatement
+    private let selectComments: SQLiteStatement
+    private let selectOldest: SQLiteStatement
+    private let selectLastSeq: SQLiteStatement
+    private let pruneComments: SQLiteStatement
+
+    /// Opens (creating it and its folder if need be) and migrates the file. Throws one clear
+    /// error naming the file when it cannot be read, is not a Wlive store, or is corrupt.
+    public init(settings: StoreSettings) throws(StoreError) {
+        self.settings = settings
+        let folder = (settings.path as NSString).deletingLastPathComponent
+        if !folder.isEmpty {
+            do {
+                try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            } catch {
+                throw StoreError("cannot create the store's folder \(folder): \(error.localizedDescription)")
+            }
+        }
+        database = try SQLiteDatabase(path: settings.path)
+        try database.execute("PRAGMA journal_mode = WAL; PRAGMA synchronous = \(settings.synchronous.rawValue)")
+        if settings.maxBytes > 0 {
+            let pageSize = try database.integer("PRAGMA page_size")
+            try database.execute("PRAGMA max_page_count = \(max(1, Int64(settings.maxBytes) / pageSize))")
+        }
+        try SQLiteSchema.migrate(database)
+        putChannel = try database.prepare(
+            """
+            INSERT INTO channels (channel_id, title, describe, cover_url, ext_json, owner_userid, owner_biz,
+                owner_source, create_time, release_time, live_time, reason, state, online_count, total_count, epoch)
+            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)
+            ON CONFLICT (channel_id) DO UPDATE SET title = ?2, describe = ?3, cover_url = ?4, ext_json = ?5,
+                owner_userid = ?6, owner_biz = ?7, owner_source = ?8, create_time = ?9, release_time = ?10,
+                live_time = ?11, reason = ?12, state = ?13, online_count = ?14, total_count = ?15, epoch = ?16
+            """)
+        putWatcher = try database.prepare(
+            """
+            INSERT INTO watchers (channel_id, source, userid, biz, ext_json, view_time, online)
+            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+            ON CONFLICT (channel_id, source, userid) DO UPDATE SET biz = ?4, ext_json = ?5, view_time = ?6, online = ?7
+            """)
+        clearWatchers = try database.prepare("DELETE FROM watchers WHERE channel_id = ?1")
+        putComment = try database.prepare(
+            """
+            INSERT INTO comments (channel_id, seq, id, userid, source, biz, ext_json, content, comment_type, time)
+            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+            """)
+        advanceSeq = try database.prepare("UPDATE channels SET last_seq = max(last_seq, ?2) WHERE channel_id = ?1")
+        trimComments = try database.prepare("DELETE FROM comments WHERE channel_id = ?1 AND seq <= ?2")
+        selectComments = try database.prepare(
+            """
+            SELECT seq, id, userid, source, biz, ext_json, content, comment_type, time FROM comments
+            WHERE channel_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3
+            """)
+        selectOldest = try database.prepare("SELECT min(seq) FROM comments WHERE channel_id = ?1")
+        selectLastSeq = try database.prepare("SELECT last_seq FROM channels WHERE channel_id = ?1")
+        pruneComments = try database.prepare("DELETE FROM comments WHERE time < ?1")
+    }
+
+    public func load() throws(StoreError) -> [StoredChannel] {
+        var channels: [ChannelID: StoredChannel] = [:]
+        let rooms = try database.prepare(
+            """
+            SELECT channel_id, title, describe, cover_url, ext_json, owner_userid, owner_biz, owner_source,
+                create_time, release_time, live_time, reason, state, online_count, total_count, epoch, last_seq
+            FROM channels
+            """)
+        try rooms.bind()
+        while try rooms.step() {
+            let id = ChannelID(rawValue: UInt64(bitPattern: rooms.int64(0)))
+            var info = ChannelInfo(
+                id: id, title: rooms.text(1), describe: rooms.text(2), coverURL: rooms.text(3), extJSON: rooms.text(4),
+                ownerUserID: rooms.text(5), ownerBiz: rooms.text(6), ownerSource: Int(rooms.int64(7)),
+                createTime: rooms.int64(8), epoch: UInt64(bitPattern: rooms.int64(15)))
+            info.releaseTime = rooms.int64(9)
+            info.liveTime = rooms.int64(10)
+            info.reason = rooms.text(11)
+            guard let state = ChannelState(rawValue: Int(rooms.int64(12))) else {
+                throw StoreError("the store \(settings.path) holds channel \(id) in an unknown state \(rooms.int64(12))")
+            }
+            info.state = state
+            info.onlineCount = Int(rooms.int64(13))
+            info.totalCount = Int(rooms.int64(14))
+            channels[id] = StoredChannel(info: info, lastSeq: UInt64(bitPattern: rooms.int64(16)))
+        }
+        let watchers = try database.prepare(
+            "SELECT channel_id, source, userid, biz, ext_json, view_time, online FROM watchers")
+        try watchers.bind()
+        while try watchers.step() {
+            let id = ChannelID(rawValue: UInt64(bitPattern: watchers.int64(0)))
+            let watcher = Watcher(
+                source: Int(watchers.int64(1)), userID: watchers.text(2), biz: watchers.text(3),
+                extJSON: watchers.text(4), viewTime: watchers.int64(5))
+            channels[id]?.watchers.append(StoredWatcher(watcher, online: watchers.int64(6) != 0))
+        }
+        return channels.values.sorted { $0.info.id < $1.info.id }
+    }
+
+    public func apply(_ changes: [StoreChange]) throws(StoreError) {
+        try database.transaction { () throws(StoreError) in
+            // The newest seq written per room: what its numbering continues from, and where trimming starts.
+            var newest: [ChannelID: UInt64] = [:]
+            for change in changes {
+                switch change {
+                case .channel(let info):
+                    try putChannel.run(
+                        .unsigned(info.id.rawValue), .text(info.title), .text(info.describe), .text(info.coverURL),
+                        .text(info.extJSON), .text(info.ownerUserID), .text(info.ownerBiz), .integer(Int64(info.ownerSource)),
+                        .integer(info.createTime), .integer(info.releaseTime), .integer(info.liveTime), .text(info.reason),
+                        .integer(Int64(info.state.rawValue)), .integer(Int64(info.onlineCount)),
+                        .integer(Int64(info.totalCount)), .unsigned(info.epoch))
+                case .watcher(let id, let watcher, let online):
+                    try putWatcher.run(
+                        .unsigned(id.rawValue), .integer(Int64(watcher.source)), .text(watcher.userID), .text(watcher.biz),
+                        .text(watcher.extJSON), .integer(watcher.viewTime), .integer(online ? 1 : 0))
+                case .watchersCleared(let id):
+                    try clearWatchers.run(.unsigned(id.rawValue))
+                case .comment(let comment):
+                    try putComment.run(
+                        .unsigned(comment.channelID.rawValue), .unsigned(comment.seq), .text(comment.id),
+                        .text(comment.userID), .integer(Int64(comment.source)), .text(comment.biz), .text(comment.extJSON),
+                        .text(comment.content), .text(comment.commentType), .integer(comment.time))
+                    newest[comment.channelID] = max(newest[comment.channelID] ?? 0, comment.seq)
+                }
+            }
+            let keep = UInt64(max(0, settings.retention.maxPerChannel))
+            for (id, seq) in newest {
+                try advanceSeq.run(.unsigned(id.rawValue), .unsigned(seq))
+                if seq > keep { try trimComments.run(.unsigned(id.rawValue), .unsigned(seq - keep)) }
+            }
+        }
+    }
+
+    public func comments(of channel: ChannelID, after seq: UInt64, limit: Int) throws(StoreError) -> CommentPage {
+        try selectLastSeq.bind(.unsigned(channel.rawValue))
+        let lastSeq = try selectLastSeq.step() ? UInt64(bitPattern: selectLastSeq.int64(0)) : 0
+        selectLastSeq.reset()
+        try selectOldest.bind(.unsigned(channel.rawValue))
+        let oldest: UInt64? = try selectOldest.step() && !selectOldest.isNull(0) ? UInt64(bitPattern: selectOldest.int64(0)) : nil
+        selectOldest.reset()
+        var comments: [Comment] = []
+        try selectComments.bind(.unsigned(channel.rawValue), .unsigned(seq), .integer(Int64(max(0, limit))))
+        while try selectComments.step() {
+            let row = selectComments
+            comments.append(
+                Comment(
+                    id: row.text(1), seq: UInt64(bitPattern: row.int64(0)), channelID: channel, userID: row.text(2),
+                    source: Int(row.int64(3)), biz: row.text(4), extJSON: row.text(5), content: row.text(6),
+                    commentType: row.text(7), time: row.int64(8)))
+        }
+        return CommentPage(comments: comments, oldestRetained: oldest, lastSeq: lastSeq)
+    }
+
+    public func prune(now: Int64) throws(StoreError) {
+        guard let cutoff = settings.retention.ageCutoff(now: now) else { return }
+        try pruneComments.run(.integer(cutoff))
+    }
+}
