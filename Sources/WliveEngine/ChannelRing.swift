@@ -109,6 +109,23 @@ public final class ChannelRing<Element: AnyObject & Sendable>: @unchecked Sendab
         public var next: UInt64 = 0
     }
 
+    /// The entry at `position`, when it is still safely readable (within the last capacity - 1
+    /// entries published, and not overwritten meanwhile); nil otherwise. Consumer side: call
+    /// between `enter` and `leave` on the tracker.
+    public func peek(_ position: UInt64) -> Element? {
+        let end = published.load(ordering: .sequentiallyConsistent)
+        guard position < end, end - position <= UInt64(capacity - 1), let slots = allocatedSlots else { return nil }
+        let bits = slots[Int(position & mask)].load(ordering: .sequentiallyConsistent)
+        guard bits != 0, published.load(ordering: .sequentiallyConsistent) < position + UInt64(capacity) else { return nil }
+        return Unmanaged<Element>.fromOpaque(UnsafeRawPointer(bitPattern: bits)!).takeUnretainedValue()
+    }
+
+    /// The oldest position `peek` may still read.
+    public var oldestReadable: UInt64 {
+        let end = published.load(ordering: .sequentiallyConsistent)
+        return end > UInt64(capacity - 1) ? end - UInt64(capacity - 1) : 0
+    }
+
     /// Reads everything published since `cursor`, at most `limit` entries. The consumer must be
     /// between `enter` and `leave` on the tracker; the returned references are its own.
     public func read(from cursor: UInt64, limit: Int = .max) -> Batch {

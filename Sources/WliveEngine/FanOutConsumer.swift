@@ -197,6 +197,62 @@ public final class FanOutConsumer<Element: Subscriber> {
         subscribers.add(subscriber, to: record.id)
     }
 
+    /// What a resuming subscriber is owed.
+    public enum Replay {
+        /// Subscribed: these comments, after the resume point and before where this worker
+        /// reads the ring, go out first (`replay(_:to:through:)`); the live stream follows.
+        case fromRing([ChannelMessage])
+        /// The ring no longer holds the comment after the resume point: not subscribed. Fetch
+        /// what follows it from the history, then try again from the last comment fetched.
+        case needsHistory
+    }
+
+    /// Subscribes a viewer that last saw comment `since`, when this worker's ring still holds
+    /// everything after it; the replay and the live stream then meet with no hole and no repeat.
+    public func subscribe(_ subscriber: Element, to record: ChannelRecord, resumingAfter since: UInt64) -> Replay {
+        subscribe(subscriber, to: record)
+        guard since < record.lastSeq else { return .fromRing([]) }
+        let end = served[record.id]!.cursor
+        tracker.enter(index)
+        defer { tracker.leave(index) }
+        let ring = record.ring
+        var low = ring.oldestReadable
+        guard low < end else {
+            unsubscribe(subscriber, from: record)
+            return .needsHistory
+        }
+        let start = low
+        // The first position whose seq is past `since` (seqs never fall along the ring).
+        var high = end
+        while low < high {
+            let middle = low + (high - low) / 2
+            guard let entry = ring.peek(middle) else {
+                unsubscribe(subscriber, from: record)
+                return .needsHistory
+            }
+            if entry.seq <= since { low = middle + 1 } else { high = middle }
+        }
+        if low == start, let first = ring.peek(start), !(first.kind == .comment && first.seq == since + 1) {
+            // Comment since + 1 was overwritten before this window.
+            unsubscribe(subscriber, from: record)
+            return .needsHistory
+        }
+        let read = ring.read(from: low, limit: Int(end - low))
+        guard read.missed == 0 else {
+            unsubscribe(subscriber, from: record)
+            return .needsHistory
+        }
+        return .fromRing(read.elements.filter { $0.kind == .comment && $0.seq > since })
+    }
+
+    /// Writes a resuming subscriber's replay, ahead of anything live.
+    public func replay<Writer: FanOutWriter>(_ messages: [ChannelMessage], to subscriber: Element, through writer: Writer)
+    where Writer.Element == Element {
+        guard !messages.isEmpty else { return }
+        tally.delivered += messages.count
+        start(FanOutBatch(messages), to: subscriber, through: writer)
+    }
+
     /// Removes a subscriber; the channel's last one here stops this worker reading its ring.
     public func unsubscribe(_ subscriber: Element, from record: ChannelRecord) {
         subscribers.remove(subscriber, from: record.id)

@@ -55,7 +55,7 @@ public struct ChannelCounts: Sendable, Equatable {
 /// `message`. `encoded()` gives the UTF-8 JSON text, the payload of one text frame.
 public enum ServerMessage: Sendable, Equatable {
     /// The answer to a good handshake.
-    case handshakeAccepted(channelID: ChannelID, timerInterval: Int, counts: ChannelCounts, lastSeq: UInt64, serverTime: Int64)
+    case handshakeAccepted(Acknowledgement)
     /// The answer to a bad handshake; a close follows.
     case handshakeRejected(code: WliveResultCode, message: String)
     case comment(Comment)
@@ -73,15 +73,20 @@ public enum ServerMessage: Sendable, Equatable {
     public func encoded() -> [UInt8] {
         var json = JSONObjectWriter()
         switch self {
-        case .handshakeAccepted(let channelID, let timerInterval, let counts, let lastSeq, let serverTime):
+        case .handshakeAccepted(let ack):
             json.field("type", "handshake")
             json.field("code", WliveResultCode.success.rawValue)
             json.field("message", "success")
-            json.field("channel_id", channelID.description)
-            json.field("timer_interval", timerInterval)
-            json.counts(counts)
-            json.field("last_seq", lastSeq)
-            json.field("server_time", serverTime)
+            json.field("channel_id", ack.channelID.description)
+            json.field("timer_interval", ack.timerInterval)
+            json.counts(ack.counts)
+            json.field("last_seq", ack.lastSeq)
+            json.field("server_time", ack.serverTime)
+            json.field("status", ack.state.seedStatus)
+            json.field("live_status", ack.state.rawValue)
+            json.field("epoch", ack.epoch)
+            json.field("resumed", ack.resumed)
+            json.field("replayed", ack.replayed)
         case .handshakeRejected(let code, let message):
             json.field("type", "handshake")
             json.field("code", code.rawValue)
@@ -149,10 +154,46 @@ extension SharedFrame {
     }
 }
 
+/// What a viewer learns as its handshake is accepted: the room's state, so it needs no second
+/// request, and what a resume did.
+public struct Acknowledgement: Sendable, Equatable {
+    public var channelID: ChannelID
+    public var timerInterval: Int
+    public var counts: ChannelCounts
+    /// The newest comment's `seq` as the viewer joins.
+    public var lastSeq: UInt64
+    public var serverTime: Int64
+    public var state: ChannelState
+    /// The room's epoch: which life of the room its `seq`s count in.
+    public var epoch: UInt64
+    /// Whether the handshake's `since_seq` was honoured (in the same epoch).
+    public var resumed: Bool
+    /// Comments replayed after the acknowledgement, before the live ones.
+    public var replayed: Int
+
+    public init(
+        channelID: ChannelID, timerInterval: Int, counts: ChannelCounts, lastSeq: UInt64, serverTime: Int64,
+        state: ChannelState = .live, epoch: UInt64 = 0, resumed: Bool = false, replayed: Int = 0
+    ) {
+        self.channelID = channelID
+        self.timerInterval = timerInterval
+        self.counts = counts
+        self.lastSeq = lastSeq
+        self.serverTime = serverTime
+        self.state = state
+        self.epoch = epoch
+        self.resumed = resumed
+        self.replayed = replayed
+    }
+}
+
 /// Why a client missed comments.
 public enum GapReason: String, Sendable, Equatable {
     /// Its worker fell more than a ring behind the channel.
     case overrun
     /// It read too slowly (`fanout.slow_consumer_policy: skip`).
     case slow
+    /// It resumed from before what the history still keeps (`history.*`), or from another
+    /// epoch of the room.
+    case retention
 }

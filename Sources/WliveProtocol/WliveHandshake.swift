@@ -20,6 +20,9 @@ public struct WliveHandshake: Sendable, Equatable {
     /// Seconds between heartbeats the client asked for, before clamping.
     public var timerInterval: Int
     public var channelID: ChannelID
+    /// Where a reconnecting client stands: the last `seq` it saw, and the `epoch` it saw it in
+    /// (nil: a fresh viewer). The server replays what came after, then the live stream.
+    public var resume: ResumePoint?
 
     /// Fields that must be present and non-empty. `user_id` and `im_toklen` are listed by the
     /// seed but "fixed empty" for live clients, so they may be absent or empty.
@@ -28,9 +31,9 @@ public struct WliveHandshake: Sendable, Equatable {
         "client_version", "device_id", "device_type",
     ]
 
-    /// Parses the handshake text. `queryChannelID` is the `channel_id` from the URL query, used
-    /// when the JSON has none.
-    public static func parse(_ text: [UInt8], queryChannelID: String? = nil) -> Result<WliveHandshake, WliveHandshakeError> {
+    /// Parses the handshake text. `query` holds the upgrade URL's query fields: `channel_id`,
+    /// `since_seq` and `epoch` there are used when the JSON has none.
+    public static func parse(_ text: [UInt8], query: [String: String] = [:]) -> Result<WliveHandshake, WliveHandshakeError> {
         // One pass without Foundation: every viewer's connection starts here.
         guard let object = try? JSONObjectFields.members(text) else {
             return .failure(.init(.invalidParameter, "handshake must be a JSON object"))
@@ -56,12 +59,23 @@ public struct WliveHandshake: Sendable, Equatable {
         guard let interval = integer(intervalValue), interval > 0 else {
             return .failure(.init(.invalidParameter, "timer_interval must be a positive integer"))
         }
-        let channelText = scalarString(object["channel_id"]) ?? queryChannelID
+        let channelText = scalarString(object["channel_id"]) ?? query["channel_id"]
         guard let channelText, !channelText.isEmpty else {
             return .failure(.init(.invalidParameter, "missing field: channel_id"))
         }
         guard let channelID = ChannelID(channelText) else {
             return .failure(.init(.invalidParameter, "channel_id must be a positive decimal number"))
+        }
+        var resume: ResumePoint?
+        if let sinceText = scalarString(object["since_seq"]) ?? query["since_seq"] {
+            guard let since = UInt64(sinceText) else {
+                return .failure(.init(.invalidParameter, "since_seq must be a non-negative integer"))
+            }
+            let epochText = scalarString(object["epoch"]) ?? query["epoch"]
+            guard epochText == nil || UInt64(epochText!) != nil else {
+                return .failure(.init(.invalidParameter, "epoch must be a non-negative integer"))
+            }
+            resume = ResumePoint(sinceSeq: since, epoch: epochText.flatMap { UInt64($0) })
         }
         return .success(
             WliveHandshake(
@@ -71,7 +85,7 @@ public struct WliveHandshake: Sendable, Equatable {
                 osType: field("os_type"), osVersion: field("os_version"), clientType: field("client_type"),
                 clientVersion: field("client_version"), deviceID: field("device_id"), deviceType: field("device_type"),
                 imToken: scalarString(object["im_toklen"] ?? object["im_token"]) ?? "",
-                timerInterval: interval, channelID: channelID))
+                timerInterval: interval, channelID: channelID, resume: resume))
     }
 
     /// A JSON string, or a number written as its decimal text; nil for anything else.
@@ -111,5 +125,18 @@ public struct WliveHandshakeError: Error, Sendable, Equatable {
     public init(_ code: WliveResultCode, _ message: String) {
         self.code = code
         self.message = message
+    }
+}
+
+/// Where a reconnecting viewer stands in its room's comments.
+public struct ResumePoint: Sendable, Equatable {
+    /// The last `seq` it received (exclusive start of the replay; 0: from the oldest retained).
+    public var sinceSeq: UInt64
+    /// The room's epoch it received that seq in; nil: the client did not say.
+    public var epoch: UInt64?
+
+    public init(sinceSeq: UInt64, epoch: UInt64? = nil) {
+        self.sinceSeq = sinceSeq
+        self.epoch = epoch
     }
 }

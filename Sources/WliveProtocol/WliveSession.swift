@@ -44,19 +44,21 @@ public struct WliveSession: Sendable {
     public let configuration: Configuration
     public private(set) var state: State = .awaitingHandshake
     private var upstreamStrikes = 0
-    /// The `channel_id` of the upgrade request's query string, if any.
-    private let queryChannelID: String?
+    /// The upgrade request's query fields (`channel_id`, `since_seq`, `epoch`), if any.
+    private let query: [String: String]
+    /// Where the handshake said the client stands, when it resumes.
+    public private(set) var resume: ResumePoint?
 
-    public init(configuration: Configuration, queryChannelID: String? = nil) {
+    public init(configuration: Configuration, query: [String: String] = [:]) {
         self.configuration = configuration
-        self.queryChannelID = queryChannelID
+        self.query = query
     }
 
     /// A complete text message from the client.
     public mutating func receiveText(_ bytes: [UInt8]) -> Action {
         switch state {
         case .awaitingHandshake:
-            switch WliveHandshake.parse(bytes, queryChannelID: queryChannelID) {
+            switch WliveHandshake.parse(bytes, query: query) {
             case .failure(let error):
                 return reject(error.code, error.message)
             case .success(let handshake):
@@ -64,6 +66,7 @@ public struct WliveSession: Sendable {
                     return reject(.unknownSource, "unknown source \(handshake.source)")
                 }
                 let interval = configuration.heartbeat.interval(forRequested: handshake.timerInterval)
+                resume = handshake.resume
                 state = .resolvingChannel(handshake, interval: interval)
                 return .resolveChannel(handshake.channelID)
             }
@@ -84,9 +87,10 @@ public struct WliveSession: Sendable {
         }
     }
 
-    /// The channel the handshake named, in the state the gateway knows it in (nil: no such channel).
+    /// The channel the handshake named, in the state the gateway knows it in (nil: no such
+    /// channel). The acknowledgement says nothing of a resume yet: the transport fills that in.
     public mutating func channelResolved(
-        _ channelState: ChannelState?, counts: ChannelCounts, lastSeq: UInt64, now: Int64
+        _ channelState: ChannelState?, counts: ChannelCounts, lastSeq: UInt64, epoch: UInt64 = 0, now: Int64
     ) -> Action {
         guard case .resolvingChannel(let handshake, let interval) = state else { return .none }
         guard let channelState else { return reject(.channelNotFound, "channel \(handshake.channelID) not found") }
@@ -95,7 +99,9 @@ public struct WliveSession: Sendable {
         return .subscribe(
             handshake.channelID, interval: interval,
             acknowledgement: .handshakeAccepted(
-                channelID: handshake.channelID, timerInterval: interval, counts: counts, lastSeq: lastSeq, serverTime: now))
+                Acknowledgement(
+                    channelID: handshake.channelID, timerInterval: interval, counts: counts, lastSeq: lastSeq,
+                    serverTime: now, state: channelState, epoch: epoch)))
     }
 
     /// The handshake deadline passed.

@@ -30,9 +30,14 @@ final class EventLoop: @unchecked Sendable {
     private let ticker: UnsafeMutablePointer<uv_timer_t>
     /// Fires a deferred ring drain (adaptive flush).
     private let flushTimer: UnsafeMutablePointer<uv_timer_t>
-    /// Runs once per loop iteration after I/O, on the ingest loop: wakes the workers.
+    /// Runs once per loop iteration after I/O: on the ingest loop it commits and wakes the
+    /// workers; everywhere it renews the replay budget.
     private let iterationEnd: UnsafeMutablePointer<uv_check_t>
-    private let inbox = Mutex<[LoopMessage]>([])
+    /// Keeps the loop turning while resumes wait for the next turn's replay budget.
+    let resumeTurn: UnsafeMutablePointer<uv_idle_t>
+    /// Messages for the loop, and whether its wake-up handle is closed: once it is, messages
+    /// are dropped, so that a thread that outlives the loop cannot signal a closed handle.
+    private let inbox = Mutex<(messages: [LoopMessage], isClosed: Bool)>(([], false))
     /// Channels the producer published to since this loop last looked (any thread appends),
     /// under `changedLock`. A pthread mutex (`NSLock`) rather than `Mutex`: appends after the
     /// first send no wake-up, so the lock is the only order between the two threads, and
@@ -70,6 +75,16 @@ final class EventLoop: @unchecked Sendable {
     var fanOut: FanOutEngine?
     /// The API's way to a store on its own thread (`store.kind: sqlite`), on the ingest loop.
     var storeJournal: ThreadedJournal?
+    /// The ingest loop, where a worker asks for history (nil on the ingest loop itself).
+    weak var ingestLoop: EventLoop?
+    /// Resuming viewers: waiting for a page of history, by request, and waiting for the next
+    /// turn's replay budget.
+    var catchUps: [Int: CatchUp] = [:]
+    var catchUpSerial = 0
+    var deferredResumes: [CatchUp] = []
+    /// Messages this turn may still replay to resuming viewers, so that a reconnect storm
+    /// cannot stall live delivery: the rest waits for the next turn.
+    var replayBudget = EventLoop.replayBudgetPerTurn
     /// The admin port's listener and routes, on the ingest loop when `admin.enabled`.
     var adminListener: Listener?
     var admin: AdminService?
@@ -94,6 +109,7 @@ final class EventLoop: @unchecked Sendable {
         ticker = .allocate(capacity: 1)
         flushTimer = .allocate(capacity: 1)
         iterationEnd = .allocate(capacity: 1)
+        resumeTurn = .allocate(capacity: 1)
         try check(uv_loop_init(uv), "uv_loop_init")
         uv.pointee.data = Unmanaged.passUnretained(self).toOpaque()
         uv_async_init(uv, wakeup) { handle in EventLoop.from(handle!.pointee.loop).woken() }
@@ -102,6 +118,8 @@ final class EventLoop: @unchecked Sendable {
             ticker, { handle in EventLoop.from(handle!.pointee.loop).tick() }, Self.tickMilliseconds, Self.tickMilliseconds)
         uv_timer_init(uv, flushTimer)
         uv_check_init(uv, iterationEnd)
+        uv_check_start(iterationEnd) { handle in EventLoop.from(handle!.pointee.loop).iterationEnded() }
+        uv_idle_init(uv, resumeTurn)
         wheel = TimerWheel(now: currentTick)
     }
 
@@ -112,6 +130,7 @@ final class EventLoop: @unchecked Sendable {
         ticker.deallocate()
         flushTimer.deallocate()
         iterationEnd.deallocate()
+        resumeTurn.deallocate()
     }
 
     static func from(_ loop: UnsafeMutablePointer<uv_loop_t>!) -> EventLoop {
@@ -128,12 +147,14 @@ final class EventLoop: @unchecked Sendable {
     func becomeIngestLoop(api: LiveAPI, fanOut: FanOutEngine) {
         self.api = api
         self.fanOut = fanOut
-        uv_check_start(iterationEnd) { handle in
-            let loop = EventLoop.from(handle!.pointee.loop)
-            // This iteration's changes go to the store as one transaction (group commit).
-            loop.storeJournal?.flush()
-            loop.fanOut?.flushWakeups()
-        }
+    }
+
+    /// The end of one loop iteration, after its I/O.
+    private func iterationEnded() {
+        // This iteration's changes go to the store as one transaction (group commit).
+        storeJournal?.flush()
+        fanOut?.flushWakeups()
+        replayBudget = Self.replayBudgetPerTurn
     }
 
     /// Runs the loop on a new thread until it has shut down.
@@ -150,8 +171,12 @@ final class EventLoop: @unchecked Sendable {
 
     /// Hands a message to the loop from any thread.
     func send(_ message: LoopMessage) {
-        inbox.withLock { $0.append(message) }
-        uv_async_send(wakeup)
+        inbox.withLock { inbox in
+            guard !inbox.isClosed else { return }
+            inbox.messages.append(message)
+            // Under the lock: the loop closes the handle only after marking the inbox closed.
+            uv_async_send(wakeup)
+        }
     }
 
     /// Blocks until the loop's thread has finished.
@@ -169,7 +194,7 @@ final class EventLoop: @unchecked Sendable {
     private func woken() {
         let messages = inbox.withLock { inbox in
             var taken: [LoopMessage] = []
-            swap(&taken, &inbox)
+            swap(&taken, &inbox.messages)
             return taken
         }
         for message in messages {
@@ -237,6 +262,15 @@ final class EventLoop: @unchecked Sendable {
         counters.subscribers.add(1, ordering: .relaxed)
     }
 
+    /// Subscribes a viewer resuming after comment `since`, when the ring still covers it.
+    func subscribe(_ connection: WebSocketConnection, to record: ChannelRecord, resumingAfter since: UInt64)
+        -> FanOutConsumer<WebSocketConnection>.Replay
+    {
+        let replay = fanOutConsumer.subscribe(connection, to: record, resumingAfter: since)
+        if case .fromRing = replay { counters.subscribers.add(1, ordering: .relaxed) }
+        return replay
+    }
+
     /// Removes a subscriber, and stops reading the ring when it was the last here.
     func unsubscribe(_ connection: WebSocketConnection, from record: ChannelRecord) {
         fanOutConsumer.unsubscribe(connection, from: record)
@@ -269,9 +303,11 @@ final class EventLoop: @unchecked Sendable {
         guard connections.isEmpty, storeJournal?.isIdle ?? true else { return }
         // Nothing left but the loop's own handles: closing them lets uv_run return.
         if uv_is_closing(cast(ticker, to: uv_handle_t.self)) == 0 {
+            inbox.withLock { $0.isClosed = true }
             for handle in [
                 cast(ticker, to: uv_handle_t.self), cast(wakeup, to: uv_handle_t.self),
                 cast(flushTimer, to: uv_handle_t.self), cast(iterationEnd, to: uv_handle_t.self),
+                cast(resumeTurn, to: uv_handle_t.self),
             ] {
                 uv_close(handle, nil)
             }

@@ -108,6 +108,7 @@ public final class Gateway: Sendable {
                 throw error
             }
             let ingest = loops.removeLast()
+            for loop in loops { loop.ingestLoop = ingest }
             let ports = BoundPorts(webSocket: port, http: ingest.listener!.port, admin: ingest.adminListener?.port)
             let fanOut = FanOutEngine(workers: loops, channels: channels)
             let exporter = admin.enabled ? PrometheusExporter() : nil

@@ -89,16 +89,18 @@ extension WebSocketConnection {
             let counts = record?.counts(extraConnections: 1) ?? ChannelCounts(online: 0, total: 0, connections: 0)
             let state = record?.state ?? loop.context.channels.state(of: id)
             let next = session.channelResolved(
-                state, counts: counts, lastSeq: record?.lastSeq ?? 0, now: wallClockMilliseconds())
+                state, counts: counts, lastSeq: record?.lastSeq ?? 0, epoch: record?.epoch ?? 0, now: wallClockMilliseconds())
             role = .wlive(session)
-            if case .subscribe(_, let interval, let acknowledgement) = next, let record {
-                subscribe(to: record, interval: interval, acknowledgement: acknowledgement)
+            if case .subscribe(_, let interval, .handshakeAccepted(let ack)) = next, let record {
+                subscribe(to: record, interval: interval, acknowledgement: ack, resume: session.resume)
             } else {
                 perform(next)
             }
-        case .subscribe(let id, let interval, let acknowledgement):
-            guard let record = loop.context.channels.lookup(id) else { return }
-            subscribe(to: record, interval: interval, acknowledgement: acknowledgement)
+        case .subscribe(let id, let interval, .handshakeAccepted(let ack)):
+            guard let record = loop.context.channels.lookup(id), case .wlive(let session) = role else { return }
+            subscribe(to: record, interval: interval, acknowledgement: ack, resume: session.resume)
+        case .subscribe:
+            break
         case .send(let message):
             write(message)
         case .sendAndClose(let message, let code, let reason):
@@ -112,15 +114,36 @@ extension WebSocketConnection {
         }
     }
 
-    private func subscribe(to record: ChannelRecord, interval: Int, acknowledgement: ServerMessage) {
-        // Counted and subscribed before the acknowledgement leaves, so a client that has it is in.
-        channel = record
+    /// Subscribes a viewer whose handshake was accepted: a fresh one joins the live stream at
+    /// once; a resuming one first gets what it missed (`WebSocketConnection+Resume`).
+    private func subscribe(to record: ChannelRecord, interval: Int, acknowledgement: Acknowledgement, resume: ResumePoint?) {
         loop.counters.countHandshake(.success)
         loop.context.logger.debug(
             "viewer subscribed", metadata: ["connection": .string(id), "channel": "\(record.id)", "interval": "\(interval)"])
+        if let resume {
+            self.resume(record, after: resume, interval: interval, acknowledgement: acknowledgement)
+            return
+        }
+        // Counted and subscribed before the acknowledgement leaves, so a client that has it is in.
+        joinLiveStream(record)
+        write(.handshakeAccepted(acknowledgement))
+        startBeating(record, interval: interval)
+    }
+
+    /// Becomes one of the channel's subscribers on this loop.
+    func joinLiveStream(_ record: ChannelRecord) {
         loop.subscribe(self, to: record)
+        joined(record)
+    }
+
+    /// The fan-out consumer took it as a subscriber: it counts as one.
+    func joined(_ record: ChannelRecord) {
+        channel = record
         record.adjustSubscribers(by: 1)
-        write(acknowledgement)
+    }
+
+    /// Subscribed and acknowledged: heartbeats from now on, unless the room ended meanwhile.
+    func startBeating(_ record: ChannelRecord, interval: Int) {
         guard phase == .open else { return }
         if record.state.isFinal {
             // Closed between the look-up and the subscription: the closing message may lie

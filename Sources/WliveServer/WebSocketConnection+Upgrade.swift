@@ -35,7 +35,7 @@ extension WebSocketConnection {
                 role = .wlive(
                     WliveSession(
                         configuration: configuration.session,
-                        queryChannelID: RequestFields.parseURLEncoded(request.query)["channel_id"]))
+                        query: request.query.isEmpty ? [:] : RequestFields.parseURLEncoded(request.query)))
             }
             scheduleTimer()
             if !leftover.isEmpty {

@@ -18,7 +18,7 @@ struct HandshakeTests {
     func parsed(_ changes: [String: Any?], query: String? = nil) -> Result<WliveHandshake, WliveHandshakeError> {
         var fields = Self.seedFields
         for (key, value) in changes { fields[key] = value }
-        return WliveHandshake.parse(json(fields), queryChannelID: query)
+        return WliveHandshake.parse(json(fields), query: query.map { ["channel_id": $0] } ?? [:])
     }
 
     @Test func theSeedsOwnHandshakeParses() throws {
@@ -26,6 +26,25 @@ struct HandshakeTests {
         #expect(handshake.source == 20 && handshake.appID == "10026-cat@aSOswgfbEL8" && handshake.sdkVersion == "1000")
         #expect(handshake.timerInterval == 180 && handshake.channelID == ChannelID(rawValue: 970_206_673_085_952_000))
         #expect(handshake.deviceType == "meizu" && handshake.imToken == " " && handshake.userID == "")
+    }
+
+    @Test func aResumingClientSaysWhereItStandsInTheJSONOrTheQuery() throws {
+        #expect(try parsed([:]).get().resume == nil)
+        #expect(try parsed(["since_seq": 250, "epoch": "77"]).get().resume == ResumePoint(sinceSeq: 250, epoch: 77))
+        #expect(try parsed(["since_seq": "0"]).get().resume == ResumePoint(sinceSeq: 0, epoch: nil))
+        let fromQuery = WliveHandshake.parse(json(Self.seedFields), query: ["since_seq": "9", "epoch": "3"])
+        #expect(try fromQuery.get().resume == ResumePoint(sinceSeq: 9, epoch: 3))
+        // The JSON wins over the query.
+        var fields = Self.seedFields
+        fields["since_seq"] = 10
+        #expect(try WliveHandshake.parse(json(fields), query: ["since_seq": "9"]).get().resume?.sinceSeq == 10)
+        for bad: [String: Any?] in [["since_seq": -1], ["since_seq": "x"], ["since_seq": 1.5], ["since_seq": 1, "epoch": "e"]] {
+            guard case .failure(let error) = parsed(bad) else {
+                Issue.record("\(bad) accepted")
+                continue
+            }
+            #expect(error.code == .invalidParameter)
+        }
     }
 
     @Test func numbersMayBeNumericStringsAndStringsMayBeNumbers() throws {

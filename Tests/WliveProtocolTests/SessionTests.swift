@@ -23,8 +23,9 @@ struct SessionTests {
                 == .subscribe(
                     channel, interval: 120,
                     acknowledgement: .handshakeAccepted(
-                        channelID: channel, timerInterval: 120, counts: .init(online: 3, total: 5, connections: 2), lastSeq: 9,
-                        serverTime: 1000)))
+                        Acknowledgement(
+                            channelID: channel, timerInterval: 120, counts: .init(online: 3, total: 5, connections: 2),
+                            lastSeq: 9, serverTime: 1000))))
         #expect(s.state == .subscribed(channel, interval: 120))
     }
 
@@ -125,8 +126,9 @@ struct ServerMessageTests {
         let messages: [(ServerMessage, String)] = [
             (
                 .handshakeAccepted(
-                    channelID: channel, timerInterval: 60, counts: .init(online: 1, total: 1, connections: 1), lastSeq: 0,
-                    serverTime: 1), "handshake"
+                    Acknowledgement(
+                        channelID: channel, timerInterval: 60, counts: .init(online: 1, total: 1, connections: 1),
+                        lastSeq: 0, serverTime: 1)), "handshake"
             ),
             (.handshakeRejected(code: .invalidParameter, message: "x"), "handshake"),
             (

@@ -50,9 +50,9 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         precondition(reread == elements, "elements written back read differently")
     }
 
-    // The Wlive handshake, without and with a channel from the URL query.
-    for query in [nil, "970206673085952000"] as [String?] {
-        switch WliveHandshake.parse(bytes, queryChannelID: query) {
+    // The Wlive handshake, without and with a channel and a resume point from the URL query.
+    for query in [[:], ["channel_id": "970206673085952000", "since_seq": "7", "epoch": "3"]] as [[String: String]] {
+        switch WliveHandshake.parse(bytes, query: query) {
         case .success(let handshake):
             precondition(members != nil, "a handshake that is not a JSON object")
             for value in [
@@ -70,7 +70,7 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     }
 
     // The session: the bytes as the handshake, then as a message after it.
-    var session = WliveSession(configuration: .init(), queryChannelID: bytes.count & 1 == 0 ? nil : "42")
+    var session = WliveSession(configuration: .init(), query: bytes.count & 1 == 0 ? [:] : ["channel_id": "42"])
     var action = session.receiveText(bytes)
     check(action)
     if case .resolveChannel(let id) = action {

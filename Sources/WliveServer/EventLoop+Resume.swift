@@ -1,0 +1,162 @@
+import CLibUV
+import WliveCodec
+import WliveEngine
+import WliveProtocol
+import WliveStore
+
+/// A viewer that reconnected with `since_seq`, on its way to the live stream: what it was
+/// told, and the last comment it has been sent.
+struct CatchUp {
+    let connection: WebSocketConnection
+    let record: ChannelRecord
+    let interval: Int
+    var acknowledgement: Acknowledgement
+    var isAcknowledged = false
+    /// The last comment sent to it (or reported missed).
+    var since: UInt64
+}
+
+/// Resume: a reconnecting viewer gets every comment after its `since_seq`, from this worker's
+/// ring when it still holds them, else page by page from the history (through the ingest loop,
+/// whose journal reads the store off any loop), and then the live stream, with no hole and no
+/// repeat. What retention no longer holds is reported in one `gap` notice (`retention`).
+extension EventLoop {
+    /// Messages one loop turn replays at most; resumes past it wait for the next turn.
+    static let replayBudgetPerTurn = 65_536
+    /// Comments one history read returns at most.
+    static let historyPageSize = 1000
+
+    /// Takes a resuming viewer one step further: into the live stream when the ring covers
+    /// what it still misses, else to the history.
+    func continueResume(_ catchUp: CatchUp) {
+        guard catchUp.connection.phase == .open else { return }
+        guard replayBudget > 0 else {
+            deferredResumes.append(catchUp)
+            if deferredResumes.count == 1 {
+                uv_idle_start(resumeTurn) { handle in EventLoop.from(handle!.pointee.loop).resumeDeferred() }
+            }
+            return
+        }
+        var catchUp = catchUp
+        let connection = catchUp.connection
+        switch subscribe(connection, to: catchUp.record, resumingAfter: catchUp.since) {
+        case .fromRing(let messages):
+            connection.joined(catchUp.record)
+            if !catchUp.isAcknowledged {
+                catchUp.acknowledgement.replayed = messages.count
+                connection.write(.handshakeAccepted(catchUp.acknowledgement))
+            }
+            replayBudget -= messages.count
+            fanOutConsumer.replay(messages, to: connection, through: self)
+            connection.startBeating(catchUp.record, interval: catchUp.interval)
+        case .needsHistory:
+            requestHistory(catchUp)
+        }
+    }
+
+    /// A new turn: the resumes that waited for budget go on.
+    private func resumeDeferred() {
+        var waiting: [CatchUp] = []
+        swap(&waiting, &deferredResumes)
+        uv_idle_stop(resumeTurn)
+        for (index, catchUp) in waiting.enumerated() {
+            guard replayBudget > 0 else {
+                deferredResumes += waiting[index...]
+                uv_idle_start(resumeTurn) { handle in EventLoop.from(handle!.pointee.loop).resumeDeferred() }
+                return
+            }
+            continueResume(catchUp)
+        }
+    }
+
+    /// Asks the ingest loop's journal for the comments after `catchUp.since`.
+    private func requestHistory(_ catchUp: CatchUp) {
+        guard let ingest = ingestLoop else {
+            catchUp.connection.fail(.internalError, reason: "history unavailable")
+            return
+        }
+        catchUpSerial += 1
+        let request = catchUpSerial
+        catchUps[request] = catchUp
+        let (channel, since) = (catchUp.record.id, catchUp.since)
+        let worker = self
+        ingest.send(
+            .run { ingest in
+                ingest.api?.journal.comments(of: channel, after: since, limit: EventLoop.historyPageSize) { page in
+                    worker.send(.run { $0.historyArrived(request, page) })
+                }
+            })
+    }
+
+    /// A page of history for a resuming viewer: the acknowledgement first (once), a `gap` for
+    /// what retention dropped, the comments; then the next step.
+    private func historyArrived(_ request: Int, _ result: Result<CommentPage, StoreError>) {
+        guard var catchUp = catchUps.removeValue(forKey: request), catchUp.connection.phase == .open else { return }
+        let connection = catchUp.connection
+        guard case .success(let page) = result else {
+            context.logger.error("history read failed", metadata: ["connection": .string(connection.id)])
+            connection.fail(.internalError, reason: "history unavailable")
+            return
+        }
+        let record = catchUp.record
+        let before = catchUp.since
+        var frames: [SharedFrame] = []
+        // What the history no longer holds of what the viewer asked for; when the history
+        // holds nothing the ring lacks, the ring's own start bounds it.
+        let newest = max(page.lastSeq, record.lastSeq)
+        let firstKept = page.comments.first?.seq ?? page.oldestRetained ?? newest + 1
+        let lost: ClosedRange<UInt64>? =
+            firstKept > before + 1 && newest > before ? (before + 1)...min(firstKept - 1, newest) : nil
+        if !catchUp.isAcknowledged {
+            let start = lost?.upperBound ?? before
+            catchUp.acknowledgement.replayed = Int(record.lastSeq > start ? record.lastSeq - start : 0)
+            frames.append(SharedFrame(.handshakeAccepted(catchUp.acknowledgement)))
+            catchUp.isAcknowledged = true
+        }
+        if let lost {
+            frames.append(
+                SharedFrame(
+                    .gap(
+                        channelID: record.id, fromSeq: lost.lowerBound, toSeq: lost.upperBound, reason: .retention,
+                        time: wallClockMilliseconds())))
+            catchUp.since = lost.upperBound
+            counters.gaps.add(1, ordering: .relaxed)
+        }
+        for comment in page.comments where comment.seq > catchUp.since {
+            frames.append(SharedFrame(.comment(comment)))
+            catchUp.since = comment.seq
+        }
+        connection.send(FrameBatch(frames))
+        replayBudget -= frames.count
+        counters.delivered.add(frames.count, ordering: .relaxed)
+        if catchUp.since == before {
+            // Nothing came back that the ring lacks: join the live stream, saying what is lost.
+            catchUp.since = record.lastSeq
+            if catchUp.since > before {
+                connection.write(
+                    .gap(
+                        channelID: record.id, fromSeq: before + 1, toSeq: catchUp.since, reason: .retention,
+                        time: wallClockMilliseconds()))
+            }
+            connection.joinLiveStream(record)
+            connection.startBeating(record, interval: catchUp.interval)
+            return
+        }
+        continueResume(catchUp)
+    }
+}
+
+extension WebSocketConnection {
+    /// A viewer whose handshake carried `since_seq` (and maybe `epoch`). In another epoch
+    /// (the room reopened, the store lost), its seqs mean nothing here: it is replayed the
+    /// room's retained history from the start, and told `resumed: false`.
+    func resume(_ record: ChannelRecord, after point: ResumePoint, interval: Int, acknowledgement: Acknowledgement) {
+        var acknowledgement = acknowledgement
+        let sameEpoch = point.epoch == nil || point.epoch == record.epoch
+        acknowledgement.resumed = sameEpoch
+        loop.continueResume(
+            CatchUp(
+                connection: self, record: record, interval: interval, acknowledgement: acknowledgement,
+                since: sameEpoch ? point.sinceSeq : 0))
+    }
+}
