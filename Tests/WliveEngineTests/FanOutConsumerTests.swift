@@ -54,6 +54,7 @@ struct Producer {
     mutating func comment(_ count: Int = 1, bytes: Int = 40) {
         for _ in 0..<count {
             let seq = record.nextSeq()
+            record.delivered(seq)
             record.ring.publish(
                 ChannelMessage(
                     .comment, seq: seq, message: Self.placeholder,
@@ -93,6 +94,56 @@ struct FanOutConsumerTests {
             consumer.subscribe(subscriber, to: producer.record)
             return subscriber
         }
+    }
+
+    @Test func aResumingViewerGetsExactlyWhatItMissedFromTheRingAndNothingTwice() {
+        let fanOut = consumer()
+        var room = channel()
+        let writer = RecordingWriter()
+        let watching = subscribers(1, to: room, on: fanOut)[0]
+        room.comment(10)
+        // The worker has not read the last three yet: they come live, not in the replay.
+        fanOut.deliver(room.takeChanged(), now: 0, through: writer)
+        room.comment(3)
+        let resuming = FakeSubscriber(1, channel: room.record.id)
+        guard case .fromRing(let replay) = fanOut.subscribe(resuming, to: room.record, resumingAfter: 4) else {
+            Issue.record("the ring holds 5...10")
+            return
+        }
+        #expect(replay.map(\.seq) == [5, 6, 7, 8, 9, 10])
+        fanOut.replay(replay, to: resuming, through: writer)
+        fanOut.deliver(room.takeChanged(), now: 0, through: writer)
+        #expect(writer.seqs(of: 1) == Array(5...13))
+        #expect(writer.seqs(of: watching.name) == Array(1...13))
+        // One that missed nothing is simply subscribed.
+        let current = FakeSubscriber(2, channel: room.record.id)
+        guard case .fromRing(let nothing) = fanOut.subscribe(current, to: room.record, resumingAfter: 13) else {
+            Issue.record("nothing to replay")
+            return
+        }
+        #expect(nothing.isEmpty)
+    }
+
+    @Test func aResumePointTheRingNoLongerHoldsNeedsTheHistoryAndSubscribesNothing() {
+        let fanOut = consumer()
+        var room = channel()
+        let writer = RecordingWriter()
+        _ = subscribers(1, to: room, on: fanOut)
+        // 40 comments through a 16-entry ring: only the last 15 are readable.
+        room.comment(40)
+        fanOut.deliver(room.takeChanged(), now: 0, through: writer)
+        let resuming = FakeSubscriber(1, channel: room.record.id)
+        guard case .needsHistory = fanOut.subscribe(resuming, to: room.record, resumingAfter: 20) else {
+            Issue.record("comment 21 is gone from the ring")
+            return
+        }
+        #expect(fanOut.subscribers.subscribers(of: room.record.id).count == 1)
+        // From 25 on, the ring covers it: 26 is the oldest readable.
+        guard case .fromRing(let replay) = fanOut.subscribe(resuming, to: room.record, resumingAfter: 25) else {
+            Issue.record("the ring holds 26...40")
+            return
+        }
+        #expect(replay.map(\.seq) == Array(26...40))
     }
 
     /// A worker, one room with `subscribers` viewers, and a recording transport.

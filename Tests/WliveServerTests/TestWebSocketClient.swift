@@ -51,6 +51,12 @@ final class TestSocket {
 
     deinit { Glibc.close(fd) }
 
+    /// Makes the close (at deinit) a reset: the gateway sees the connection drop, not end.
+    func resetOnClose() {
+        var option = linger(l_onoff: 1, l_linger: 0)
+        setsockopt(fd, SOL_SOCKET, SO_LINGER, &option, socklen_t(MemoryLayout<linger>.size))
+    }
+
     func write(_ bytes: [UInt8]) throws {
         var offset = 0
         while offset < bytes.count {
