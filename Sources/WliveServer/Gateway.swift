@@ -123,8 +123,10 @@ public final class Gateway: Sendable {
                 journal = InlineJournal(store: durable)
             } else {
                 let thread = StoreThread(store: durable, ingest: ingest)
-                let threaded = ThreadedJournal(thread: thread) { [logger] error in
-                    logger.error("store write failed; the calls waiting for it are answered 100", metadata: ["error": "\(error)"])
+                let threaded = ThreadedJournal(thread: thread) { [logger] error, failures in
+                    logger.error(
+                        "store writes failed; the calls waiting for them are answered 100",
+                        metadata: ["error": "\(error)", "failed_batches": "\(failures)"])
                 }
                 ingest.storeJournal = threaded
                 journal = threaded

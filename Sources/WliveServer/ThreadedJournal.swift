@@ -15,10 +15,15 @@ final class ThreadedJournal: StoreJournal {
     private var inFlight: [(Bool) -> Void]?
     private var reads: [Int: (Result<CommentPage, StoreError>) -> Void] = [:]
     private var nextRead = 0
-    /// The last write failure, for the log.
-    private let logFailure: (StoreError) -> Void
+    /// Logs a write failure: `(error, failures since the last line)`.
+    private let logFailure: (StoreError, Int) -> Void
+    /// Failures not logged yet, and when the last line was (monotonic seconds): a full disk
+    /// fails every batch, and one line every few seconds says so.
+    private var unloggedFailures = 0
+    private var lastFailureLine = -Double.infinity
+    static let failureLogInterval = 5.0
 
-    init(thread: StoreThread, logFailure: @escaping (StoreError) -> Void) {
+    init(thread: StoreThread, logFailure: @escaping (StoreError, Int) -> Void) {
         self.thread = thread
         self.logFailure = logFailure
     }
@@ -66,7 +71,13 @@ final class ThreadedJournal: StoreJournal {
         var callbacks = inFlight ?? []
         inFlight = nil
         if let failure {
-            logFailure(failure)
+            unloggedFailures += 1
+            let now = monotonicSeconds()
+            if now - lastFailureLine >= Self.failureLogInterval {
+                logFailure(failure, unloggedFailures)
+                unloggedFailures = 0
+                lastFailureLine = now
+            }
             callbacks += pendingCallbacks
             pendingCallbacks = []
             pending = []

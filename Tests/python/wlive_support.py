@@ -9,6 +9,7 @@ import signal
 import socket
 import struct
 import subprocess
+import tempfile
 import time
 import urllib.parse
 import urllib.request
@@ -21,21 +22,26 @@ COMMON = {"appid": "101", "source": "2", "biz": "wchat", "userid": "123", "sdk_v
 
 
 class Gateway:
-    """A `wlive serve` process. `env` adds WLIVE_* settings; `nofile` caps its open files."""
+    """A `wlive serve` process. `env` adds WLIVE_* settings; `nofile` caps its open files; `store`
+    is its SQLite file (by default one in a fresh temporary folder)."""
 
-    def __init__(self, *args, env=None, nofile=None, workers=2):
+    def __init__(self, *args, env=None, nofile=None, workers=2, store=None):
         def limit_files():
             if nofile:
                 resource.setrlimit(resource.RLIMIT_NOFILE, (nofile, nofile))
+        self.store = store or os.path.join(tempfile.mkdtemp(prefix="wlive-store-"), "wlive.sqlite")
+        # A file, not a pipe: a gateway that logs a lot must never block on a pipe nobody reads.
+        self.log = tempfile.NamedTemporaryFile(prefix="wlive-log-", suffix=".txt")
         self.process = subprocess.Popen(
             [BINARY, "serve", "--ws-port", "0", "--http-port", "0", "--admin-port", "0", "--workers", str(workers), "--log-level", "warning", *args],
-            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-            env={**os.environ, **(env or {})}, preexec_fn=limit_files)
+            cwd=ROOT, stdout=subprocess.PIPE, stderr=self.log, text=True,
+            env={**os.environ, "WLIVE_STORE_PATH": self.store, **(env or {})}, preexec_fn=limit_files)
         line = self.process.stdout.readline()
         match = re.search(r"ws://([\d.]+):(\d+)(/\S*), HTTP API on http://[\d.]+:(\d+)", line)
         if not match:
             self.process.kill()
-            raise AssertionError(f"unexpected start-up line {line!r}; stderr: {self.process.stderr.read()}")
+            self.process.wait()
+            raise AssertionError(f"unexpected start-up line {line!r}; stderr: {self.stderr_text()}")
         self.ws_port, self.http_port = int(match.group(2)), int(match.group(4))
         self.ws = f"ws://127.0.0.1:{self.ws_port}{match.group(3)}"
         self.http = f"http://127.0.0.1:{self.http_port}"
@@ -67,9 +73,15 @@ class Gateway:
             self.process.wait()
             raise AssertionError(f"the gateway did not stop within {timeout} s of SIGTERM")
 
+    def kill9(self):
+        """SIGKILL: no shutdown, no flush; what was acknowledged must be in the store already."""
+        self.process.kill()
+        self.process.wait()
+
     def stderr_text(self):
         """What it logged; only once it has exited."""
-        return self.process.stderr.read()
+        with open(self.log.name, encoding="utf-8", errors="replace") as log:
+            return log.read()
 
     def __enter__(self):
         return self
@@ -90,7 +102,7 @@ def call(gateway, name, **fields):
 
 
 def start_live(gateway, **fields):
-    started = call(gateway, "startLive", channel_title="t", channel_describe="d", cover_url="c", **fields)
+    started = call(gateway, "startLive", **{"channel_title": "t", "channel_describe": "d", "cover_url": "c", **fields})
     assert started["code"] == 0, started
     return started["channel"]["channel_id"]
 

@@ -1,0 +1,132 @@
+"""Durability of a real `wlive serve` process on its default SQLite store: what was answered
+with code 0 survives kill -9, numbering goes on where it stopped, viewers resume with
+since_seq, and a store that is unreadable or full is refused clearly, never lost."""
+import http.client
+import json
+import os
+import subprocess
+import tempfile
+import urllib.parse
+
+from websockets.sync.client import connect
+
+from wlive_support import BINARY, COMMON, ROOT, Gateway, call, handshake, next_message, start_live
+
+
+class KeepAlive:
+    """One keep-alive HTTP connection for many API calls."""
+
+    def __init__(self, gateway):
+        self.connection = http.client.HTTPConnection("127.0.0.1", gateway.http_port, timeout=10)
+
+    def call(self, name, **fields):
+        body = urllib.parse.urlencode({**COMMON, **fields})
+        self.connection.request("POST", f"/live/{name}", body, {"Content-Type": "application/x-www-form-urlencoded"})
+        response = self.connection.getresponse()
+        assert response.status == 200
+        return json.loads(response.read())
+
+    def comment(self, channel, content, user="123"):
+        return self.call("sendComment", userid=user, comment=json.dumps({"channel_id": channel, "content": content}))
+
+
+def history(gateway, channel, since=0):
+    """Every retained comment after `since`, page by page."""
+    comments = []
+    while True:
+        page = call(gateway, "retrieveComments", channel_id=channel, since_seq=str(since), get_count="100")
+        assert page["code"] == 0, page
+        comments += page["comments"]
+        if not page["has_more"]:
+            return comments, page
+        since = page["comments"][-1]["seq"]
+
+
+def test_what_was_acknowledged_survives_kill_9_and_numbering_goes_on():
+    first = Gateway()
+    channel = start_live(first, channel_title="直播间", ext_json='{"k":1}')
+    api = KeepAlive(first)
+    for user in ("v1", "v2", "v3"):
+        assert api.call("joinLive", channel_id=channel, userid=user, ext_json=f'{{"u":"{user}"}}')["code"] == 0
+    assert api.call("leaveLive", channel_id=channel, userid="v3")["code"] == 0
+    for index in range(1, 501):
+        answer = api.comment(channel, f"评论 {index}", user=f"poster{index}")
+        assert answer["code"] == 0 and answer["seq"] == index, answer
+    before = call(first, "retrieveChannel", channel_ids=json.dumps([channel]))["channel"][0]
+    first.kill9()
+
+    with Gateway(store=first.store) as second:
+        after = call(second, "retrieveChannel", channel_ids=json.dumps([channel]))["channel"][0]
+        assert after == before
+        assert after["status"] == "NORMAL" and after["online_num"] == 2 and after["total_num"] == 3
+        watchers = call(second, "retrieveWatcherList", channel_id=channel, get_count="10", order_by_type="asc",
+                        last_source="-1", last_user_id="-1")
+        assert [w["userid"] for w in watchers["view_user"]] == ["v1", "v2"]
+        assert watchers["view_user"][0]["ext_json"] == '{"u":"v1"}'
+        comments, page = history(second, channel)
+        assert [c["seq"] for c in comments] == list(range(1, 501))
+        assert comments[41]["content"] == "评论 42" and page["last_seq"] == 500
+
+        # A viewer that saw 250 resumes: 251-500 from the store, then the live stream.
+        with connect(second.ws) as ws:
+            ws.send(handshake(channel, since_seq=250, epoch=str(page["epoch"])))
+            ack = json.loads(ws.recv(timeout=10))
+            assert ack["code"] == 0 and ack["resumed"] is True and ack["replayed"] == 250, ack
+            assert ack["epoch"] == page["epoch"] and ack["last_seq"] == 500
+            replayed = [next_message(ws)["seq"] for _ in range(250)]
+            assert replayed == list(range(251, 501))
+            api = KeepAlive(second)
+            answer = api.comment(channel, "after the restart")
+            assert answer["code"] == 0 and answer["seq"] == 501, answer
+            live = next_message(ws)
+            assert live["seq"] == 501 and live["content"] == "after the restart"
+
+
+def test_retrieve_comments_checks_its_fields():
+    with Gateway() as gateway:
+        channel = start_live(gateway)
+        assert call(gateway, "retrieveComments", channel_id=channel, get_count="0")["code"] == -4
+        assert call(gateway, "retrieveComments", channel_id=channel, get_count="101")["code"] == -4
+        assert call(gateway, "retrieveComments", channel_id=channel, get_count="5", since_seq="-1")["code"] == -4
+        assert call(gateway, "retrieveComments", channel_id="12345", get_count="5")["code"] == 1
+        empty = call(gateway, "retrieveComments", channel_id=channel, get_count="5")
+        assert empty["code"] == 0 and empty["comments"] == [] and empty["last_seq"] == 0 and empty["has_more"] is False
+
+
+def test_a_store_that_is_not_a_store_stops_start_up_with_one_line_naming_it():
+    folder = tempfile.mkdtemp(prefix="wlive-corrupt-")
+    path = os.path.join(folder, "wlive.sqlite")
+    garbage = os.urandom(16384)
+    with open(path, "wb") as file:
+        file.write(garbage)
+    result = subprocess.run(
+        [BINARY, "serve", "--ws-port", "0", "--http-port", "0", "--admin-port", "0", "--log-level", "warning"],
+        cwd=ROOT, env={**os.environ, "WLIVE_STORE_PATH": path}, capture_output=True, text=True, timeout=30)
+    assert result.returncode != 0
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and path in lines[0], result.stderr
+    with open(path, "rb") as file:
+        assert file.read() == garbage, "the file was changed"
+
+
+def test_a_full_store_answers_100_and_loses_nothing_it_acknowledged():
+    gateway = Gateway(env={"WLIVE_STORE_MAX_BYTES": "196608", "WLIVE_COMMENT_MAX_LENGTH": "2000"})
+    channel = start_live(gateway)
+    api = KeepAlive(gateway)
+    acknowledged, refused = [], 0
+    for index in range(400):
+        answer = api.comment(channel, f"{index} " + "满" * 1500, user=f"poster{index}")
+        if answer["code"] == 0:
+            acknowledged.append(answer["seq"])
+        else:
+            assert answer["code"] == 100, answer
+            refused += 1
+    assert acknowledged and refused, (len(acknowledged), refused)
+    # Numbering has no hole: a refused comment gave its seq back.
+    assert acknowledged == list(range(1, len(acknowledged) + 1))
+    # Still serving: reads work, and the room is there.
+    assert call(gateway, "retrieveChannel", channel_ids=json.dumps([channel]))["code"] == 0
+    gateway.kill9()
+    with Gateway(store=gateway.store) as again:
+        comments, _ = history(again, channel)
+        assert [c["seq"] for c in comments] == acknowledged
