@@ -15,6 +15,8 @@ final class HTTPConnection: Connection {
 
     /// Answers one connection may await at once: a pipelining client cannot queue more work.
     static let maxAnswersAwaited = 32
+    /// Whether `serveQueuedRequests` is handing requests out (answers may complete inside it).
+    private var isDispatching = false
 
     init(loop: EventLoop, responder: any HTTPResponder) {
         self.responder = responder
@@ -55,6 +57,8 @@ final class HTTPConnection: Connection {
     /// request order. Dispatching stops while the peer has more than its limit of answers unread
     /// or `maxAnswersAwaited` are still awaited, and goes on as those drain.
     func serveQueuedRequests() {
+        isDispatching = true
+        defer { isDispatching = false }
         var dispatched = 0
         while dispatched < pendingRequests.count, phase == .http, unsentBytes <= pendingBytesLimit,
             answers.count < Self.maxAnswersAwaited
@@ -85,6 +89,12 @@ final class HTTPConnection: Connection {
         guard phase == .http else { return }
         let (ready, closes) = answers.fill(slot, with: response)
         for answer in ready { sendRaw(answer.encoded()) }
-        if closes { linger() }
+        if closes {
+            linger()
+        } else if !isDispatching, !ready.isEmpty, !pendingRequests.isEmpty || pendingParseError != nil {
+            // Answers that completed later (after a store round trip) free places for the
+            // requests that waited for `maxAnswersAwaited`.
+            serveQueuedRequests()
+        }
     }
 }

@@ -130,3 +130,25 @@ def test_a_full_store_answers_100_and_loses_nothing_it_acknowledged():
     with Gateway(store=gateway.store) as again:
         comments, _ = history(again, channel)
         assert [c["seq"] for c in comments] == acknowledged
+
+
+def test_a_hundred_pipelined_comments_on_one_connection_are_all_answered_in_order():
+    # More than the 32 answers a connection may await: those that wait for the store must not
+    # keep the rest from being served once they are answered.
+    import socket
+    from wlive_support import api_request
+    with Gateway() as gateway:
+        channel = start_live(gateway)
+        requests = b"".join(
+            api_request("sendComment", userid=f"poster{index}",
+                        comment=json.dumps({"channel_id": channel, "content": f"pipelined {index}"}))
+            for index in range(100))
+        with socket.create_connection(("127.0.0.1", gateway.http_port), timeout=10) as connection:
+            connection.sendall(requests)
+            received = b""
+            while received.count(b"HTTP/1.1 200") < 100 or not received.endswith(b"}"):
+                chunk = connection.recv(65536)
+                assert chunk, f"closed after {received.count(b'HTTP/1.1 200')} answers"
+                received += chunk
+        bodies = [json.loads(part.split(b"\r\n\r\n", 1)[1]) for part in received.split(b"HTTP/1.1 ")[1:]]
+        assert [body["seq"] for body in bodies] == list(range(1, 101))
