@@ -136,6 +136,11 @@ class Connection {
     final func writeCompleted() {
         guard phase != .closed else { return }
         writeFinished()
+        resumeReadingIfCaughtUp()
+    }
+
+    /// Reads again once the peer caught up: nothing waits to be served and little is unread.
+    final func resumeReadingIfCaughtUp() {
         if isReadingPaused, phase != .closed, !hasWaitingRequests, unsentBytes <= pendingBytesLimit / 2 {
             startReading()
         }

@@ -91,10 +91,11 @@ final class HTTPConnection: Connection {
         for answer in ready { sendRaw(answer.encoded()) }
         if closes {
             linger()
-        } else if !isDispatching, !ready.isEmpty, !pendingRequests.isEmpty || pendingParseError != nil {
+        } else if !isDispatching, !ready.isEmpty {
             // Answers that completed later (after a store round trip) free places for the
-            // requests that waited for `maxAnswersAwaited`.
-            serveQueuedRequests()
+            // requests that waited for `maxAnswersAwaited`, and reading goes on once none wait.
+            if !pendingRequests.isEmpty || pendingParseError != nil { serveQueuedRequests() }
+            resumeReadingIfCaughtUp()
         }
     }
 }

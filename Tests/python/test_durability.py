@@ -132,23 +132,39 @@ def test_a_full_store_answers_100_and_loses_nothing_it_acknowledged():
         assert [c["seq"] for c in comments] == acknowledged
 
 
-def test_a_hundred_pipelined_comments_on_one_connection_are_all_answered_in_order():
-    # More than the 32 answers a connection may await: those that wait for the store must not
-    # keep the rest from being served once they are answered.
+def test_pipelined_comments_on_several_connections_are_all_answered_in_order():
+    # Far more than the 32 answers a connection may await, and enough that the gateway pauses
+    # reading: answers that wait for the store must serve the queued requests and resume
+    # reading when they complete.
     import socket
+    import threading
     from wlive_support import api_request
     with Gateway() as gateway:
         channel = start_live(gateway)
-        requests = b"".join(
-            api_request("sendComment", userid=f"poster{index}",
-                        comment=json.dumps({"channel_id": channel, "content": f"pipelined {index}"}))
-            for index in range(100))
-        with socket.create_connection(("127.0.0.1", gateway.http_port), timeout=10) as connection:
-            connection.sendall(requests)
+        answers = {}
+
+        def post(connection_number):
+            requests = b"".join(
+                api_request("sendComment", userid=f"poster{connection_number}-{index}",
+                            comment=json.dumps({"channel_id": channel, "content": f"{connection_number}/{index}"}))
+                for index in range(300))
             received = b""
-            while received.count(b"HTTP/1.1 200") < 100 or not received.endswith(b"}"):
-                chunk = connection.recv(65536)
-                assert chunk, f"closed after {received.count(b'HTTP/1.1 200')} answers"
-                received += chunk
-        bodies = [json.loads(part.split(b"\r\n\r\n", 1)[1]) for part in received.split(b"HTTP/1.1 ")[1:]]
-        assert [body["seq"] for body in bodies] == list(range(1, 101))
+            with socket.create_connection(("127.0.0.1", gateway.http_port), timeout=10) as connection:
+                connection.sendall(requests)
+                while received.count(b"HTTP/1.1 200") < 300 or not received.endswith(b"}"):
+                    chunk = connection.recv(65536)
+                    if not chunk:
+                        break
+                    received += chunk
+            answers[connection_number] = [json.loads(part.split(b"\r\n\r\n", 1)[1])
+                                          for part in received.split(b"HTTP/1.1 ")[1:]]
+
+        threads = [threading.Thread(target=post, args=(number,)) for number in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        for number in range(4):
+            seqs = [body["seq"] for body in answers[number]]
+            assert len(seqs) == 300 and seqs == sorted(seqs), (number, len(seqs))
+        assert sorted(body["seq"] for bodies in answers.values() for body in bodies) == list(range(1, 1201))
