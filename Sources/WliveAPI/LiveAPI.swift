@@ -18,10 +18,16 @@ public final class LiveAPI {
     public var spam: SpamFilter
     let verifier: AuthTokenVerifier
     var ids: ChannelIDGenerator
-    /// The logger as given, and the one of the request being answered: it adds the request's
-    /// connection id, so every line about a request names its connection and channel.
+    /// The logger as given; `logger` adds the connection id of the request being answered, so
+    /// every line about a request names its connection (built only when a line is logged).
     let baseLogger: Logger
-    private(set) var logger: Logger
+    private var requestConnectionID: String?
+    var logger: Logger {
+        guard let requestConnectionID else { return baseLogger }
+        var logger = baseLogger
+        logger[metadataKey: "connection"] = .string(requestConnectionID)
+        return logger
+    }
     /// Live channels per owner ("source:userid"), and in all, for the channel caps.
     var openChannelsByOwner: [String: Int] = [:]
     var openChannelCount = 0
@@ -45,7 +51,6 @@ public final class LiveAPI {
         self.fanOut = fanOut
         self.spam = spam
         self.baseLogger = logger
-        self.logger = logger
         self.wallClock = wallClock
         self.monotonicClock = monotonicClock
         verifier = AuthTokenVerifier(secrets: settings.authSecrets)
@@ -70,8 +75,8 @@ public final class LiveAPI {
     /// or once what the call changed is durable, or after a store read. The transport keeps the
     /// answers of one connection in request order whatever order they complete in.
     public func respond(to request: HTTPRequest, connectionID: String, completion: @escaping (HTTPResponse) -> Void) {
-        logger[metadataKey: "connection"] = .string(connectionID)
-        defer { logger = baseLogger }
+        requestConnectionID = connectionID
+        defer { requestConnectionID = nil }
         let started = metrics == nil ? 0 : monotonicClock()
         answer(request) { [self] call, code, response in
             if metrics != nil {

@@ -24,10 +24,15 @@ public struct RequestFields: Sendable, Equatable {
         guard !request.body.isEmpty else { return fields }
         let contentType = request.value(of: "Content-Type")?.lowercased() ?? ""
         let body =
-            try contentType.contains("json") || (contentType.isEmpty && request.body.first == UInt8(ascii: "{"))
+            try contentType.utf8.firstRange(of: "json".utf8) != nil
+            || (contentType.isEmpty && request.body.first == UInt8(ascii: "{"))
             ? parseJSONObject(request.body)
             : parseURLEncoded(Substring(decoding: request.body, as: UTF8.self))
-        fields.values.merge(body) { _, fromBody in fromBody }
+        if fields.values.isEmpty {
+            fields.values = body
+        } else {
+            fields.values.merge(body) { _, fromBody in fromBody }
+        }
         return fields
     }
 
@@ -46,6 +51,10 @@ public struct RequestFields: Sendable, Equatable {
     }
 
     static func percentDecode(_ text: Substring.UTF8View.SubSequence) -> String {
+        // Most fields have nothing to decode: copied as they are (a short one needs no allocation).
+        if !text.contains(where: { $0 == UInt8(ascii: "+") || $0 == UInt8(ascii: "%") }) {
+            return String(Substring(text))
+        }
         var bytes: [UInt8] = []
         bytes.reserveCapacity(text.count)
         var iterator = text.makeIterator()

@@ -6,9 +6,18 @@ public struct ChannelID: RawRepresentable, Hashable, Comparable, Sendable, Custo
 
     /// Parses decimal digits only (no sign, no spaces); nil for anything else or zero.
     public init?(_ text: some StringProtocol) {
-        guard !text.isEmpty, text.utf8.count <= 20, text.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
-            let value = UInt64(text), value > 0
-        else { return nil }
+        // By hand over the UTF-8 bytes: every API call and handshake parses one.
+        var value: UInt64 = 0
+        var digits = 0
+        for byte in text.utf8 {
+            guard byte >= 0x30, byte <= 0x39, digits < 20 else { return nil }
+            let (times10, overflowed) = value.multipliedReportingOverflow(by: 10)
+            let (sum, carried) = times10.addingReportingOverflow(UInt64(byte - 0x30))
+            guard !overflowed, !carried else { return nil }
+            value = sum
+            digits += 1
+        }
+        guard value > 0 else { return nil }
         rawValue = value
     }
 

@@ -75,6 +75,9 @@ final class EventLoop: @unchecked Sendable {
     var fanOut: FanOutEngine?
     /// The API's way to a store on its own thread (`store.kind: sqlite`), on the ingest loop.
     var storeJournal: ThreadedJournal?
+    /// While a commit's answers are given: the API connections with answers gathered, so each
+    /// sends all of its answers in one write instead of one write per answer.
+    var gatheredConnections: [HTTPConnection]?
     /// The ingest loop, where a worker asks for history (nil on the ingest loop itself).
     weak var ingestLoop: EventLoop?
     /// Resuming viewers: waiting for a page of history, by request, and waiting for the next
@@ -147,6 +150,16 @@ final class EventLoop: @unchecked Sendable {
     func becomeIngestLoop(api: LiveAPI, fanOut: FanOutEngine) {
         self.api = api
         self.fanOut = fanOut
+    }
+
+    /// Runs `body` (which answers many API calls at once), then sends each connection's
+    /// answers in one write.
+    func gatheringAnswers(_ body: () -> Void) {
+        gatheredConnections = []
+        body()
+        let connections = gatheredConnections!
+        gatheredConnections = nil
+        for connection in connections { connection.sendGatheredAnswers() }
     }
 
     /// The end of one loop iteration, after its I/O.

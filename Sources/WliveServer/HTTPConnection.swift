@@ -17,6 +17,8 @@ final class HTTPConnection: Connection {
     static let maxAnswersAwaited = 32
     /// Whether `serveQueuedRequests` is handing requests out (answers may complete inside it).
     private var isDispatching = false
+    /// Answers ready while the loop gathers them (`EventLoop.gatheringAnswers`), to leave in one write.
+    var gatheredAnswers: [SharedFrame] = []
 
     init(loop: EventLoop, responder: any HTTPResponder) {
         self.responder = responder
@@ -37,6 +39,14 @@ final class HTTPConnection: Connection {
 
     override var hasWaitingRequests: Bool { !pendingRequests.isEmpty }
 
+    /// Writes the answers gathered so far, in one write.
+    func sendGatheredAnswers() {
+        guard !gatheredAnswers.isEmpty else { return }
+        let frames = gatheredAnswers
+        gatheredAnswers = []
+        send(FrameBatch(frames))
+    }
+
     // With no request half-read, a timeout closes quietly (408 is for a request that did not
     // finish arriving).
     override var isIdleBetweenRequests: Bool { requestParser?.isInsideRequest == false }
@@ -50,6 +60,7 @@ final class HTTPConnection: Connection {
         pendingRequests = []
         pendingParseError = nil
         answers.removeAll()
+        gatheredAnswers = []
     }
 
     /// Hands queued requests to the responder, in order (pipelined ones included). It answers
@@ -88,7 +99,13 @@ final class HTTPConnection: Connection {
     func answered(_ slot: UInt64, _ response: HTTPResponse) {
         guard phase == .http else { return }
         let (ready, closes) = answers.fill(slot, with: response)
-        for answer in ready { sendRaw(answer.encoded()) }
+        if loop.gatheredConnections != nil, !closes {
+            if gatheredAnswers.isEmpty, !ready.isEmpty { loop.gatheredConnections!.append(self) }
+            gatheredAnswers += ready.map { SharedFrame(wireBytes: $0.encoded()) }
+        } else {
+            sendGatheredAnswers()
+            for answer in ready { sendRaw(answer.encoded()) }
+        }
         if closes {
             linger()
         } else if !isDispatching, !ready.isEmpty {

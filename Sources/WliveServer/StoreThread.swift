@@ -75,7 +75,7 @@ final class StoreThread: @unchecked Sendable {
                     } catch {
                         failure = StoreError("\(error)")
                     }
-                    ingest.send(.run { loop in loop.storeJournal?.committed(failure) })
+                    ingest.send(.run { loop in loop.gatheringAnswers { loop.storeJournal?.committed(failure) } })
                 case .read(let id, let channel, let seq, let limit):
                     let result = store.read(channel, after: seq, limit: limit)
                     ingest.send(.run { loop in loop.storeJournal?.readFinished(id, result) })
