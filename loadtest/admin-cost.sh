@@ -12,6 +12,8 @@ out="${COMPARE_OUT:-/tmp/wlive-admin-cost}"
 runs="${RUNS:-3}"
 mkdir -p "$out"
 load=.build/release/wlive-load
+# Every gateway here starts on an empty store of its own.
+export WLIVE_STORE_KIND=memory
 
 hot_channel() { # $1: admin.enabled, $2: run number
     WLIVE_ADMIN_ENABLED=$1 .build/release/wlive serve --log-level warning >"$out/wlive.log" 2>&1 &

@@ -2,6 +2,8 @@
 # Runs the scenarios against Wlive and against nginx + nchan on this machine, one after the
 # other (never both at once), and prints the side-by-side table of loadtest/README.md.
 #   loadtest/compare.sh [scenario ...]        (default: smoke hot-channel many-channels connect-storm slow-readers)
+# Wlive runs on its default store (SQLite, a fresh file per run); COMPARE_STORE=memory runs it
+# on the memory store instead.
 # Needs: swift build -c release; apt-get install nginx-light libnginx-mod-nchan.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,7 +18,9 @@ run_wlive() {
     # slow-readers: a fixed send buffer, so the slow-consumer policy shows within the run.
     local send_buffer=0
     [ "$1" != slow-readers ] || send_buffer=65536
-    WLIVE_FANOUT_SEND_BUFFER=$send_buffer .build/release/wlive serve --log-level warning >"$out/wlive.log" 2>&1 &
+    rm -rf "$out/store"
+    WLIVE_STORE_KIND="${COMPARE_STORE:-sqlite}" WLIVE_STORE_PATH="$out/store/wlive.sqlite" \
+        WLIVE_FANOUT_SEND_BUFFER=$send_buffer .build/release/wlive serve --log-level warning >"$out/wlive.log" 2>&1 &
     local gateway=$!
     sleep 1
     "$load" "loadtest/scenarios/$1.yaml" --gateway-pid "$gateway" --json >"$out/wlive-$1.json" || true

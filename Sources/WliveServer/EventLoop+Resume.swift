@@ -23,8 +23,6 @@ struct CatchUp {
 extension EventLoop {
     /// Messages one loop turn replays at most; resumes past it wait for the next turn.
     static let replayBudgetPerTurn = 65_536
-    /// Comments one history read returns at most.
-    static let historyPageSize = 1000
 
     /// Takes a resuming viewer one step further: into the live stream when the ring covers
     /// what it still misses, else to the history.
@@ -82,7 +80,7 @@ extension EventLoop {
         let worker = self
         ingest.send(
             .run { ingest in
-                ingest.api?.journal.comments(of: channel, after: since, limit: EventLoop.historyPageSize) { page in
+                ingest.history?.read(channel, after: since) { page in
                     worker.send(.run { $0.historyArrived(request, page) })
                 }
             })
@@ -90,7 +88,7 @@ extension EventLoop {
 
     /// A page of history for a resuming viewer: the acknowledgement first (once), a `gap` for
     /// what retention dropped, the comments; then the next step.
-    private func historyArrived(_ request: Int, _ result: Result<CommentPage, StoreError>) {
+    private func historyArrived(_ request: Int, _ result: Result<HistoryReader.Page, StoreError>) {
         guard var catchUp = catchUps.removeValue(forKey: request), catchUp.connection.phase == .open else { return }
         let connection = catchUp.connection
         guard case .success(let page) = result else {
@@ -104,7 +102,7 @@ extension EventLoop {
         // What the history no longer holds of what the viewer asked for; when the history
         // holds nothing the ring lacks, the ring's own start bounds it.
         let newest = max(page.lastSeq, record.lastSeq)
-        let firstKept = page.comments.first?.seq ?? page.oldestRetained ?? newest + 1
+        let firstKept = page.messages.first?.seq ?? page.oldestRetained ?? newest + 1
         let lost: ClosedRange<UInt64>? =
             firstKept > before + 1 && newest > before ? (before + 1)...min(firstKept - 1, newest) : nil
         if !catchUp.isAcknowledged {
@@ -122,9 +120,9 @@ extension EventLoop {
             catchUp.since = lost.upperBound
             counters.gaps.add(1, ordering: .relaxed)
         }
-        for comment in page.comments where comment.seq > catchUp.since {
-            frames.append(SharedFrame(.comment(comment)))
-            catchUp.since = comment.seq
+        for message in page.messages where message.seq > catchUp.since {
+            frames.append(message.frame)
+            catchUp.since = message.seq
         }
         connection.send(FrameBatch(frames))
         replayBudget -= frames.count

@@ -75,6 +75,8 @@ final class EventLoop: @unchecked Sendable {
     var fanOut: FanOutEngine?
     /// The API's way to a store on its own thread (`store.kind: sqlite`), on the ingest loop.
     var storeJournal: ThreadedJournal?
+    /// History pages for resuming viewers, on the ingest loop.
+    var history: HistoryReader?
     /// While a commit's answers are given: the API connections with answers gathered, so each
     /// sends all of its answers in one write instead of one write per answer.
     var gatheredConnections: [HTTPConnection]?

@@ -142,6 +142,7 @@ public final class Gateway: Sendable {
             // No loop runs yet, so the API may be called from here.
             for id in channelsToOpen { _ = try? api.adoptChannel(id) }
             ingest.becomeIngestLoop(api: api, fanOut: fanOut)
+            ingest.history = HistoryReader(journal: journal, channels: channels)
             storeThread?.start()
             for loop in loops + [ingest] { loop.start() }
             state = .running(workers: loops, ingest: ingest, ports, store: storeThread)

@@ -28,7 +28,24 @@ public enum ChannelSetup {
                     throw SetupError(
                         "startLive answered \(answer.status) \(String(decoding: answer.body.prefix(200), as: UTF8.self))")
                 }
+                try prefill(id, scenario: scenario, base: base, through: connection)
                 return id
+            }
+        }
+    }
+}
+
+extension ChannelSetup {
+    /// Posts `prefill` comments to a new channel (stamped 1, 2, ...), each by its own user.
+    static func prefill(_ channel: String, scenario: Scenario, base: Endpoint, through connection: BlockingHTTPConnection) throws {
+        for sequence in 0..<UInt64(scenario.prefill) {
+            let answer = try connection.exchange(
+                ClientRequests.sendComment(
+                    base, channel: channel, user: "prefill\(sequence)", credentials: scenario.credentials,
+                    content: CommentText.ordinary(sequence: sequence + 1, size: scenario.commentSize),
+                    stamp: CommentStamp(sentAt: monotonicNanoseconds(), sequence: sequence + 1)))
+            guard String(decoding: answer.body.prefix(12), as: UTF8.self).hasPrefix("{\"code\":0,") else {
+                throw SetupError("prefill: sendComment answered \(String(decoding: answer.body.prefix(200), as: UTF8.self))")
             }
         }
     }

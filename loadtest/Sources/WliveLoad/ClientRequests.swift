@@ -16,11 +16,12 @@ public enum ClientRequests {
     }
 
     /// The Wlive handshake (docs/PROTOCOL.md section 2) as one masked text frame.
-    public static func wliveHandshake(channel: String, timerInterval: Int, device: Int) -> [UInt8] {
+    public static func wliveHandshake(channel: String, timerInterval: Int, device: Int, sinceSeq: Int? = nil) -> [UInt8] {
+        let resume = sinceSeq.map { ",\"since_seq\":\($0)" } ?? ""
         let json = """
             {"user_id":"","source":20,"appid":"wlive-load","sdk_version":1000,"version":"j1.0","os_type":"linux",\
             "os_version":"6","client_type":"wlive-load","client_version":"1.0.0","device_id":"wlive-load-\(device)",\
-            "device_type":"loopback","im_toklen":"","timer_interval":\(timerInterval),"channel_id":"\(channel)"}
+            "device_type":"loopback","im_toklen":"","timer_interval":\(timerInterval),"channel_id":"\(channel)"\(resume)}
             """
         return WebSocketFrameEncoder.encode(opcode: .text, payload: Array(json.utf8), maskingKey: .random())
     }

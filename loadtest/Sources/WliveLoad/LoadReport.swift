@@ -21,6 +21,13 @@ public struct LoadReport: Codable, Sendable {
     public var connectLatency = LoadReport.emptyHistogram()
     /// Seconds from the first connect to the last subscription.
     public var connectSeconds = 0.0
+    /// Resuming subscribers (`resume_since`) that received their whole replay; the time from
+    /// connecting to the last replayed comment, in microseconds; and the monotonic times of the
+    /// first connect and the last replay completed.
+    public var resumed = 0
+    public var resumeLatency = LoadReport.emptyHistogram()
+    public var resumeStart: UInt64 = 0
+    public var resumeEnd: UInt64 = 0
 
     // Posting.
     public var posted = 0
@@ -106,6 +113,12 @@ public struct LoadReport: Codable, Sendable {
     /// Latency percentile in milliseconds.
     public func latencyMilliseconds(_ percentile: Double) -> Double { Self.milliseconds(latency, percentile) }
 
+    /// Connect-to-replayed percentile in milliseconds, for resuming subscribers.
+    public func resumeMilliseconds(_ percentile: Double) -> Double { Self.milliseconds(resumeLatency, percentile) }
+
+    /// Seconds from the first resuming connect to the last replay completed.
+    public var resumeSeconds: Double { resumeEnd > resumeStart ? Double(resumeEnd - resumeStart) / 1e9 : 0 }
+
     /// Connect-plus-handshake percentile in milliseconds.
     public func connectMilliseconds(_ percentile: Double) -> Double { Self.milliseconds(connectLatency, percentile) }
 
@@ -127,6 +140,10 @@ public struct LoadReport: Codable, Sendable {
         slowReadersClosed += other.slowReadersClosed
         connectLatency.add(other.connectLatency)
         connectSeconds = max(connectSeconds, other.connectSeconds)
+        resumed += other.resumed
+        resumeLatency.add(other.resumeLatency)
+        if other.resumeStart > 0 { resumeStart = resumeStart == 0 ? other.resumeStart : min(resumeStart, other.resumeStart) }
+        resumeEnd = max(resumeEnd, other.resumeEnd)
         posted += other.posted
         accepted += other.accepted
         refused += other.refused

@@ -44,7 +44,8 @@ public final class LoadRun: @unchecked Sendable {
                     endpoint: scenario.target == .wlive ? base : base.replacing(channel: channel),
                     channel: channel, channelIndex: channelIndex, source: sources[number % sources.count],
                     wliveHandshake: scenario.target == .wlive, heartbeatInterval: scenario.heartbeatInterval,
-                    slow: plan.isSlowReader(number), device: number))
+                    slow: plan.isSlowReader(number), device: number,
+                    sinceSeq: scenario.resumeSince >= 0 ? scenario.resumeSince : nil))
         }
         return plans
     }

@@ -26,6 +26,12 @@ public enum ReportFormatter {
             "connect + handshake",
             "p50 \(ms(report.connectMilliseconds(50)))  p99 \(ms(report.connectMilliseconds(99)))  all in \(String(format: "%.2f", report.connectSeconds)) s (\(Int(Double(report.connected) / max(report.connectSeconds, 1e-9))) per second)"
         )
+        if report.resumed > 0 {
+            row(
+                "resumed",
+                "\(report.resumed) replayed whole: connect to last replayed comment p50 \(ms(report.resumeMilliseconds(50)))  p99 \(ms(report.resumeMilliseconds(99)))  all in \(String(format: "%.2f", report.resumeSeconds)) s"
+            )
+        }
         if report.posted > 0 {
             row(
                 "posted",
@@ -91,6 +97,8 @@ public enum ReportFormatter {
             "slow_readers_closed": report.slowReadersClosed,
             "connect_p50_ms": report.connectMilliseconds(50), "connect_p99_ms": report.connectMilliseconds(99),
             "connect_seconds": report.connectSeconds,
+            "resumed": report.resumed, "resume_p50_ms": report.resumeMilliseconds(50),
+            "resume_p99_ms": report.resumeMilliseconds(99), "resume_seconds": report.resumeSeconds,
             "posted": report.posted, "accepted": report.accepted, "refused": report.refused, "failed": report.failed,
             "spam_posted": report.spamPosted, "spam_refused": report.spamRefused, "spam_delivered": report.spamDelivered,
             "delivered": report.delivered, "expected": report.expectedDeliveries, "lost": report.lost,

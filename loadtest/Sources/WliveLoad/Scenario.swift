@@ -45,6 +45,10 @@ public struct Scenario: Codable, Sendable, Equatable {
     public var connectRate = 0.0
     /// Connections being set up at once, per process.
     public var connectConcurrency = 1000
+    /// Comments posted to each channel as it is made, before anyone subscribes (for resume runs).
+    public var prefill = 0
+    /// Subscribers resume: their handshake carries this `since_seq` (-1: a fresh handshake).
+    public var resumeSince = -1
     /// The `timer_interval` subscribers ask for, in seconds.
     public var heartbeatInterval = 30
     /// Local addresses connections are spread over: `127.0.0.2-127.0.0.9`, or a comma list.
@@ -98,7 +102,8 @@ public struct Scenario: Codable, Sendable, Equatable {
     public static let keys = [
         "name", "target", "in_process", "gateway_workers", "ws_url", "http_url", "sub_url", "pub_url",
         "subscribers", "channels", "channel_ids", "distribution", "zipf_exponent", "post_rate", "duration", "comment_size",
-        "connect_rate", "connect_concurrency", "heartbeat_interval", "source_addresses", "procs", "loops",
+        "connect_rate", "connect_concurrency", "heartbeat_interval", "prefill", "resume_since", "source_addresses", "procs",
+        "loops",
         "slow_readers", "spam_share", "publishers", "pipeline", "users", "drain", "drain_quiet",
         "auth_secret", "gateway_pids", "seed",
         "expect.all_connected", "expect.max_loss", "expect.in_order", "expect.spam_refused",
@@ -163,6 +168,8 @@ public struct Scenario: Codable, Sendable, Equatable {
         case "connect_rate": connectRate = try double()
         case "connect_concurrency": connectConcurrency = try int(1...1_000_000)
         case "heartbeat_interval": heartbeatInterval = try int(1...86_400)
+        case "prefill": prefill = try int(0...1_000_000)
+        case "resume_since": resumeSince = try int(-1...Int.max)
         case "source_addresses":
             _ = try SourceAddresses.parse(value)
             sourceAddresses = value

@@ -14,6 +14,8 @@ final class SubscriberClient: TCPClient {
         var heartbeatInterval: Int
         var slow: Bool
         var device: Int
+        /// The handshake's `since_seq`, for a resuming subscriber.
+        var sinceSeq: Int?
     }
 
     let plan: Plan
@@ -21,11 +23,14 @@ final class SubscriberClient: TCPClient {
     private var startedAt: UInt64 = 0
     private var expectedAccept = ""
     private var tracker = SequenceTracker()
+    /// Replayed comments still to come, as the acknowledgement announced them.
+    private var replayOwed = 0
     /// Subscribed when posting began: the comments it is owed are counted from then.
     var countsAsReader = false
     private static let decoder = WebSocketFrameDecoder(role: .client, maxPayloadLength: 16 << 20)
     private static let gapPrefix = Array("{\"type\":\"gap\"".utf8)
     private static let handshakePrefix = Array("{\"type\":\"handshake\",\"code\":0,".utf8)
+    private static let replayedKey = Array("\"replayed\":".utf8)
 
     /// Called once when the subscription is settled: subscribed, or failed before it.
     var onSettled: (() -> Void)?
@@ -68,7 +73,8 @@ final class SubscriberClient: TCPClient {
                 state = .handshaking
                 write(
                     ClientRequests.wliveHandshake(
-                        channel: plan.channel, timerInterval: plan.heartbeatInterval, device: plan.device))
+                        channel: plan.channel, timerInterval: plan.heartbeatInterval, device: plan.device,
+                        sinceSeq: plan.sinceSeq))
             } else {
                 subscribed()
             }
@@ -95,10 +101,15 @@ final class SubscriberClient: TCPClient {
                         break
                     }
                     subscribed()
+                    if plan.sinceSeq != nil { replayOwed = Self.replayed(payload) ?? 0; if replayOwed == 0 { replayed() } }
                 } else if let stamp = CommentStamp.find(in: payload) {
                     if now == 0 { now = monotonicNanoseconds() }
                     received(stamp, at: now)
                     comments += 1
+                    if replayOwed > 0 {
+                        replayOwed -= 1
+                        if replayOwed == 0 { replayed() }
+                    }
                 } else if payload.has(Self.gapPrefix, at: 0) {
                     loop.tally.gapNotices += 1
                     loop.tally.gapMissed += Self.missed(payload)
@@ -129,6 +140,27 @@ final class SubscriberClient: TCPClient {
             stopReading()
         }
         settle()
+    }
+
+    /// A resuming subscriber has its whole replay.
+    private func replayed() {
+        let now = monotonicNanoseconds()
+        loop.tally.resumed += 1
+        loop.tally.resumeLatency.record(max(1, (now - startedAt) / 1000))
+        loop.tally.resumeStart = loop.tally.resumeStart == 0 ? startedAt : min(loop.tally.resumeStart, startedAt)
+        loop.tally.resumeEnd = max(loop.tally.resumeEnd, now)
+    }
+
+    /// The acknowledgement's `replayed` count.
+    private static func replayed(_ payload: UnsafeRawBufferPointer) -> Int? {
+        guard let start = payload.firstIndex(of: replayedKey) else { return nil }
+        var value = 0
+        var offset = start + replayedKey.count
+        while offset < payload.count, payload[offset] >= 0x30, payload[offset] <= 0x39 {
+            value = value * 10 + Int(payload[offset] - 0x30)
+            offset += 1
+        }
+        return value
     }
 
     private func received(_ stamp: CommentStamp, at now: UInt64) {

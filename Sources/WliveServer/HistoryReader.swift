@@ -1,0 +1,67 @@
+import WliveEngine
+import WliveProtocol
+import WliveStore
+
+/// Pages of history for resuming viewers, on the ingest loop: one store read for every viewer
+/// that asks for the same page at once, each comment encoded once for all of them, and recent
+/// pages kept while they are still whole (a reconnect storm asks for the same few pages
+/// thousands of times).
+final class HistoryReader {
+    /// A page as viewers receive it: shared messages whose frames are built at most once.
+    struct Page: Sendable {
+        var messages: [ChannelMessage]
+        var oldestRetained: UInt64?
+        var lastSeq: UInt64
+    }
+
+    private struct Key: Hashable {
+        var channel: ChannelID
+        var after: UInt64
+    }
+
+    let journal: any StoreJournal
+    let channels: ChannelDirectory
+    private var waiting: [Key: [(Result<Page, StoreError>) -> Void]] = [:]
+    private var kept: [Key: Page] = [:]
+    private var keptOrder: [Key] = []
+    /// Comments per page, and pages kept.
+    static let pageSize = 1000
+    static let pagesKept = 256
+
+    init(journal: any StoreJournal, channels: ChannelDirectory) {
+        self.journal = journal
+        self.channels = channels
+    }
+
+    /// The retained comments of `channel` after `seq`, a page at most; `completion` runs on
+    /// the ingest loop.
+    func read(_ channel: ChannelID, after seq: UInt64, completion: @escaping (Result<Page, StoreError>) -> Void) {
+        let key = Key(channel: channel, after: seq)
+        if let page = kept[key], isCurrent(page, of: channel) { return completion(.success(page)) }
+        if waiting[key] != nil {
+            waiting[key]!.append(completion)
+            return
+        }
+        waiting[key] = [completion]
+        journal.comments(of: channel, after: seq, limit: Self.pageSize) { [self] result in
+            let page = result.map { found in
+                Page(
+                    messages: found.comments.map { ChannelMessage(.comment, seq: $0.seq, message: .comment($0)) },
+                    oldestRetained: found.oldestRetained, lastSeq: found.lastSeq)
+            }
+            if case .success(let page) = page { keep(page, as: key) }
+            for waiter in waiting.removeValue(forKey: key) ?? [] { waiter(page) }
+        }
+    }
+
+    /// A whole page never changes (retention may drop from it, which a resumer need not know
+    /// twice); a short one holds until the room has a newer comment.
+    private func isCurrent(_ page: Page, of channel: ChannelID) -> Bool {
+        page.messages.count == Self.pageSize || channels.lookup(channel)?.lastSeq == page.lastSeq
+    }
+
+    private func keep(_ page: Page, as key: Key) {
+        if kept.updateValue(page, forKey: key) == nil { keptOrder.append(key) }
+        if keptOrder.count > Self.pagesKept { kept[keptOrder.removeFirst()] = nil }
+    }
+}
