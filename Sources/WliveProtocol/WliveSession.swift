@@ -46,8 +46,6 @@ public struct WliveSession: Sendable {
     private var upstreamStrikes = 0
     /// The upgrade request's query fields (`channel_id`, `since_seq`, `epoch`), if any.
     private let query: [String: String]
-    /// Where the handshake said the client stands, when it resumes.
-    public private(set) var resume: ResumePoint?
 
     public init(configuration: Configuration, query: [String: String] = [:]) {
         self.configuration = configuration
@@ -66,7 +64,6 @@ public struct WliveSession: Sendable {
                     return reject(.unknownSource, "unknown source \(handshake.source)")
                 }
                 let interval = configuration.heartbeat.interval(forRequested: handshake.timerInterval)
-                resume = handshake.resume
                 state = .resolvingChannel(handshake, interval: interval)
                 return .resolveChannel(handshake.channelID)
             }
@@ -102,6 +99,12 @@ public struct WliveSession: Sendable {
                 Acknowledgement(
                     channelID: handshake.channelID, timerInterval: interval, counts: counts, lastSeq: lastSeq,
                     serverTime: now, state: channelState, epoch: epoch)))
+    }
+
+    /// Where the handshake being resolved said the client stands, when it resumes.
+    public var resume: ResumePoint? {
+        guard case .resolvingChannel(let handshake, _) = state else { return nil }
+        return handshake.resume
     }
 
     /// The handshake deadline passed.

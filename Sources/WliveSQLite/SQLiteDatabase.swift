@@ -48,6 +48,18 @@ final class SQLiteDatabase {
         return statement.int64(0)
     }
 
+    /// Copies the write-ahead log into the database file as far as it can without waiting
+    /// (a passive checkpoint). Returns the log's size in pages; nil when it failed.
+    @discardableResult
+    func checkpoint() -> Int32? {
+        var logPages: Int32 = 0
+        var copied: Int32 = 0
+        guard sqlite3_wal_checkpoint_v2(handle, nil, SQLITE_CHECKPOINT_PASSIVE, &logPages, &copied) == SQLITE_OK else {
+            return nil
+        }
+        return logPages
+    }
+
     /// Runs `body` in one transaction: committed when it returns, rolled back when it throws.
     func transaction<T>(_ body: () throws(StoreError) -> T) throws(StoreError) -> T {
         try execute("BEGIN IMMEDIATE")

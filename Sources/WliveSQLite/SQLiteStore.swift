@@ -18,6 +18,7 @@ public final class SQLiteStore: DurableStore {
     private let selectOldest: SQLiteStatement
     private let selectLastSeq: SQLiteStatement
     private let pruneComments: SQLiteStatement
+    private let checkpointer: SQLiteCheckpointer
 
     /// Opens (creating it and its folder if need be) and migrates the file. Throws one clear
     /// error naming the file when it cannot be read, is not a Wlive store, or is corrupt.
@@ -32,7 +33,16 @@ public final class SQLiteStore: DurableStore {
             }
         }
         database = try SQLiteDatabase(path: settings.path)
-        try database.execute("PRAGMA journal_mode = WAL; PRAGMA synchronous = \(settings.synchronous.rawValue)")
+        // Small pages: a commit of a few comments dirties a few pages, each written whole to the
+        // log, so 1 KiB pages write a quarter of what 4 KiB ones do (set before the file has
+        // tables; an existing file keeps its size). Checkpoints never run in a commit: the
+        // checkpointer copies the log every 100 ms on its own connection, and `maintain` lets
+        // the log start over every 10 s.
+        try database.execute(
+            """
+            PRAGMA page_size = 1024; PRAGMA journal_mode = WAL; PRAGMA synchronous = \(settings.synchronous.rawValue);
+            PRAGMA wal_autocheckpoint = 0; PRAGMA journal_size_limit = 67108864
+            """)
         if settings.maxBytes > 0 {
             let pageSize = try database.integer("PRAGMA page_size")
             try database.execute("PRAGMA max_page_count = \(max(1, Int64(settings.maxBytes) / pageSize))")
@@ -69,7 +79,11 @@ public final class SQLiteStore: DurableStore {
         selectOldest = try database.prepare("SELECT min(seq) FROM comments WHERE channel_id = ?1")
         selectLastSeq = try database.prepare("SELECT last_seq FROM channels WHERE channel_id = ?1")
         pruneComments = try database.prepare("DELETE FROM comments WHERE time < ?1")
+        checkpointer = try SQLiteCheckpointer(path: settings.path)
+        checkpointer.start()
     }
+
+    deinit { checkpointer.stop() }
 
     public func load() throws(StoreError) -> [StoredChannel] {
         var channels: [ChannelID: StoredChannel] = [:]
@@ -165,8 +179,11 @@ public final class SQLiteStore: DurableStore {
         return CommentPage(comments: comments, oldestRetained: oldest, lastSeq: lastSeq)
     }
 
-    public func prune(now: Int64) throws(StoreError) {
-        guard let cutoff = settings.retention.ageCutoff(now: now) else { return }
-        try pruneComments.run(.integer(cutoff))
+    /// Drops comments past `history.max_age`, then checkpoints from the writer's connection:
+    /// with no other writer, this one catches up with the log (the checkpointer copied most of
+    /// it already), and the next commit starts the log over.
+    public func maintain(now: Int64) throws(StoreError) {
+        if let cutoff = settings.retention.ageCutoff(now: now) { try pruneComments.run(.integer(cutoff)) }
+        database.checkpoint()
     }
 }

@@ -4,7 +4,8 @@ import WliveStore
 
 /// The durable store's own thread: its I/O never runs on an event loop. Writes and reads queue
 /// here and run in order; each result goes back to the ingest loop through its inbox, to the
-/// loop's `ThreadedJournal`. Between jobs, it drops comments past `history.max_age`.
+/// loop's `ThreadedJournal`. Every 10 s, between jobs, it runs the store's upkeep (retention by
+/// age; for SQLite, starting the write-ahead log over).
 final class StoreThread: @unchecked Sendable {
     // @unchecked: `store` is touched on the store thread only, once it started; the queue is
     // under `condition`.
@@ -19,8 +20,8 @@ final class StoreThread: @unchecked Sendable {
     private let condition = NSCondition()
     private var jobs: [Job] = []
     private let finished = DispatchSemaphore(value: 0)
-    /// Seconds between retention sweeps by age.
-    static let pruneInterval = 10.0
+    /// Seconds between upkeeps.
+    static let upkeepInterval = 10.0
 
     init(store: any DurableStore, ingest: EventLoop) {
         self.store = store
@@ -48,19 +49,19 @@ final class StoreThread: @unchecked Sendable {
     }
 
     private func run() {
-        var lastPrune = Date()
+        var lastUpkeep = Date()
         while true {
             condition.lock()
             while jobs.isEmpty {
-                if !condition.wait(until: lastPrune.addingTimeInterval(Self.pruneInterval)) { break }
+                if !condition.wait(until: lastUpkeep.addingTimeInterval(Self.upkeepInterval)) { break }
             }
             let taken = jobs
             jobs = []
             condition.unlock()
-            if -lastPrune.timeIntervalSinceNow >= Self.pruneInterval {
-                lastPrune = Date()
-                do { try store.prune(now: wallClockMilliseconds()) } catch {
-                    ingest.context.logger.error("retention sweep failed: \(error)")
+            if -lastUpkeep.timeIntervalSinceNow >= Self.upkeepInterval {
+                lastUpkeep = Date()
+                do { try store.maintain(now: wallClockMilliseconds()) } catch {
+                    ingest.context.logger.error("store upkeep failed: \(error)")
                 }
             }
             for job in taken {

@@ -88,18 +88,17 @@ extension WebSocketConnection {
             let record = loop.context.channels.lookup(id)
             let counts = record?.counts(extraConnections: 1) ?? ChannelCounts(online: 0, total: 0, connections: 0)
             let state = record?.state ?? loop.context.channels.state(of: id)
+            let resume = session.resume
             let next = session.channelResolved(
                 state, counts: counts, lastSeq: record?.lastSeq ?? 0, epoch: record?.epoch ?? 0, now: wallClockMilliseconds())
             role = .wlive(session)
             if case .subscribe(_, let interval, .handshakeAccepted(let ack)) = next, let record {
-                subscribe(to: record, interval: interval, acknowledgement: ack, resume: session.resume)
+                subscribe(to: record, interval: interval, acknowledgement: ack, resume: resume)
             } else {
                 perform(next)
             }
-        case .subscribe(let id, let interval, .handshakeAccepted(let ack)):
-            guard let record = loop.context.channels.lookup(id), case .wlive(let session) = role else { return }
-            subscribe(to: record, interval: interval, acknowledgement: ack, resume: session.resume)
         case .subscribe:
+            // Only `resolveChannel` leads here, handled above.
             break
         case .send(let message):
             write(message)

@@ -11,8 +11,9 @@ public protocol DurableStore: AnyObject {
     func apply(_ changes: [StoreChange]) throws
     /// Up to `limit` retained comments of `channel` with `seq` greater than `seq`, oldest first.
     func comments(of channel: ChannelID, after seq: UInt64, limit: Int) throws -> CommentPage
-    /// Drops comments older than `history.max_age`.
-    func prune(now: Int64) throws
+    /// Upkeep, every few seconds between writes: drops comments older than `history.max_age`
+    /// (and whatever else keeps the store small and quick).
+    func maintain(now: Int64) throws
 }
 
 /// What a durable store failed at, with the file it names.

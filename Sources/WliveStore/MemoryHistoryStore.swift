@@ -60,7 +60,7 @@ public final class MemoryHistoryStore: DurableStore {
             lastSeq: history.lastSeq)
     }
 
-    public func prune(now: Int64) {
+    public func maintain(now: Int64) {
         guard let cutoff = retention.ageCutoff(now: now) else { return }
         for id in Array(histories.keys) {
             let stale = histories[id]!.retained.prefix { $0.time < cutoff }.count

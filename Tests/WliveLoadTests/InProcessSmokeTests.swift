@@ -55,6 +55,19 @@ struct InProcessSmokeTests {
         #expect(ExpectationCheck.failures(.init(), report, subscribers: 120).isEmpty)
     }
 
+    @Test func resumingSubscribersAreTimedToTheirLastReplayedComment() throws {
+        var scenario = scenario(subscribers: 60, channels: 3, rate: 0)
+        scenario.prefill = 30
+        scenario.resumeSince = 10
+        scenario.duration = 0.5
+        let gateway = try InProcessGateway.start(gatewayConfiguration(), for: &scenario)
+        defer { gateway.shutdown() }
+        let report = try LoadDriver.run(scenario, gateway: gateway)
+        #expect(report.connected == 60 && report.resumed == 60)
+        #expect(report.resumeLatency.totalCount == 60 && report.resumeSeconds > 0)
+        #expect(report.resumeMilliseconds(99) >= report.connectMilliseconds(50))
+    }
+
     @Test func slowReadersAreCountedApartAndTheRestGetEverything() throws {
         var scenario = scenario(subscribers: 40, channels: 2, rate: 200)
         scenario.slowReaders = 0.25

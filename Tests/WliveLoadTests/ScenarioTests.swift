@@ -13,8 +13,8 @@ struct ScenarioTests {
             .sorted()
         #expect(
             names == [
-                "connect-storm.yaml", "hot-channel.yaml", "many-channels.yaml", "slow-readers.yaml", "smoke.yaml",
-                "spam-mix.yaml",
+                "connect-storm.yaml", "hot-channel.yaml", "many-channels.yaml", "post-throughput.yaml", "resume-storm.yaml",
+                "slow-readers.yaml", "smoke.yaml", "spam-mix.yaml",
             ])
         for name in names {
             let scenario = try await ScenarioLoader.load(path: Self.scenarios.appendingPathComponent(name).path)
@@ -25,6 +25,8 @@ struct ScenarioTests {
         #expect(hot.expect.maxP99Milliseconds == 50 && hot.expect.maxLoss == 0 && hot.expect.allConnected == true)
         let many = try await ScenarioLoader.load(path: Self.scenarios.appendingPathComponent("many-channels.yaml").path)
         #expect(many.distribution == "zipf" && many.channels == 1000 && many.postRate == 2000)
+        let resume = try await ScenarioLoader.load(path: Self.scenarios.appendingPathComponent("resume-storm.yaml").path)
+        #expect(resume.prefill == 100 && resume.resumeSince == 0 && resume.subscribers == 10_000 && resume.postRate == 0)
         let spam = try await ScenarioLoader.load(path: Self.scenarios.appendingPathComponent("spam-mix.yaml").path)
         #expect(spam.spamShare == 0.2 && spam.expect.spamRefused == true)
     }

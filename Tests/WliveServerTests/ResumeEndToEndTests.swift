@@ -141,7 +141,9 @@ struct ReconnectStormEndToEndTests {
         after.run(timeout: 120) { bulk in bulk.received.allSatisfy { $0.last == total } }
         var whole = 0
         for index in 0..<viewers where seen[index] + after.received[index] == Array(1...total) { whole += 1 }
-        #expect(whole == viewers, "viewer 0 saw \(seen[0].count) then \(after.received[0].prefix(5))...; gaps \(after.gaps.reduce(0, +))")
+        #expect(
+            whole == viewers,
+            "viewer 0 saw \(seen[0].count) then \(after.received[0].prefix(5))...; gaps \(after.gaps.reduce(0, +))")
         #expect(after.gaps.allSatisfy { $0 == 0 })
     }
 }

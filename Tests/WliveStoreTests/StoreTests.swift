@@ -44,7 +44,7 @@ private func checkHistory(_ store: any DurableStore) throws {
     #expect(page.comments.map(\.seq) == Array(13...17))
     #expect(page.hasMore)
     // history.max_age is 5 s: at 12 s, comments from 1 s are due to go.
-    try store.prune(now: 12_000)
+    try store.maintain(now: 12_000)
     page = try store.comments(of: room, after: 0, limit: 100)
     #expect(page.comments.map(\.seq) == Array(11...30))
     #expect(page.oldestRetained == 11)

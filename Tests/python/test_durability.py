@@ -168,3 +168,24 @@ def test_pipelined_comments_on_several_connections_are_all_answered_in_order():
             seqs = [body["seq"] for body in answers[number]]
             assert len(seqs) == 300 and seqs == sorted(seqs), (number, len(seqs))
         assert sorted(body["seq"] for bodies in answers.values() for body in bodies) == list(range(1, 1201))
+
+
+def test_a_viewer_may_resume_with_the_url_query():
+    # websockets, an independent client; the resume point in the URL, the handshake unchanged.
+    with Gateway() as gateway:
+        channel = start_live(gateway)
+        api = KeepAlive(gateway)
+        for index in range(1, 11):
+            assert api.comment(channel, f"c{index}", user=f"poster{index}")["code"] == 0
+        epoch = call(gateway, "retrieveComments", channel_id=channel, get_count="1")["epoch"]
+        with connect(f"{gateway.ws}?channel_id={channel}&since_seq=7&epoch={epoch}") as ws:
+            ws.send(handshake(channel))
+            ack = json.loads(ws.recv(timeout=10))
+            assert ack["resumed"] is True and ack["replayed"] == 3 and ack["epoch"] == epoch, ack
+            assert [next_message(ws)["seq"] for _ in range(3)] == [8, 9, 10]
+        # Another epoch: not a resume; the room's history from its first comment.
+        with connect(f"{gateway.ws}?since_seq=7&epoch={epoch + 1}") as ws:
+            ws.send(handshake(channel))
+            ack = json.loads(ws.recv(timeout=10))
+            assert ack["resumed"] is False and ack["replayed"] == 10, ack
+            assert [next_message(ws)["seq"] for _ in range(10)] == list(range(1, 11))

@@ -37,7 +37,8 @@ public enum ChannelSetup {
 
 extension ChannelSetup {
     /// Posts `prefill` comments to a new channel (stamped 1, 2, ...), each by its own user.
-    static func prefill(_ channel: String, scenario: Scenario, base: Endpoint, through connection: BlockingHTTPConnection) throws {
+    static func prefill(_ channel: String, scenario: Scenario, base: Endpoint, through connection: BlockingHTTPConnection) throws
+    {
         for sequence in 0..<UInt64(scenario.prefill) {
             let answer = try connection.exchange(
                 ClientRequests.sendComment(

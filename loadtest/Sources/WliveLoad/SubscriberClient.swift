@@ -101,7 +101,10 @@ final class SubscriberClient: TCPClient {
                         break
                     }
                     subscribed()
-                    if plan.sinceSeq != nil { replayOwed = Self.replayed(payload) ?? 0; if replayOwed == 0 { replayed() } }
+                    if plan.sinceSeq != nil {
+                        replayOwed = Self.replayed(payload) ?? 0
+                        if replayOwed == 0 { replayed() }
+                    }
                 } else if let stamp = CommentStamp.find(in: payload) {
                     if now == 0 { now = monotonicNanoseconds() }
                     received(stamp, at: now)
