@@ -333,7 +333,9 @@ public final class FanOutConsumer<Element: Subscriber> {
     private func offer<Writer: FanOutWriter>(_ batch: FanOutBatch, to subscriber: Element, through writer: Writer) -> Bool
     where Writer.Element == Element {
         let unsent = writer.queuedBytes(of: subscriber) + subscriber.fanOut.pendingBytes
-        if unsent + batch.byteCount > policy.maxPendingBytes, !batch.endsChannel {
+        // A reader with nothing unsent keeps up, however large the batch: a worker that woke
+        // late (and read many comments at once) must not pass for a slow reader.
+        if unsent > 0, unsent + batch.byteCount > policy.maxPendingBytes, !batch.endsChannel {
             tally.slowReaderActions += 1
             if policy.skipsSlowReaders { subscriber.fanOut.skip(batch.messages) } else { writer.dropSlowReader(subscriber) }
             return false

@@ -235,6 +235,17 @@ struct FanOutConsumerTests {
         #expect(rig.fanOut.tally.slowReaderActions == 1)
     }
 
+    @Test func aReaderWithNothingUnsentTakesABatchLargerThanTheLimit() {
+        // The worker woke late and read 12 comments of 100 bytes at once: 1,200 bytes.
+        var rig = makeRig(2, .init(maxPendingBytes: 1000))
+        rig.writer.queued[1] = 10
+        rig.room.comment(12, bytes: 100)
+        rig.fanOut.deliver(rig.room.takeChanged(), now: 0, through: rig.writer)
+        // The one with something unsent is behind; the other takes it all.
+        #expect(rig.writer.dropped == [1])
+        #expect(rig.writer.seqs(of: 0) == Array(1...12))
+    }
+
     @Test func aSkippedReaderLearnsTheExactRangeItMissedWhenItCatchesUp() throws {
         var rig = makeRig(1, .init(maxPendingBytes: 1000, skipsSlowReaders: true))
         let (writer, reader) = (rig.writer, rig.audience[0])
