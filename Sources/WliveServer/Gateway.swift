@@ -77,6 +77,10 @@ public final class Gateway: Sendable {
                 ConfigurationError(
                     key: "admin.token", problem: "must be set when admin.host (\(admin.host)) is not a loopback address"))
         }
+        // A write to a socket its peer reset raises SIGPIPE, whose default action ends the
+        // process: libuv leaves ignoring it to the application, and a viewer's reset must never
+        // take the gateway (or the process embedding it) down. The write fails with EPIPE instead.
+        signal(SIGPIPE, SIG_IGN)
         let dictionary = try loadDictionary()
         let (durable, restored) = try openStore()
         return try state.withLock { state in

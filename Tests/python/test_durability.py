@@ -189,3 +189,33 @@ def test_a_viewer_may_resume_with_the_url_query():
             ack = json.loads(ws.recv(timeout=10))
             assert ack["resumed"] is False and ack["replayed"] == 10, ack
             assert [next_message(ws)["seq"] for _ in range(10)] == list(range(1, 11))
+
+
+def test_a_real_full_disk_answers_100_and_loses_nothing_it_acknowledged():
+    # A 2 MiB tmpfs as the store's disk; where this machine does not let us mount one, skip.
+    import pytest
+    folder = tempfile.mkdtemp(prefix="wlive-full-disk-")
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", folder], capture_output=True)
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.decode().strip()}")
+    try:
+        gateway = Gateway(store=os.path.join(folder, "wlive.sqlite"), env={"WLIVE_COMMENT_MAX_LENGTH": "2000"})
+        channel = start_live(gateway)
+        api = KeepAlive(gateway)
+        acknowledged, refused = [], 0
+        for index in range(600):
+            answer = api.comment(channel, f"{index} " + "满" * 1500, user=f"poster{index}")
+            if answer["code"] == 0:
+                acknowledged.append(answer["seq"])
+            else:
+                assert answer["code"] == 100, answer
+                refused += 1
+        assert acknowledged and refused, (len(acknowledged), refused)
+        assert acknowledged == list(range(1, len(acknowledged) + 1))
+        gateway.kill9()
+        # Restarted on the same full disk: everything acknowledged is there.
+        with Gateway(store=gateway.store) as again:
+            comments, _ = history(again, channel)
+            assert [c["seq"] for c in comments] == acknowledged
+    finally:
+        subprocess.run(["umount", "-l", folder], capture_output=True)
