@@ -12,7 +12,7 @@ public final class SQLiteStore: DurableStore {
     private let putWatcher: SQLiteStatement
     private let clearWatchers: SQLiteStatement
     private let putComment: SQLiteStatement
-    private let advanceSeq: SQLiteStatement
+    private let keepLastSeqs: SQLiteStatement
     private let trimComments: SQLiteStatement
     private let selectComments: SQLiteStatement
     private let selectOldest: SQLiteStatement
@@ -33,14 +33,11 @@ public final class SQLiteStore: DurableStore {
             }
         }
         database = try SQLiteDatabase(path: settings.path)
-        // Small pages: a commit of a few comments dirties a few pages, each written whole to the
-        // log, so 1 KiB pages write a quarter of what 4 KiB ones do (set before the file has
-        // tables; an existing file keeps its size). Checkpoints never run in a commit: the
-        // checkpointer copies the log every 100 ms on its own connection, and `maintain` lets
-        // the log start over every 10 s.
+        // Checkpoints never run inside a commit (see `SQLiteCheckpointer`); a log that grew
+        // under a burst is cut back to 64 MiB when it starts over.
         try database.execute(
             """
-            PRAGMA page_size = 1024; PRAGMA journal_mode = WAL; PRAGMA synchronous = \(settings.synchronous.rawValue);
+            PRAGMA journal_mode = WAL; PRAGMA synchronous = \(settings.synchronous.rawValue);
             PRAGMA wal_autocheckpoint = 0; PRAGMA journal_size_limit = 67108864
             """)
         if settings.maxBytes > 0 {
@@ -69,7 +66,13 @@ public final class SQLiteStore: DurableStore {
             INSERT INTO comments (channel_id, seq, id, userid, source, biz, ext_json, content, comment_type, time)
             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
             """)
-        advanceSeq = try database.prepare("UPDATE channels SET last_seq = max(last_seq, ?2) WHERE channel_id = ?1")
+        // A room's newest seq is its newest comment's; `channels.last_seq` keeps it only for
+        // rooms whose comments the age sweep is about to drop, so a commit writes no room row.
+        keepLastSeqs = try database.prepare(
+            """
+            UPDATE channels SET last_seq = max(last_seq,
+                (SELECT ifnull(max(seq), 0) FROM comments WHERE comments.channel_id = channels.channel_id))
+            """)
         trimComments = try database.prepare("DELETE FROM comments WHERE channel_id = ?1 AND seq <= ?2")
         selectComments = try database.prepare(
             """
@@ -77,7 +80,11 @@ public final class SQLiteStore: DurableStore {
             WHERE channel_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3
             """)
         selectOldest = try database.prepare("SELECT min(seq) FROM comments WHERE channel_id = ?1")
-        selectLastSeq = try database.prepare("SELECT last_seq FROM channels WHERE channel_id = ?1")
+        selectLastSeq = try database.prepare(
+            """
+            SELECT max(ifnull((SELECT last_seq FROM channels WHERE channel_id = ?1), 0),
+                ifnull((SELECT max(seq) FROM comments WHERE channel_id = ?1), 0))
+            """)
         pruneComments = try database.prepare("DELETE FROM comments WHERE time < ?1")
         checkpointer = try SQLiteCheckpointer(path: settings.path)
         checkpointer.start()
@@ -90,7 +97,8 @@ public final class SQLiteStore: DurableStore {
         let rooms = try database.prepare(
             """
             SELECT channel_id, title, describe, cover_url, ext_json, owner_userid, owner_biz, owner_source,
-                create_time, release_time, live_time, reason, state, online_count, total_count, epoch, last_seq
+                create_time, release_time, live_time, reason, state, online_count, total_count, epoch,
+                max(last_seq, ifnull((SELECT max(seq) FROM comments WHERE comments.channel_id = channels.channel_id), 0))
             FROM channels
             """)
         try rooms.bind()
@@ -126,7 +134,7 @@ public final class SQLiteStore: DurableStore {
 
     public func apply(_ changes: [StoreChange]) throws(StoreError) {
         try database.transaction { () throws(StoreError) in
-            // The newest seq written per room: what its numbering continues from, and where trimming starts.
+            // The newest seq written per room, where trimming to `history.max_per_channel` starts.
             var newest: [ChannelID: UInt64] = [:]
             for change in changes {
                 switch change {
@@ -152,9 +160,8 @@ public final class SQLiteStore: DurableStore {
                 }
             }
             let keep = UInt64(max(0, settings.retention.maxPerChannel))
-            for (id, seq) in newest {
-                try advanceSeq.run(.unsigned(id.rawValue), .unsigned(seq))
-                if seq > keep { try trimComments.run(.unsigned(id.rawValue), .unsigned(seq - keep)) }
+            for (id, seq) in newest where seq > keep {
+                try trimComments.run(.unsigned(id.rawValue), .unsigned(seq - keep))
             }
         }
     }
@@ -179,11 +186,25 @@ public final class SQLiteStore: DurableStore {
         return CommentPage(comments: comments, oldestRetained: oldest, lastSeq: lastSeq)
     }
 
-    /// Drops comments past `history.max_age`, then checkpoints from the writer's connection:
-    /// with no other writer, this one catches up with the log (the checkpointer copied most of
-    /// it already), and the next commit starts the log over.
+    /// Drops comments past `history.max_age`.
     public func maintain(now: Int64) throws(StoreError) {
-        if let cutoff = settings.retention.ageCutoff(now: now) { try pruneComments.run(.integer(cutoff)) }
-        database.checkpoint()
+        guard let cutoff = settings.retention.ageCutoff(now: now) else { return }
+        try database.transaction { () throws(StoreError) in
+            try keepLastSeqs.run()
+            try pruneComments.run(.integer(cutoff))
+        }
+    }
+
+    /// Log pages past which the writer starts the log over (16 MiB of 4 KiB pages): small
+    /// enough that the log never needs truncating, and that little is left to copy.
+    static let restartPages: Int32 = 4096
+
+    /// Starts the log over when it grew past `restartPages`: a checkpoint from the writer's
+    /// own connection catches up with it (the checkpointer copied most of it already), and the
+    /// next commit writes the log from its start. After the commit's answers left, so only a
+    /// batch that arrives meanwhile waits for its fsyncs.
+    public func afterCommit() {
+        guard checkpointer.logPages.load(ordering: .relaxed) > Self.restartPages else { return }
+        if let pages = database.checkpoint() { checkpointer.logPages.store(pages, ordering: .relaxed) }
     }
 }

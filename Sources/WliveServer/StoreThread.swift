@@ -5,7 +5,7 @@ import WliveStore
 /// The durable store's own thread: its I/O never runs on an event loop. Writes and reads queue
 /// here and run in order; each result goes back to the ingest loop through its inbox, to the
 /// loop's `ThreadedJournal`. Every 10 s, between jobs, it runs the store's upkeep (retention by
-/// age; for SQLite, starting the write-ahead log over).
+/// age).
 final class StoreThread: @unchecked Sendable {
     // @unchecked: `store` is touched on the store thread only, once it started; the queue is
     // under `condition`.
@@ -77,6 +77,7 @@ final class StoreThread: @unchecked Sendable {
                         failure = StoreError("\(error)")
                     }
                     ingest.send(.run { loop in loop.gatheringAnswers { loop.storeJournal?.committed(failure) } })
+                    store.afterCommit()
                 case .read(let id, let channel, let seq, let limit):
                     let result = store.read(channel, after: seq, limit: limit)
                     ingest.send(.run { loop in loop.storeJournal?.readFinished(id, result) })

@@ -11,6 +11,8 @@ public protocol DurableStore: AnyObject {
     func apply(_ changes: [StoreChange]) throws
     /// Up to `limit` retained comments of `channel` with `seq` greater than `seq`, oldest first.
     func comments(of channel: ChannelID, after seq: UInt64, limit: Int) throws -> CommentPage
+    /// Upkeep right after a commit's callers were told, so that it delays none of them.
+    func afterCommit()
     /// Upkeep, every few seconds between writes: drops comments older than `history.max_age`
     /// (and whatever else keeps the store small and quick).
     func maintain(now: Int64) throws
@@ -24,6 +26,8 @@ public struct StoreError: Error, CustomStringConvertible, Sendable {
 }
 
 extension DurableStore {
+    public func afterCommit() {}
+
     /// `comments(of:after:limit:)` with its error as a `StoreError`, to hand across threads.
     public func read(_ channel: ChannelID, after seq: UInt64, limit: Int) -> Result<CommentPage, StoreError> {
         do {

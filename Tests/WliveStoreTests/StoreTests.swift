@@ -98,6 +98,20 @@ private func checkHistory(_ store: any DurableStore) throws {
         #expect(try reopened.comments(of: room, after: 0, limit: 10).comments.map(\.seq) == [3, 4, 5])
     }
 
+    @Test func numberingOutlivesCommentsTheAgeSweepDropped() throws {
+        let path = scratchPath()
+        do {
+            let store = try sqlite(path) { $0.retention.maxAge = 5 }
+            try store.apply([.channel(channel())] + (1...7).map { .comment(comment($0, time: 1_000)) })
+            // Every comment is older than 5 s at 60 s: all of them go.
+            try store.maintain(now: 60_000)
+            #expect(try store.comments(of: room, after: 0, limit: 10).comments.isEmpty)
+        }
+        let reopened = try sqlite(path)
+        #expect(try reopened.load().first?.lastSeq == 7)
+        #expect(try reopened.comments(of: room, after: 0, limit: 10).lastSeq == 7)
+    }
+
     @Test func aRepeatedSeqFailsTheWholeBatch() throws {
         let store = try sqlite(scratchPath())
         try store.apply([.channel(channel()), .comment(comment(1))])
