@@ -212,37 +212,34 @@ public final class FanOutConsumer<Element: Subscriber> {
     public func subscribe(_ subscriber: Element, to record: ChannelRecord, resumingAfter since: UInt64) -> Replay {
         subscribe(subscriber, to: record)
         guard since < record.lastSeq else { return .fromRing([]) }
-        let end = served[record.id]!.cursor
+        guard let replay = ringReplay(of: record, after: since, before: served[record.id]!.cursor) else {
+            unsubscribe(subscriber, from: record)
+            return .needsHistory
+        }
+        return .fromRing(replay)
+    }
+
+    /// The comments after `since` in `record`'s ring up to position `end` (where this worker
+    /// reads); nil when the ring no longer holds comment `since + 1`.
+    private func ringReplay(of record: ChannelRecord, after since: UInt64, before end: UInt64) -> [ChannelMessage]? {
         tracker.enter(index)
         defer { tracker.leave(index) }
         let ring = record.ring
-        var low = ring.oldestReadable
-        guard low < end else {
-            unsubscribe(subscriber, from: record)
-            return .needsHistory
-        }
-        let start = low
+        let start = ring.oldestReadable
+        guard start < end else { return nil }
         // The first position whose seq is past `since` (seqs never fall along the ring).
+        var low = start
         var high = end
         while low < high {
             let middle = low + (high - low) / 2
-            guard let entry = ring.peek(middle) else {
-                unsubscribe(subscriber, from: record)
-                return .needsHistory
-            }
+            guard let entry = ring.peek(middle) else { return nil }
             if entry.seq <= since { low = middle + 1 } else { high = middle }
         }
-        if low == start, let first = ring.peek(start), !(first.kind == .comment && first.seq == since + 1) {
-            // Comment since + 1 was overwritten before this window.
-            unsubscribe(subscriber, from: record)
-            return .needsHistory
-        }
+        // At the window's start, only comment since + 1 itself proves nothing before it was lost.
+        if low == start, let first = ring.peek(start), !(first.kind == .comment && first.seq == since + 1) { return nil }
         let read = ring.read(from: low, limit: Int(end - low))
-        guard read.missed == 0 else {
-            unsubscribe(subscriber, from: record)
-            return .needsHistory
-        }
-        return .fromRing(read.elements.filter { $0.kind == .comment && $0.seq > since })
+        guard read.missed == 0 else { return nil }
+        return read.elements.filter { $0.kind == .comment && $0.seq > since }
     }
 
     /// Writes a resuming subscriber's replay, ahead of anything live.

@@ -112,13 +112,8 @@ extension EventLoop {
             catchUp.isAcknowledged = true
         }
         if let lost {
-            frames.append(
-                SharedFrame(
-                    .gap(
-                        channelID: record.id, fromSeq: lost.lowerBound, toSeq: lost.upperBound, reason: .retention,
-                        time: wallClockMilliseconds())))
+            frames.append(retentionGap(lost, of: record))
             catchUp.since = lost.upperBound
-            counters.gaps.add(1, ordering: .relaxed)
         }
         for message in page.messages where message.seq > catchUp.since {
             frames.append(message.frame)
@@ -130,17 +125,23 @@ extension EventLoop {
         if catchUp.since == before {
             // Nothing came back that the ring lacks: join the live stream, saying what is lost.
             catchUp.since = record.lastSeq
-            if catchUp.since > before {
-                connection.write(
-                    .gap(
-                        channelID: record.id, fromSeq: before + 1, toSeq: catchUp.since, reason: .retention,
-                        time: wallClockMilliseconds()))
-            }
+            if catchUp.since > before { connection.write(retentionGap((before + 1)...catchUp.since, of: record)) }
             connection.joinLiveStream(record)
             connection.startBeating(record, interval: catchUp.interval)
             return
         }
         continueResume(catchUp)
+    }
+}
+
+extension EventLoop {
+    /// The `gap` notice for comments the history no longer keeps, counted with the loop's gaps.
+    fileprivate func retentionGap(_ lost: ClosedRange<UInt64>, of record: ChannelRecord) -> SharedFrame {
+        counters.gaps.add(1, ordering: .relaxed)
+        return SharedFrame(
+            .gap(
+                channelID: record.id, fromSeq: lost.lowerBound, toSeq: lost.upperBound, reason: .retention,
+                time: wallClockMilliseconds()))
     }
 }
 

@@ -51,7 +51,10 @@ final class HTTPConnection: Connection {
     // finish arriving).
     override var isIdleBetweenRequests: Bool { requestParser?.isInsideRequest == false }
 
-    override func writeFinished() {
+    override func writeFinished() { serveWaitingRequests() }
+
+    /// Room was freed (a write finished, an answer left): the requests that waited for it go on.
+    private func serveWaitingRequests() {
         if !pendingRequests.isEmpty || pendingParseError != nil { serveQueuedRequests() }
     }
 
@@ -111,7 +114,7 @@ final class HTTPConnection: Connection {
         } else if !isDispatching, !ready.isEmpty {
             // Answers that completed later (after a store round trip) free places for the
             // requests that waited for `maxAnswersAwaited`, and reading goes on once none wait.
-            if !pendingRequests.isEmpty || pendingParseError != nil { serveQueuedRequests() }
+            serveWaitingRequests()
             resumeReadingIfCaughtUp()
         }
     }

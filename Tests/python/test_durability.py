@@ -109,12 +109,14 @@ def test_a_store_that_is_not_a_store_stops_start_up_with_one_line_naming_it():
         assert file.read() == garbage, "the file was changed"
 
 
-def test_a_full_store_answers_100_and_loses_nothing_it_acknowledged():
-    gateway = Gateway(env={"WLIVE_STORE_MAX_BYTES": "196608", "WLIVE_COMMENT_MAX_LENGTH": "2000"})
+def fill_until_refused(gateway, posts):
+    """Posts `posts` large comments to a new room until the store refuses them: every answer is
+    0 or 100, some of each, and the acknowledged seqs have no hole (a refused comment gave its
+    seq back). Returns the room and the acknowledged seqs."""
     channel = start_live(gateway)
     api = KeepAlive(gateway)
     acknowledged, refused = [], 0
-    for index in range(400):
+    for index in range(posts):
         answer = api.comment(channel, f"{index} " + "满" * 1500, user=f"poster{index}")
         if answer["code"] == 0:
             acknowledged.append(answer["seq"])
@@ -122,14 +124,24 @@ def test_a_full_store_answers_100_and_loses_nothing_it_acknowledged():
             assert answer["code"] == 100, answer
             refused += 1
     assert acknowledged and refused, (len(acknowledged), refused)
-    # Numbering has no hole: a refused comment gave its seq back.
     assert acknowledged == list(range(1, len(acknowledged) + 1))
-    # Still serving: reads work, and the room is there.
-    assert call(gateway, "retrieveChannel", channel_ids=json.dumps([channel]))["code"] == 0
+    return channel, acknowledged
+
+
+def assert_kept_after_kill_9(gateway, channel, acknowledged):
+    """kill -9, restart on the same store: every acknowledged comment is there."""
     gateway.kill9()
     with Gateway(store=gateway.store) as again:
         comments, _ = history(again, channel)
         assert [c["seq"] for c in comments] == acknowledged
+
+
+def test_a_full_store_answers_100_and_loses_nothing_it_acknowledged():
+    gateway = Gateway(env={"WLIVE_STORE_MAX_BYTES": "196608", "WLIVE_COMMENT_MAX_LENGTH": "2000"})
+    channel, acknowledged = fill_until_refused(gateway, 400)
+    # Still serving: reads work, and the room is there.
+    assert call(gateway, "retrieveChannel", channel_ids=json.dumps([channel]))["code"] == 0
+    assert_kept_after_kill_9(gateway, channel, acknowledged)
 
 
 def test_pipelined_comments_on_several_connections_are_all_answered_in_order():
@@ -200,22 +212,8 @@ def test_a_real_full_disk_answers_100_and_loses_nothing_it_acknowledged():
         pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.decode().strip()}")
     try:
         gateway = Gateway(store=os.path.join(folder, "wlive.sqlite"), env={"WLIVE_COMMENT_MAX_LENGTH": "2000"})
-        channel = start_live(gateway)
-        api = KeepAlive(gateway)
-        acknowledged, refused = [], 0
-        for index in range(600):
-            answer = api.comment(channel, f"{index} " + "满" * 1500, user=f"poster{index}")
-            if answer["code"] == 0:
-                acknowledged.append(answer["seq"])
-            else:
-                assert answer["code"] == 100, answer
-                refused += 1
-        assert acknowledged and refused, (len(acknowledged), refused)
-        assert acknowledged == list(range(1, len(acknowledged) + 1))
-        gateway.kill9()
-        # Restarted on the same full disk: everything acknowledged is there.
-        with Gateway(store=gateway.store) as again:
-            comments, _ = history(again, channel)
-            assert [c["seq"] for c in comments] == acknowledged
+        channel, acknowledged = fill_until_refused(gateway, 600)
+        # Restarted on the same full disk.
+        assert_kept_after_kill_9(gateway, channel, acknowledged)
     finally:
         subprocess.run(["umount", "-l", folder], capture_output=True)
