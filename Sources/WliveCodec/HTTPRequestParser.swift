@@ -103,7 +103,9 @@ public final class HTTPRequestParser {
             case .headComplete:
                 http_parser_pause(parser, 0)
                 readingBody = true
-                if parser.pointee.upgrade == 1, hasBody {
+                // An oversize head is 431 however the reads fell: a split stream found it
+                // before this point, so a whole one must not report the body instead.
+                if limitError == nil, parser.pointee.upgrade == 1, hasBody {
                     // The bytes after an upgrade's head belong to the new protocol, never to a body.
                     limitError = .malformed("an upgrade request must not carry a body")
                 }
