@@ -94,20 +94,18 @@ public final class HTTPRequestParser {
             if !readingBody {
                 // The whole head counts, padding and line ends included, not only names and values.
                 headBytes += parsed
-                if headBytes > limits.maxHeaderBytes { limitError = .headersTooLarge }
+                if headBytes > limits.maxHeaderBytes { fail(.headersTooLarge) }
             }
             switch pause {
             case .none:
                 // Without a pause, http_parser took every byte or stopped on an error.
-                if error() == nil, offset < bytes.count { limitError = .malformed("the parser stopped early") }
+                if error() == nil, offset < bytes.count { fail(.malformed("the parser stopped early")) }
             case .headComplete:
                 http_parser_pause(parser, 0)
                 readingBody = true
-                // An oversize head is 431 however the reads fell: a split stream found it
-                // before this point, so a whole one must not report the body instead.
-                if limitError == nil, parser.pointee.upgrade == 1, hasBody {
+                if parser.pointee.upgrade == 1, hasBody {
                     // The bytes after an upgrade's head belong to the new protocol, never to a body.
-                    limitError = .malformed("an upgrade request must not carry a body")
+                    fail(.malformed("an upgrade request must not carry a body"))
                 }
             case .requestComplete:
                 http_parser_pause(parser, 0)
@@ -130,6 +128,13 @@ public final class HTTPRequestParser {
         let flags = parser.pointee.flags
         let length = parser.pointee.content_length
         return flags & UInt32(F_CHUNKED.rawValue) != 0 || (length > 0 && length != UInt64.max)
+    }
+
+    /// Records an error the parser itself cannot see. The first one stands, except that an
+    /// oversize head replaces any other: a stream split into small reads finds it before
+    /// anything later in the head goes wrong, so a whole read must answer the same 431.
+    private func fail(_ error: HTTPParseError) {
+        if limitError == nil || error == .headersTooLarge { limitError = error }
     }
 
     /// The error `http_parser` stopped on, if any.
@@ -195,7 +200,7 @@ public final class HTTPRequestParser {
             if parser!.pointee.flags & UInt32(F_CONTENTLENGTH.rawValue) != 0,
                 parser!.pointee.content_length > UInt64(this.limits.maxBodyBytes)
             {
-                this.limitError = .bodyTooLarge
+                this.fail(.bodyTooLarge)
                 return 3  // any value but 0, 1 and 2 stops the parser with an error
             }
             this.pause = .headComplete
@@ -205,7 +210,7 @@ public final class HTTPRequestParser {
         settings.pointee.on_body = { parser, data, length in
             let this = instance(parser)
             guard this.body.count + length <= this.limits.maxBodyBytes else {
-                this.limitError = .bodyTooLarge
+                this.fail(.bodyTooLarge)
                 return 1
             }
             this.body.append(contentsOf: UnsafeRawBufferPointer(start: data, count: length))
