@@ -4,6 +4,8 @@ public struct APISettings: Sendable, Equatable {
     public var allowedSources: Set<Int> = [0, 1, 2, 3, 4, 5, 6, 20, 108]
     /// Secrets that sign `authtoken`s; the first mints, any verifies (`auth.secrets`).
     public var authSecrets: [String] = []
+    /// Secrets that sign admin tokens (`auth.admin_secrets`): the admin calls need one.
+    public var adminSecrets: [String] = []
     /// Whether `test=1` skips the login check, as the seed's test field does (`auth.allow_test`).
     public var allowTest = true
     /// 0...1023, unique per node, part of every channel id (`channels.node_id`).
@@ -18,6 +20,13 @@ public struct APISettings: Sendable, Equatable {
     public var maxChannelsPerUser = 10
     /// Live channels the gateway holds at once (`channels.max_open`).
     public var maxOpenChannels = 100_000
+
+    /// Seconds an anchor that sent `anchorHeartbeat` may go silent before its live room is
+    /// abnormal (`live.anchor_timeout`).
+    public var anchorTimeout: Double = 60
+    /// Seconds an abnormal room waits for its anchor before it ends (`live.abnormal_grace`;
+    /// seed 001: 15 minutes).
+    public var abnormalGrace: Double = 900
 
     public init() {}
 }

@@ -8,13 +8,26 @@ import Foundation
 /// and source are not repeated in the token: they are the request's own common fields, so a token
 /// minted for one user is worthless for another. Several secrets may be configured so one can
 /// be rotated: tokens are minted with the first and accepted with any.
+///
+/// An admin token (`Purpose.admin`, `auth.admin_secrets`) signs "v1\nadmin\n<userid>\n<source>\n<expiry>"
+/// instead: a login token is never an admin token, even were the secrets the same.
 public struct AuthTokenVerifier: Sendable {
     public let secrets: [String]
+    public let purpose: Purpose
     /// The secrets as HMAC keys, made once rather than on every call.
     private let keys: [SymmetricKey]
 
-    public init(secrets: [String]) {
+    /// What a token is for, as the signed text names it.
+    public enum Purpose: String, Sendable {
+        /// An ordinary user's `authtoken` (the text names no purpose, as before there were others).
+        case login = ""
+        /// An operator's: the admin calls (`banLive`, ...).
+        case admin
+    }
+
+    public init(secrets: [String], purpose: Purpose = .login) {
         self.secrets = secrets.filter { !$0.isEmpty }
+        self.purpose = purpose
         keys = self.secrets.map { SymmetricKey(data: Array($0.utf8)) }
     }
 
@@ -23,8 +36,9 @@ public struct AuthTokenVerifier: Sendable {
     }
 
     /// Mints a token with the first secret.
-    public static func mint(userID: String, source: Int, expiry: Int64, secret: String) -> String {
-        "v1.\(expiry).\(signature(userID: userID, source: source, expiry: expiry, secret: secret))"
+    public static func mint(userID: String, source: Int, expiry: Int64, secret: String, purpose: Purpose = .login) -> String {
+        let key = SymmetricKey(data: Array(secret.utf8))
+        return "v1.\(expiry).\(signature(purpose: purpose, userID: userID, source: source, expiry: expiry, key: key))"
     }
 
     /// Checks `token` for `userID` and `source` at `now` (Unix seconds).
@@ -36,18 +50,17 @@ public struct AuthTokenVerifier: Sendable {
         guard expiry > now else { return .failure(.expired) }
         let presented = Array(parts[2].utf8)
         for key in keys {
-            let expected = Array(Self.signature(userID: userID, source: source, expiry: expiry, key: key).utf8)
+            let expected = Array(
+                Self.signature(purpose: purpose, userID: userID, source: source, expiry: expiry, key: key).utf8)
             if Self.constantTimeEquals(presented, expected) { return .success(()) }
         }
         return .failure(.badSignature)
     }
 
-    static func signature(userID: String, source: Int, expiry: Int64, secret: String) -> String {
-        signature(userID: userID, source: source, expiry: expiry, key: SymmetricKey(data: Array(secret.utf8)))
-    }
-
-    static func signature(userID: String, source: Int, expiry: Int64, key: SymmetricKey) -> String {
-        let mac = HMAC<SHA256>.authenticationCode(for: Array("v1\n\(userID)\n\(source)\n\(expiry)".utf8), using: key)
+    static func signature(purpose: Purpose, userID: String, source: Int, expiry: Int64, key: SymmetricKey) -> String {
+        let named = purpose == .login ? "" : "\(purpose.rawValue)\n"
+        let mac = HMAC<SHA256>.authenticationCode(
+            for: Array("v1\n\(named)\(userID)\n\(source)\n\(expiry)".utf8), using: key)
         return Data(mac).base64EncodedString()
             .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(
                 of: "=", with: "")

@@ -69,10 +69,39 @@ extension LiveAPI {
         return id
     }
 
-    /// A known channel (1 when unknown) that is live (2 when closed).
-    func liveChannel(_ id: ChannelID) throws -> ChannelInfo {
+    /// Fields then an admin token (`auth.admin_secrets`), for the admin calls; `test=1` passes
+    /// only where `auth.allow_test` is true, never in production.
+    func authenticateAdmin(_ fields: RequestFields) throws(APIReply) -> CallerIdentity {
+        let caller = try checkFields(fields)
+        if settings.allowTest, fields["test"]?.trimmingWhitespace == "1" { return caller }
+        switch adminVerifier.verify(
+            fields["authtoken"] ?? "", userID: caller.userID, source: caller.source, now: wallClock() / 1000)
+        {
+        case .success: return caller
+        case .failure(.noSecretConfigured):
+            throw .failure(.permissionDenied, "admin calls are not configured on this server (auth.admin_secrets)")
+        case .failure: throw .failure(.permissionDenied, "this call needs a valid admin token (wlive token --admin)")
+        }
+    }
+
+    /// A known channel (1 when unknown) that is not over (2, naming its state).
+    func activeChannel(_ id: ChannelID) throws -> ChannelInfo {
         guard let channel = try store.channel(id) else { throw APIReply.failure(.channelNotFound) }
-        guard !channel.state.isFinal else { throw APIReply.failure(.channelClosed) }
+        guard !channel.state.isFinal else {
+            throw APIReply.failure(.channelClosed, "the channel is \(channel.state.name) (\(channel.state.rawValue))")
+        }
+        return channel
+    }
+
+    /// A known channel that is live (101): comments and likes are taken only then; otherwise
+    /// code 2, naming the state.
+    func liveChannel(_ id: ChannelID) throws -> ChannelInfo {
+        let channel = try activeChannel(id)
+        guard channel.state.acceptsComments else {
+            throw APIReply.failure(
+                .channelClosed,
+                "the channel is \(channel.state.name) (\(channel.state.rawValue)); comments and likes are taken only while live (101)")
+        }
         return channel
     }
 }

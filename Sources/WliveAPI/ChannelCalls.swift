@@ -19,13 +19,19 @@ extension LiveAPI {
             throw APIReply.failure(.failure, "the gateway holds its most live channels (channels.max_open); try again later")
         }
         let now = wallClock()
+        let plan = try plannedTimes(fields, now: now)
         let id = ids.next(now: now)
-        let channel = ChannelInfo(
+        var channel = ChannelInfo(
             id: id, title: title, describe: describe, coverURL: cover, extJSON: extJSON,
             ownerUserID: caller.userID, ownerBiz: caller.biz, ownerSource: caller.source, createTime: now)
+        channel.planStartTime = plan.start
+        channel.planEndTime = plan.end
+        // Planned for later: not started (102) until the anchor goes live.
+        if plan.start > now { channel.state = .notStarted }
         try store.insert(channel)
         countOpened(owner: caller.key)
-        fanOut.openChannel(id, epoch: channel.epoch)
+        fanOut.openChannel(id, epoch: channel.epoch, state: channel.state)
+        roomTimers.track(channel)
         logger.info("channel started", metadata: ["channel": "\(id)", "userid": "\(caller.userID)"])
         var json = JSONObjectWriter()
         json.field("channel_describe", channel.describe)
@@ -33,7 +39,29 @@ extension LiveAPI {
         json.field("push_url", url(settings.pushURLTemplate, id))
         json.field("qcloud_channel_id", id.description)
         json.field("channel_id", id.description)
+        json.field("live_status", channel.state.rawValue)
         return APIReply(code: .success, fields: [("channel", json.finish())])
+    }
+
+    /// `plan_start_time` and `plan_end_time` (Unix milliseconds, both optional; 0 or absent:
+    /// none), or -4: not numbers, an end not after the start, or an end already past.
+    private func plannedTimes(_ fields: RequestFields, now: Int64) throws -> (start: Int64, end: Int64) {
+        func time(_ name: String) throws -> Int64 {
+            let text = try optional(fields, name, limit: 20)
+            guard !text.isEmpty else { return 0 }
+            guard let value = Int64(text), value >= 0 else {
+                throw APIReply.failure(.invalidParameter, "\(name) must be Unix milliseconds")
+            }
+            return value
+        }
+        let start = try time("plan_start_time")
+        let end = try time("plan_end_time")
+        if end > 0 {
+            guard end > max(start, now) else {
+                throw APIReply.failure(.invalidParameter, "plan_end_time must be later than now and than plan_start_time")
+            }
+        }
+        return (start, end)
     }
 
     /// Opens a channel that did not come through `startLive` (the embedding API, `--open-channel`):
@@ -46,49 +74,42 @@ extension LiveAPI {
             ownerUserID: "", ownerBiz: "", ownerSource: 0, createTime: wallClock())
         try store.insert(channel)
         countOpened(owner: CallerIdentity.key(source: 0, userID: ""))
-        fanOut.openChannel(id, epoch: channel.epoch)
+        fanOut.openChannel(id, epoch: channel.epoch, state: channel.state)
         return true
     }
 
-    /// Counts the rooms a durable store gave back at start against the channel caps; the
-    /// read model and the push tier took them already.
+    /// Counts the rooms a durable store gave back at start against the channel caps, and runs
+    /// their clocks again (an abnormal room's grace goes on); the read model and the push tier
+    /// took them already.
     public func countRestored(_ channels: [ChannelInfo]) {
         for channel in channels where !channel.state.isFinal {
             countOpened(owner: CallerIdentity.key(source: channel.ownerSource, userID: channel.ownerUserID))
+            roomTimers.track(channel)
         }
     }
 
-    /// `stopLive`: the owner ends the channel (seed 000, 1.2).
+    /// `stopLive`: the owner ends the channel (seed 000, 1.2), in any state but a final one.
     func stopLive(_ fields: RequestFields) throws -> APIReply {
         let caller = try authenticate(fields)
         let id = try channelID(fields)
-        let channel = try liveChannel(id)
+        let channel = try activeChannel(id)
         guard channel.ownerUserID == caller.userID, channel.ownerSource == caller.source else {
             throw APIReply.failure(.permissionDenied, "only the channel's owner may stop it")
         }
         let given = try optional(fields, "reason", limit: FieldLimits.reason)
-        try endChannel(channel, reason: given.isEmpty ? "stopped by owner" : given)
+        try move(channel, .stop, reason: given.isEmpty ? "stopped by owner" : given)
         return APIReply(code: .success)
     }
 
-    /// Ends a live channel for the store and the push tier alike (stopLive, and the embedding
-    /// API's `closeChannel`): 1 when unknown, 2 when already closed.
+    /// Ends a channel for the store and the push tier alike (the embedding API's
+    /// `closeChannel`): 1 when unknown, 2 when already over.
     public func endChannel(_ id: ChannelID, reason: String) throws -> WliveResultCode {
         do {
-            try endChannel(try liveChannel(id), reason: reason)
+            try move(try activeChannel(id), .stop, reason: reason)
             return .success
         } catch let reply as APIReply {
             return reply.code
         }
-    }
-
-    private func endChannel(_ channel: ChannelInfo, reason: String) throws {
-        _ = try store.close(channel.id, releaseTime: wallClock(), reason: reason)
-        countClosed(owner: CallerIdentity.key(source: channel.ownerSource, userID: channel.ownerUserID))
-        // After the comments still on their way to the store: they were accepted first, so
-        // they reach the subscribers before the closing message.
-        journal.whenDurable { [fanOut] _ in fanOut.closeChannel(channel.id, reason: reason) }
-        logger.info("channel stopped", metadata: ["channel": "\(channel.id)"])
     }
 
     /// `retrieveChannel` (the SDK's `retriveChannel`): every known channel of `channel_ids` (seed 000, 1.5).
@@ -126,6 +147,10 @@ extension LiveAPI {
         json.field("channel_title", channel.title)
         json.field("cover_url", channel.coverURL)
         json.field("status", channel.state.seedStatus)
+        json.field("live_status", channel.state.rawValue)
+        json.field("plan_start_time", String(channel.planStartTime))
+        json.field("plan_end_time", String(channel.planEndTime))
+        json.field("total_likes", channel.totalLikes)
         json.field("userid", channel.ownerUserID)
         json.field("channel_id", channel.id.description)
         json.field("biz", channel.ownerBiz)
@@ -149,7 +174,7 @@ extension LiveAPI {
         openChannelCount += 1
     }
 
-    private func countClosed(owner: String) {
+    func countClosed(owner: String) {
         openChannelsByOwner[owner, default: 0] -= 1
         if openChannelsByOwner[owner] == 0 { openChannelsByOwner[owner] = nil }
         openChannelCount -= 1

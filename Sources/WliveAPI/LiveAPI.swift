@@ -17,6 +17,11 @@ public final class LiveAPI {
     public let fanOut: any LiveFanOut
     public var spam: SpamFilter
     let verifier: AuthTokenVerifier
+    let adminVerifier: AuthTokenVerifier
+    /// The clocks of the room life-cycle (anchor silence, abnormal grace, plan end).
+    var roomTimers: RoomTimers
+    /// Likes per room since its last likes notice.
+    var pendingLikes: [ChannelID: Int64] = [:]
     var ids: ChannelIDGenerator
     /// The logger as given; `logger` adds the connection id of the request being answered, so
     /// every line about a request names its connection (built only when a line is logged).
@@ -54,6 +59,8 @@ public final class LiveAPI {
         self.wallClock = wallClock
         self.monotonicClock = monotonicClock
         verifier = AuthTokenVerifier(secrets: settings.authSecrets)
+        adminVerifier = AuthTokenVerifier(secrets: settings.adminSecrets, purpose: .admin)
+        roomTimers = RoomTimers(anchorTimeout: settings.anchorTimeout, abnormalGrace: settings.abnormalGrace)
         ids = ChannelIDGenerator(node: settings.nodeID)
     }
 
@@ -61,6 +68,7 @@ public final class LiveAPI {
     enum Call: String, CaseIterable {
         case startLive, stopLive, joinLive, leaveLive, retrieveChannel, retrieveWatcherList, sendComment
         case retrieveComments
+        case pauseLive, resumeLive, anchorHeartbeat, banLive, sendLike
 
         init?(pathName: Substring) {
             switch pathName {
@@ -135,6 +143,11 @@ public final class LiveAPI {
             case .leaveLive: reply = try watch(fields, event: "endwatch")
             case .retrieveChannel: reply = try retrieveChannel(fields)
             case .retrieveWatcherList: reply = try retrieveWatcherList(fields)
+            case .pauseLive: reply = try pauseLive(fields)
+            case .resumeLive: reply = try resumeLive(fields)
+            case .anchorHeartbeat: reply = try anchorHeartbeat(fields)
+            case .banLive: reply = try banLive(fields)
+            case .sendLike: reply = try sendLike(fields)
             // These answer later: after the store kept the comment, after the store read.
             case .sendComment: return try sendComment(fields, answer: answer)
             case .retrieveComments: return try retrieveComments(fields, answer: answer)
@@ -149,8 +162,11 @@ public final class LiveAPI {
         journal.whenDurable { stored in answer(stored ? reply : .storeFailed) }
     }
 
-    /// Sends one online-count notice per channel whose watchers changed; the loop calls it once a second.
+    /// The once-a-second work: the room clocks, then one online-count notice per channel whose
+    /// watchers changed and one likes notice per channel liked since the last.
     public func flushNotices() {
+        tickRooms()
+        flushLikes()
         guard !changedChannels.isEmpty else { return }
         for id in changedChannels {
             guard let channel = try? store.channel(id), !channel.state.isFinal else { continue }

@@ -2,10 +2,15 @@ import WliveProtocol
 
 /// What the API asks of the push tier. `Gateway` provides it; tests can record the calls.
 public protocol LiveFanOut: AnyObject {
-    /// A channel started: handshakes for it are accepted from now on.
-    func openChannel(_ id: ChannelID, epoch: UInt64)
-    /// A channel stopped: subscribers get what was published, then `channel_closed` and a close.
-    func closeChannel(_ id: ChannelID, reason: String)
+    /// A channel started, in `state` (live, or not started when planned for later): handshakes
+    /// for it are accepted from now on.
+    func openChannel(_ id: ChannelID, epoch: UInt64, state: ChannelState)
+    /// A channel ended in `state` (ended, banned, expired): subscribers get what was
+    /// published, then a `status` notice, `channel_closed` and a close.
+    func closeChannel(_ id: ChannelID, as state: ChannelState, reason: String)
+    /// A room moved to a state that is not final (paused, live, abnormal): subscribers get a
+    /// `status` notice; handshakes are still accepted, comments only while live.
+    func changeState(_ id: ChannelID, to state: ChannelState, reason: String)
     /// Numbers a comment that passed every check (its id, `seq` and time) without delivering
     /// it, or says why the push tier refuses it (the channel unknown or closed there, ...).
     func prepare(
@@ -18,4 +23,6 @@ public protocol LiveFanOut: AnyObject {
     func withdraw(_ comment: Comment)
     /// The watcher counts changed (at most once a second per channel): tell the subscribers.
     func announceWatchers(channel: ChannelID, online: Int, total: Int)
+    /// Likes came in (at most once a second per room): tell the subscribers the total and the delta.
+    func announceLikes(channel: ChannelID, total: Int64, delta: Int64)
 }

@@ -14,7 +14,7 @@ extension LiveAPI {
             guard try store.channel(id) != nil else { throw APIReply.failure(.channelNotFound) }
             _ = try store.leave(id, source: caller.source, userID: caller.userID)
         } else {
-            _ = try liveChannel(id)
+            _ = try activeChannel(id)
             let watcher = Watcher(
                 source: caller.source, userID: caller.userID, biz: caller.biz,
                 extJSON: try optional(fields, "ext_json", limit: FieldLimits.extJSON), viewTime: wallClock())

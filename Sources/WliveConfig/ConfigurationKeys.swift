@@ -190,6 +190,13 @@ public enum ConfigurationKeys {
                 The first signs, any verifies: add the new secret first, drop the old one later, to rotate.
                 Empty: no token is valid, so only test=1 calls pass (and only where allow_test is true).
                 """),
+            .strings(
+                "auth.admin_secrets", \.api.adminSecrets,
+                """
+                Secrets that sign admin tokens (`wlive token --admin`), which the admin calls (banLive) need.
+                Kept apart from auth.secrets: a user's login token is never an admin token. Empty: no admin calls,
+                except test=1 ones where allow_test is true.
+                """),
             .bool(
                 "auth.allow_test", \.api.allowTest,
                 """
@@ -217,6 +224,16 @@ public enum ConfigurationKeys {
                 Live channels the gateway holds at once; one more: code -1. A stopped channel frees its ring
                 and watcher lists once its viewers are gone, and keeps only its record for retrieveChannel.
                 """),
+
+            .seconds(
+                "live.anchor_timeout", \.api.anchorTimeout,
+                """
+                Seconds an anchor that keeps a presence (anchorHeartbeat, from its first call) may go silent
+                before its live room is abnormal (106); a heartbeat within live.abnormal_grace makes it live again.
+                """),
+            .seconds(
+                "live.abnormal_grace", \.api.abnormalGrace,
+                "Seconds an abnormal room waits for its anchor before it ends (103, \"abnormal timeout\"); seed 001: 15 min."),
 
             .int(
                 "comment.max_length", \.api.maxCommentLength, 1...10000,

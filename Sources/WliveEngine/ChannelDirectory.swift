@@ -152,6 +152,21 @@ public final class ChannelDirectory: Sendable {
 
     package enum FinishError: Error, Equatable, Sendable { case notFound, alreadyFinished }
 
+    /// Moves a room that is not over to another state that is not final either (paused, live
+    /// again, abnormal); returns its record. `finish(_:as:)` ends a room.
+    package func transition(_ id: ChannelID, to state: ChannelState) -> Result<ChannelRecord, FinishError> {
+        precondition(!state.isFinal, "transition(_:to:) takes a state that is not final")
+        return channels.withLock { channels in
+            switch channels[id] {
+            case nil: return .failure(.notFound)
+            case .finished: return .failure(.alreadyFinished)
+            case .open(let record):
+                _ = record.transition(to: state)
+                return .success(record)
+            }
+        }
+    }
+
     /// The record of a channel that is not over; nil for a finished or unknown one.
     public func lookup(_ id: ChannelID) -> ChannelRecord? {
         channels.withLock { channels in

@@ -27,8 +27,7 @@ public struct ChannelID: RawRepresentable, Hashable, Comparable, Sendable, Custo
 
 /// A room's state: the one enum the API, the push tier and their stores share. The cases are
 /// seed 001's seven live states, by their codes; seed 000 shows them as `NORMAL` or `CLOSED`.
-/// Today a room is `live` from `startLive` until `stopLive` ends it; the other states come
-/// with the room life-cycle (pausing, bans, a planned start, an anchor gone silent).
+/// `RoomEvent`s move a room between them; docs/ROOM_STATES.md draws the diagram.
 public enum ChannelState: Int, Sendable, Equatable, CaseIterable {
     case live = 101
     case notStarted = 102
@@ -64,4 +63,39 @@ public enum ChannelState: Int, Sendable, Equatable, CaseIterable {
 
     /// Seed 000's `status` field: `NORMAL` until the room is over, then `CLOSED`.
     public var seedStatus: String { isFinal ? "CLOSED" : "NORMAL" }
+
+    /// The state `event` moves the room to; nil when the event does not apply in this state
+    /// (a final state takes none).
+    public func after(_ event: RoomEvent) -> ChannelState? {
+        switch (self, event) {
+        case (_, _) where isFinal: return nil
+        case (_, .stop): return .ended
+        case (_, .ban): return .banned
+        case (.notStarted, .goLive), (.paused, .resume), (.abnormal, .anchorBack): return .live
+        case (.notStarted, .planExpired): return .expired
+        case (.live, .pause): return .paused
+        case (.live, .anchorLost): return .abnormal
+        case (.abnormal, .graceExpired): return .ended
+        default: return nil
+        }
+    }
+}
+
+/// What moves a room from one `ChannelState` to another.
+public enum RoomEvent: String, Sendable, Equatable, CaseIterable {
+    /// The anchor of a planned room goes live (its first `anchorHeartbeat`, or `resumeLive`).
+    case goLive = "go_live"
+    /// The owner pauses (`pauseLive`) and resumes (`resumeLive`).
+    case pause, resume
+    /// The anchor's presence stopped for `live.anchor_timeout`, and came back.
+    case anchorLost = "anchor_lost"
+    case anchorBack = "anchor_back"
+    /// An abnormal room stayed so for `live.abnormal_grace`: it ends ("abnormal timeout").
+    case graceExpired = "grace_expired"
+    /// A planned room's `plan_end_time` passed before it went live.
+    case planExpired = "plan_expired"
+    /// The owner stops the room (`stopLive`).
+    case stop
+    /// An admin bans the room (`banLive`).
+    case ban
 }

@@ -63,8 +63,13 @@ public enum ServerMessage: Sendable, Equatable {
     case notice(channelID: ChannelID, kind: String, counts: ChannelCounts, time: Int64)
     /// Sent every heartbeat interval; `lastSeq` lets a client check it missed no comment.
     case heartbeat(channelID: ChannelID, counts: ChannelCounts, lastSeq: UInt64, time: Int64)
-    /// The channel ended; a normal close follows.
-    case channelClosed(channelID: ChannelID, reason: String, time: Int64)
+    /// The room moved to another life-cycle state (paused, live again, abnormal, ...); a final
+    /// state is followed by `channelClosed`.
+    case status(channelID: ChannelID, state: ChannelState, reason: String, time: Int64)
+    /// Likes since the last such notice (`delta`) and in all (`total`), at most one a second.
+    case likes(channelID: ChannelID, total: Int64, delta: Int64, time: Int64)
+    /// The channel ended (`state`: ended, banned or expired); a normal close follows.
+    case channelClosed(channelID: ChannelID, state: ChannelState, reason: String, time: Int64)
     /// Something the client did was refused; the connection stays open unless a close follows.
     case error(code: WliveResultCode, message: String)
     /// The comments `fromSeq...toSeq` (`missed` of them) were dropped for this client, and why.
@@ -109,17 +114,34 @@ public enum ServerMessage: Sendable, Equatable {
             json.field("channel_id", channelID.description)
             json.counts(counts)
             json.field("time", time)
+        case .status(let channelID, let state, let reason, let time):
+            json.field("type", "notice")
+            json.field("notice", "status")
+            json.field("channel_id", channelID.description)
+            json.field("status", state.seedStatus)
+            json.field("live_status", state.rawValue)
+            json.field("state", state.name)
+            json.field("reason", reason)
+            json.field("time", time)
+        case .likes(let channelID, let total, let delta, let time):
+            json.field("type", "notice")
+            json.field("notice", "likes")
+            json.field("channel_id", channelID.description)
+            json.field("total_likes", total)
+            json.field("delta", delta)
+            json.field("time", time)
         case .heartbeat(let channelID, let counts, let lastSeq, let time):
             json.field("type", "heartbeat")
             json.field("channel_id", channelID.description)
             json.counts(counts)
             json.field("last_seq", lastSeq)
             json.field("time", time)
-        case .channelClosed(let channelID, let reason, let time):
+        case .channelClosed(let channelID, let state, let reason, let time):
             json.field("type", "channel_closed")
             json.field("code", WliveResultCode.channelClosed.rawValue)
             json.field("message", "channel closed")
             json.field("channel_id", channelID.description)
+            json.field("live_status", state.rawValue)
             json.field("reason", reason)
             json.field("time", time)
         case .error(let code, let message):

@@ -27,7 +27,14 @@ enum SQLiteSchema {
             PRIMARY KEY (channel_id, seq)
         ) WITHOUT ROWID;
         CREATE INDEX comments_by_time ON comments (time);
+        """,
+        // 2: the room life-cycle (when a state began, a planned start and end) and likes.
         """
+        ALTER TABLE channels ADD COLUMN state_since INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE channels ADD COLUMN plan_start_time INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE channels ADD COLUMN plan_end_time INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE channels ADD COLUMN total_likes INTEGER NOT NULL DEFAULT 0;
+        """,
     ]
 
     /// Brings the file up to the newest schema; refuses one written by a newer Wlive.

@@ -48,11 +48,13 @@ public final class SQLiteStore: DurableStore {
         putChannel = try database.prepare(
             """
             INSERT INTO channels (channel_id, title, describe, cover_url, ext_json, owner_userid, owner_biz,
-                owner_source, create_time, release_time, live_time, reason, state, online_count, total_count, epoch)
-            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)
+                owner_source, create_time, release_time, live_time, reason, state, online_count, total_count, epoch,
+                state_since, plan_start_time, plan_end_time, total_likes)
+            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)
             ON CONFLICT (channel_id) DO UPDATE SET title = ?2, describe = ?3, cover_url = ?4, ext_json = ?5,
                 owner_userid = ?6, owner_biz = ?7, owner_source = ?8, create_time = ?9, release_time = ?10,
-                live_time = ?11, reason = ?12, state = ?13, online_count = ?14, total_count = ?15, epoch = ?16
+                live_time = ?11, reason = ?12, state = ?13, online_count = ?14, total_count = ?15, epoch = ?16,
+                state_since = ?17, plan_start_time = ?18, plan_end_time = ?19, total_likes = ?20
             """)
         putWatcher = try database.prepare(
             """
@@ -98,7 +100,8 @@ public final class SQLiteStore: DurableStore {
             """
             SELECT channel_id, title, describe, cover_url, ext_json, owner_userid, owner_biz, owner_source,
                 create_time, release_time, live_time, reason, state, online_count, total_count, epoch,
-                max(last_seq, ifnull((SELECT max(seq) FROM comments WHERE comments.channel_id = channels.channel_id), 0))
+                max(last_seq, ifnull((SELECT max(seq) FROM comments WHERE comments.channel_id = channels.channel_id), 0)),
+                state_since, plan_start_time, plan_end_time, total_likes
             FROM channels
             """)
         try rooms.bind()
@@ -117,6 +120,10 @@ public final class SQLiteStore: DurableStore {
             info.state = state
             info.onlineCount = Int(rooms.int64(13))
             info.totalCount = Int(rooms.int64(14))
+            info.stateSince = rooms.int64(17)
+            info.planStartTime = rooms.int64(18)
+            info.planEndTime = rooms.int64(19)
+            info.totalLikes = rooms.int64(20)
             channels[id] = StoredChannel(info: info, lastSeq: UInt64(bitPattern: rooms.int64(16)))
         }
         let watchers = try database.prepare(
@@ -136,15 +143,23 @@ public final class SQLiteStore: DurableStore {
         try database.transaction { () throws(StoreError) in
             // The newest seq written per room, where trimming to `history.max_per_channel` starts.
             var newest: [ChannelID: UInt64] = [:]
-            for change in changes {
+            // A room's record is whole in each change: only its last one in the batch is written
+            // (a burst of likes or joins makes one row write, not one per call).
+            var lastRecord: [ChannelID: Int] = [:]
+            for (index, change) in changes.enumerated() {
+                if case .channel(let info) = change { lastRecord[info.id] = index }
+            }
+            for (index, change) in changes.enumerated() {
                 switch change {
                 case .channel(let info):
+                    guard lastRecord[info.id] == index else { continue }
                     try putChannel.run(
                         .unsigned(info.id.rawValue), .text(info.title), .text(info.describe), .text(info.coverURL),
                         .text(info.extJSON), .text(info.ownerUserID), .text(info.ownerBiz), .integer(Int64(info.ownerSource)),
                         .integer(info.createTime), .integer(info.releaseTime), .integer(info.liveTime), .text(info.reason),
                         .integer(Int64(info.state.rawValue)), .integer(Int64(info.onlineCount)),
-                        .integer(Int64(info.totalCount)), .unsigned(info.epoch))
+                        .integer(Int64(info.totalCount)), .unsigned(info.epoch), .integer(info.stateSince),
+                        .integer(info.planStartTime), .integer(info.planEndTime), .integer(info.totalLikes))
                 case .watcher(let id, let watcher, let online):
                     try putWatcher.run(
                         .unsigned(id.rawValue), .integer(Int64(watcher.source)), .text(watcher.userID), .text(watcher.biz),

@@ -58,15 +58,39 @@ final class FanOutEngine {
             .notice(channelID: channel, kind: "online_count", counts: record.counts(), time: wallClockMilliseconds()), to: record)
     }
 
-    /// Closes a channel: later handshakes and comments get code 2; subscribers receive what was
-    /// published before, then `channel_closed`, then a normal close.
-    func close(_ id: ChannelID, reason: String) -> Result<Void, WliveResultCode> {
-        switch channels.finish(id) {
+    /// Moves a room to another state that is not final and tells its subscribers (`status`).
+    func changeState(_ id: ChannelID, to state: ChannelState, reason: String) -> Result<Void, WliveResultCode> {
+        switch channels.transition(id, to: state) {
         case .failure(.notFound): return .failure(.channelNotFound)
         case .failure(.alreadyFinished): return .failure(.channelClosed)
         case .success(let record):
             append(
-                .closing, seq: record.lastSeq, .channelClosed(channelID: id, reason: reason, time: wallClockMilliseconds()),
+                .notice, seq: record.lastSeq,
+                .status(channelID: id, state: state, reason: reason, time: wallClockMilliseconds()), to: record)
+            return .success(())
+        }
+    }
+
+    /// Tells a room's subscribers its likes, the total and those since the last notice.
+    func announceLikes(channel: ChannelID, total: Int64, delta: Int64) {
+        guard let record = channels.lookup(channel) else { return }
+        append(
+            .notice, seq: record.lastSeq,
+            .likes(channelID: channel, total: total, delta: delta, time: wallClockMilliseconds()), to: record)
+    }
+
+    /// Ends a channel in `state` (ended, banned, expired): later handshakes and comments get
+    /// code 2; subscribers receive what was published before, then a `status` notice and
+    /// `channel_closed`, then a normal close.
+    func close(_ id: ChannelID, as state: ChannelState = .ended, reason: String) -> Result<Void, WliveResultCode> {
+        switch channels.finish(id, as: state) {
+        case .failure(.notFound): return .failure(.channelNotFound)
+        case .failure(.alreadyFinished): return .failure(.channelClosed)
+        case .success(let record):
+            let now = wallClockMilliseconds()
+            append(.notice, seq: record.lastSeq, .status(channelID: id, state: state, reason: reason, time: now), to: record)
+            append(
+                .closing, seq: record.lastSeq, .channelClosed(channelID: id, state: state, reason: reason, time: now),
                 to: record)
             return .success(())
         }

@@ -7,9 +7,17 @@ final class GatewayFanOut: LiveFanOut {
 
     init(engine: FanOutEngine) { self.engine = engine }
 
-    func openChannel(_ id: ChannelID, epoch: UInt64) { engine.channels.open(id, epoch: epoch) }
+    func openChannel(_ id: ChannelID, epoch: UInt64, state: ChannelState) {
+        engine.channels.open(id, epoch: epoch, state: state)
+    }
 
-    func closeChannel(_ id: ChannelID, reason: String) { _ = engine.close(id, reason: reason) }
+    func closeChannel(_ id: ChannelID, as state: ChannelState, reason: String) {
+        _ = engine.close(id, as: state, reason: reason)
+    }
+
+    func changeState(_ id: ChannelID, to state: ChannelState, reason: String) {
+        _ = engine.changeState(id, to: state, reason: reason)
+    }
 
     func prepare(
         channel: ChannelID, userID: String, source: Int, biz: String, content: String,
@@ -27,5 +35,9 @@ final class GatewayFanOut: LiveFanOut {
 
     func announceWatchers(channel: ChannelID, online: Int, total: Int) {
         engine.announceWatchers(channel: channel, online: online, total: total)
+    }
+
+    func announceLikes(channel: ChannelID, total: Int64, delta: Int64) {
+        engine.announceLikes(channel: channel, total: total, delta: delta)
     }
 }

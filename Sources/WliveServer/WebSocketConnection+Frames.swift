@@ -147,7 +147,7 @@ extension WebSocketConnection {
         if record.state.isFinal {
             // Closed between the look-up and the subscription: the closing message may lie
             // before this worker's cursor, so it is sent here.
-            write(.channelClosed(channelID: record.id, reason: "", time: wallClockMilliseconds()))
+            write(.channelClosed(channelID: record.id, state: record.state, reason: "", time: wallClockMilliseconds()))
             close(.normalClosure, reason: "channel closed")
             return
         }

@@ -53,9 +53,11 @@ public final class InMemoryLiveStore: LiveStore {
 
     public func channel(_ id: ChannelID) -> ChannelInfo? { rooms[id]?.info }
 
-    public func close(_ id: ChannelID, releaseTime: Int64, reason: String) -> ChannelInfo? {
+    public func close(_ id: ChannelID, as state: ChannelState, releaseTime: Int64, reason: String) -> ChannelInfo? {
+        precondition(state.isFinal, "close(_:as:) takes a final state")
         guard var room = rooms[id] else { return nil }
-        room.info.state = .ended
+        room.info.state = state
+        room.info.stateSince = releaseTime
         room.info.releaseTime = releaseTime
         room.info.liveTime = max(0, (releaseTime - room.info.createTime) / 1000)
         room.info.reason = reason
@@ -67,6 +69,14 @@ public final class InMemoryLiveStore: LiveStore {
         onChange?(.watchersCleared(id))
         onChange?(.channel(room.info))
         return room.info
+    }
+
+    public func update(_ id: ChannelID, _ change: (inout ChannelInfo) -> Void) -> ChannelInfo? {
+        guard rooms[id] != nil else { return nil }
+        change(&rooms[id]!.info)
+        let info = rooms[id]!.info
+        onChange?(.channel(info))
+        return info
     }
 
     public func join(_ id: ChannelID, _ watcher: Watcher) -> ChannelInfo? {

@@ -19,6 +19,14 @@ public struct ChannelInfo: Sendable, Equatable {
     public var reason: String = ""
     /// The room's state; seed 000's `status` is `state.seedStatus`.
     public var state = ChannelState.live
+    /// When the room entered `state`, Unix milliseconds (the abnormal grace counts from it).
+    public var stateSince: Int64 = 0
+    /// The planned start and end (`startLive`'s `plan_start_time`, `plan_end_time`), Unix
+    /// milliseconds; 0 when not planned. A room not started when its plan ends expires.
+    public var planStartTime: Int64 = 0
+    public var planEndTime: Int64 = 0
+    /// Likes in all (`sendLike`), as Weibo's `total_stars`.
+    public var totalLikes: Int64 = 0
     /// Watchers now (joined and not left) and distinct watchers ever.
     public var onlineCount = 0
     public var totalCount = 0
@@ -44,6 +52,7 @@ public struct ChannelInfo: Sendable, Equatable {
         self.ownerBiz = ownerBiz
         self.ownerSource = ownerSource
         self.createTime = createTime
+        stateSince = createTime
     }
 }
 
@@ -84,8 +93,11 @@ public struct WatcherCursor: Sendable, Equatable {
 public protocol LiveStore: AnyObject {
     func insert(_ channel: ChannelInfo) throws
     func channel(_ id: ChannelID) throws -> ChannelInfo?
-    /// Marks the channel closed; returns the updated record (nil when unknown).
-    func close(_ id: ChannelID, releaseTime: Int64, reason: String) throws -> ChannelInfo?
+    /// Ends the channel in `state` (a final one): its watchers are forgotten, its record kept.
+    /// Returns the updated record (nil when unknown).
+    func close(_ id: ChannelID, as state: ChannelState, releaseTime: Int64, reason: String) throws -> ChannelInfo?
+    /// Changes the channel's record (state, likes, ...); returns it (nil when unknown).
+    func update(_ id: ChannelID, _ change: (inout ChannelInfo) -> Void) throws -> ChannelInfo?
     /// Adds or refreshes a watcher; returns the updated channel (nil when unknown).
     func join(_ id: ChannelID, _ watcher: Watcher) throws -> ChannelInfo?
     /// Removes a watcher if present; returns the updated channel (nil when unknown).

@@ -16,8 +16,15 @@ final class RecordingFanOut: LiveFanOut {
     var refusePublishing = false
     private var seqs: [ChannelID: UInt64] = [:]
 
-    func openChannel(_ id: ChannelID, epoch: UInt64) { opened.append(id) }
-    func closeChannel(_ id: ChannelID, reason: String) { closed.append((id, reason)) }
+    func openChannel(_ id: ChannelID, epoch: UInt64, state: ChannelState) { opened.append(id) }
+    var states: [(ChannelID, ChannelState, String)] = []
+    var likes: [(ChannelID, Int64, Int64)] = []
+    func closeChannel(_ id: ChannelID, as state: ChannelState, reason: String) {
+        closed.append((id, reason))
+        states.append((id, state, reason))
+    }
+    func changeState(_ id: ChannelID, to state: ChannelState, reason: String) { states.append((id, state, reason)) }
+    func announceLikes(channel: ChannelID, total: Int64, delta: Int64) { likes.append((channel, total, delta)) }
     func prepare(
         channel: ChannelID, userID: String, source: Int, biz: String, content: String, extJSON: String, commentType: String
     ) -> Result<WliveProtocol.Comment, WliveResultCode> {

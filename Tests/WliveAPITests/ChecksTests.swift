@@ -129,7 +129,10 @@ struct ChecksTests {
         struct Broken: Error {}
         func insert(_ channel: ChannelInfo) throws { throw Broken() }
         func channel(_ id: ChannelID) throws -> ChannelInfo? { throw Broken() }
-        func close(_ id: ChannelID, releaseTime: Int64, reason: String) throws -> ChannelInfo? { throw Broken() }
+        func close(_ id: ChannelID, as state: ChannelState, releaseTime: Int64, reason: String) throws -> ChannelInfo? {
+            throw Broken()
+        }
+        func update(_ id: ChannelID, _ change: (inout ChannelInfo) -> Void) throws -> ChannelInfo? { throw Broken() }
         func join(_ id: ChannelID, _ watcher: Watcher) throws -> ChannelInfo? { throw Broken() }
         func leave(_ id: ChannelID, source: Int, userID: String) throws -> ChannelInfo? { throw Broken() }
         func watchers(of id: ChannelID, after cursor: WatcherCursor?, count: Int, ascending: Bool) throws -> [Watcher] {

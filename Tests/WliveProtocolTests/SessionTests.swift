@@ -139,7 +139,7 @@ struct ServerMessageTests {
                 .heartbeat(channelID: channel, counts: .init(online: 3, total: 9, connections: 2), lastSeq: 4, time: 1),
                 "heartbeat"
             ),
-            (.channelClosed(channelID: channel, reason: "bye", time: 1), "channel_closed"),
+            (.channelClosed(channelID: channel, state: .ended, reason: "bye", time: 1), "channel_closed"),
             (.error(code: .permissionDenied, message: "no"), "error"),
         ]
         for (message, type) in messages { #expect(try decode(message)["type"] as? String == type) }

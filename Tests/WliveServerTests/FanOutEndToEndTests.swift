@@ -66,8 +66,11 @@ struct FanOutEndToEndTests {
         let closing = await harness.gateway.closeChannel(GatewayHarness.channel, reason: "anchor left")
         #expect(throws: Never.self) { try closing.get() }
         for index in 1...3 { #expect(try client.nextJSON()["content"] as? String == "last words \(index)") }
+        let status = try client.nextJSON()
+        #expect(status["notice"] as? String == "status" && status["live_status"] as? Int == 103)
+        #expect(status["reason"] as? String == "anchor left")
         let closed = try client.nextJSON()
-        #expect(closed["type"] as? String == "channel_closed")
+        #expect(closed["type"] as? String == "channel_closed" && closed["live_status"] as? Int == 103)
         #expect(closed["code"] as? Int == 2)
         #expect(closed["reason"] as? String == "anchor left")
         #expect(try client.nextClose() == 1000)
