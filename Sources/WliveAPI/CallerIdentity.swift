@@ -100,7 +100,8 @@ extension LiveAPI {
         guard channel.state.acceptsComments else {
             throw APIReply.failure(
                 .channelClosed,
-                "the channel is \(channel.state.name) (\(channel.state.rawValue)); comments and likes are taken only while live (101)")
+                "the channel is \(channel.state.name) (\(channel.state.rawValue)); comments and likes are taken only while live (101)"
+            )
         }
         return channel
     }

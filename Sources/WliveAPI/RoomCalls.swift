@@ -65,7 +65,9 @@ extension LiveAPI {
     @discardableResult
     func move(_ channel: ChannelInfo, _ event: RoomEvent, reason: String) throws -> ChannelInfo {
         guard let next = channel.state.after(event) else {
-            throw APIReply.failure(.channelClosed, "the channel is \(channel.state.name) (\(channel.state.rawValue)): \(event.rawValue) does not apply")
+            throw APIReply.failure(
+                .channelClosed,
+                "the channel is \(channel.state.name) (\(channel.state.rawValue)): \(event.rawValue) does not apply")
         }
         let now = wallClock()
         let moved: ChannelInfo?

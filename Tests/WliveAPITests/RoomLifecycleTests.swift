@@ -82,7 +82,10 @@ struct RoomLifecycleTests {
     }
 
     @Test func anAnchorGoneSilentMakesTheRoomAbnormalThenEndedAfterTheGrace() throws {
-        let h = APIHarness { $0.anchorTimeout = 30; $0.abnormalGrace = 900 }
+        let h = APIHarness {
+            $0.anchorTimeout = 30
+            $0.abnormalGrace = 900
+        }
         let id = try h.startChannel()
         // No heartbeat yet: silence is not watched, however long.
         h.clock.advance(seconds: 3600)
@@ -151,7 +154,10 @@ struct RoomLifecycleTests {
         #expect(code(asUser) == 22)
         #expect(code(try h.call("banLive", ["channel_id": id], overriding: ["authtoken": ""])) == 22)
         let sameSecretLogin = AuthTokenVerifier.mint(userID: "9", source: 2, expiry: now + 60, secret: adminSecret)
-        #expect(code(try h.call("banLive", ["channel_id": id], overriding: ["test": nil, "userid": "9", "authtoken": sameSecretLogin])) == 22)
+        #expect(
+            code(
+                try h.call("banLive", ["channel_id": id], overriding: ["test": nil, "userid": "9", "authtoken": sameSecretLogin]))
+                == 22)
         let admin = AuthTokenVerifier.mint(userID: "9", source: 2, expiry: now + 60, secret: adminSecret, purpose: .admin)
         let banned = try h.call(
             "banLive", ["channel_id": id, "reason": "违规内容"], overriding: ["test": nil, "userid": "9", "authtoken": admin])

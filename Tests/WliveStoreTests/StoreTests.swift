@@ -1,8 +1,9 @@
 import Foundation
 import Testing
 import WliveProtocol
-import WliveSQLite
 import WliveStore
+
+@testable import WliveSQLite
 
 private let room = ChannelID(rawValue: 969_806_108_841_504_768)
 
@@ -96,6 +97,45 @@ private func checkHistory(_ store: any DurableStore) throws {
         #expect(over.info.state == .ended && over.info.reason == "stopped by owner" && over.watchers.isEmpty)
         // Only the newest 3 were kept, but numbering remembers 5.
         #expect(try reopened.comments(of: room, after: 0, limit: 10).comments.map(\.seq) == [3, 4, 5])
+    }
+
+    @Test func theLifeCycleAndLikesOutliveReopeningAndABatchKeepsTheLastRecord() throws {
+        let path = scratchPath()
+        var info = channel()
+        do {
+            let store = try sqlite(path)
+            var changes: [StoreChange] = [.channel(info)]
+            for like in 1...50 {
+                info.totalLikes = Int64(like)
+                changes.append(.channel(info))
+            }
+            info.state = .abnormal
+            info.stateSince = 1_795_770_900_000
+            info.planStartTime = 1_795_770_000_000
+            info.planEndTime = 1_795_780_000_000
+            changes.append(.channel(info))
+            try store.apply(changes)
+        }
+        let rooms = try sqlite(path).load()
+        #expect(rooms.map(\.info) == [info])
+    }
+
+    @Test func aStoreOfSchemaOneGainsTheLifeCycleColumnsWithTheirDefaults() throws {
+        let path = scratchPath()
+        try FileManager.default.createDirectory(
+            atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        do {
+            let old = try SQLiteDatabase(path: path)
+            try old.execute(SQLiteSchema.migrations[0])
+            try old.execute(
+                """
+                INSERT INTO channels VALUES (7, 't', 'd', 'c', '', '123', 'wchat', 2, 1000, 0, 0, '', 101, 0, 0, 5, 0);
+                PRAGMA user_version = 1
+                """)
+        }
+        let rooms = try sqlite(path).load()
+        #expect(rooms.count == 1)
+        #expect(rooms.first?.info.state == .live && rooms.first?.info.totalLikes == 0 && rooms.first?.info.planEndTime == 0)
     }
 
     @Test func numberingOutlivesCommentsTheAgeSweepDropped() throws {

@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import tempfile
+import time
 import urllib.parse
 
 from websockets.sync.client import connect
@@ -217,3 +218,32 @@ def test_a_real_full_disk_answers_100_and_loses_nothing_it_acknowledged():
         assert_kept_after_kill_9(gateway, channel, acknowledged)
     finally:
         subprocess.run(["umount", "-l", folder], capture_output=True)
+
+
+def test_room_states_and_likes_survive_kill_9_and_an_abnormal_grace_runs_on():
+    """The life-cycle keeps its clocks in the store: a room left abnormal before a crash still
+    ends after live.abnormal_grace, counted from when it became abnormal, not from the restart."""
+    first = Gateway(env={"WLIVE_LIVE_ANCHOR_TIMEOUT": "1", "WLIVE_LIVE_ABNORMAL_GRACE": "4"})
+    paused = start_live(first)
+    silent = start_live(first)
+    api = KeepAlive(first)
+    for _ in range(40):
+        assert api.call("sendLike", channel_id=paused, count="25")["code"] == 0
+    assert api.call("pauseLive", channel_id=paused)["live_status"] == 105
+    assert api.call("anchorHeartbeat", channel_id=silent)["live_status"] == 101
+    deadline = time.monotonic() + 10
+    while call(first, "retrieveChannel", channel_ids=json.dumps([silent]))["channel"][0]["live_status"] != 106:
+        assert time.monotonic() < deadline, "the silent anchor's room never became abnormal"
+        time.sleep(0.2)
+    first.kill9()
+
+    with Gateway(store=first.store, env={"WLIVE_LIVE_ABNORMAL_GRACE": "4"}) as second:
+        rooms = {c["channel_id"]: c for c in call(second, "retrieveChannel", channel_ids=json.dumps([paused, silent]))["channel"]}
+        assert rooms[paused]["live_status"] == 105 and rooms[paused]["total_likes"] == 1000
+        assert rooms[paused]["status"] == "NORMAL"
+        assert call(second, "sendComment", comment=json.dumps({"channel_id": paused, "content": "x"}))["code"] == 2
+        deadline = time.monotonic() + 10
+        while (room := call(second, "retrieveChannel", channel_ids=json.dumps([silent]))["channel"][0])["live_status"] != 103:
+            assert time.monotonic() < deadline, room
+            time.sleep(0.2)
+        assert room["reason"] == "abnormal timeout" and room["status"] == "CLOSED"
