@@ -23,6 +23,9 @@ public struct AuthTokenVerifier: Sendable {
         case login = ""
         /// An operator's: the admin calls (`banLive`, ...).
         case admin
+        /// A viewer's pass to one private room (the handshake's `im_token`); it names the room
+        /// where the others name the source.
+        case viewer
     }
 
     public init(secrets: [String], purpose: Purpose = .login) {
@@ -37,12 +40,30 @@ public struct AuthTokenVerifier: Sendable {
 
     /// Mints a token with the first secret.
     public static func mint(userID: String, source: Int, expiry: Int64, secret: String, purpose: Purpose = .login) -> String {
+        mint(subject: userID, scope: String(source), expiry: expiry, secret: secret, purpose: purpose)
+    }
+
+    /// Mints a viewer token: `userID` may watch private room `channel` until `expiry`.
+    public static func mintViewer(userID: String, channel: String, expiry: Int64, secret: String) -> String {
+        mint(subject: userID, scope: channel, expiry: expiry, secret: secret, purpose: .viewer)
+    }
+
+    private static func mint(subject: String, scope: String, expiry: Int64, secret: String, purpose: Purpose) -> String {
         let key = SymmetricKey(data: Array(secret.utf8))
-        return "v1.\(expiry).\(signature(purpose: purpose, userID: userID, source: source, expiry: expiry, key: key))"
+        return "v1.\(expiry).\(signature(purpose: purpose, subject: subject, scope: scope, expiry: expiry, key: key))"
     }
 
     /// Checks `token` for `userID` and `source` at `now` (Unix seconds).
     public func verify(_ token: String, userID: String, source: Int, now: Int64) -> Result<Void, Failure> {
+        verify(token, subject: userID, scope: String(source), now: now)
+    }
+
+    /// Checks a viewer token for `userID` in room `channel` at `now` (Unix seconds).
+    public func verifyViewer(_ token: String, userID: String, channel: String, now: Int64) -> Result<Void, Failure> {
+        verify(token, subject: userID, scope: channel, now: now)
+    }
+
+    private func verify(_ token: String, subject: String, scope: String, now: Int64) -> Result<Void, Failure> {
         guard !token.isBlank else { return .failure(.missing) }
         guard !secrets.isEmpty else { return .failure(.noSecretConfigured) }
         let parts = token.split(separator: ".", omittingEmptySubsequences: false)
@@ -51,16 +72,18 @@ public struct AuthTokenVerifier: Sendable {
         let presented = Array(parts[2].utf8)
         for key in keys {
             let expected = Array(
-                Self.signature(purpose: purpose, userID: userID, source: source, expiry: expiry, key: key).utf8)
+                Self.signature(purpose: purpose, subject: subject, scope: scope, expiry: expiry, key: key).utf8)
             if Self.constantTimeEquals(presented, expected) { return .success(()) }
         }
         return .failure(.badSignature)
     }
 
-    static func signature(purpose: Purpose, userID: String, source: Int, expiry: Int64, key: SymmetricKey) -> String {
+    /// The signature of "v1\n[<purpose>\n]<subject>\n<scope>\n<expiry>": the user id, then the
+    /// source (login, admin) or the room (viewer).
+    static func signature(purpose: Purpose, subject: String, scope: String, expiry: Int64, key: SymmetricKey) -> String {
         let named = purpose == .login ? "" : "\(purpose.rawValue)\n"
         let mac = HMAC<SHA256>.authenticationCode(
-            for: Array("v1\n\(named)\(userID)\n\(source)\n\(expiry)".utf8), using: key)
+            for: Array("v1\n\(named)\(subject)\n\(scope)\n\(expiry)".utf8), using: key)
         return Data(mac).base64EncodedString()
             .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(
                 of: "=", with: "")

@@ -4,7 +4,7 @@ import WliveProtocol
 public protocol LiveFanOut: AnyObject {
     /// A channel started, in `state` (live, or not started when planned for later): handshakes
     /// for it are accepted from now on.
-    func openChannel(_ id: ChannelID, epoch: UInt64, state: ChannelState)
+    func openChannel(_ id: ChannelID, epoch: UInt64, state: ChannelState, isPrivate: Bool)
     /// A channel ended in `state` (ended, banned, expired): subscribers get what was
     /// published, then a `status` notice, `channel_closed` and a close.
     func closeChannel(_ id: ChannelID, as state: ChannelState, reason: String)
@@ -23,6 +23,13 @@ public protocol LiveFanOut: AnyObject {
     func withdraw(_ comment: Comment)
     /// The watcher counts changed (at most once a second per channel): tell the subscribers.
     func announceWatchers(channel: ChannelID, online: Int, total: Int)
+    /// A moderator took comments back (`deleteComment`): the subscribers get `comment_deleted`,
+    /// and no replay shows them again.
+    func retract(_ id: ChannelID, comments: [(id: String, seq: UInt64)])
+    /// A moderator took back one user's comments since `since` (Unix ms): `comments_purged`.
+    func purge(_ id: ChannelID, userID: String, source: Int, since: Int64)
+    /// The room's modes or pinned comment changed (`pinned`: nil, unchanged; `.some(nil)`, unpinned).
+    func changeModeration(_ id: ChannelID, modes: RoomModes?, pinned: Comment??)
     /// Likes came in (at most once a second per room): tell the subscribers the total and the delta.
     func announceLikes(channel: ChannelID, total: Int64, delta: Int64)
 }

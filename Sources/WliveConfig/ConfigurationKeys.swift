@@ -152,6 +152,13 @@ public enum ConfigurationKeys {
             .strings(
                 "ws.allowed_origins", \.allowedOrigins,
                 "If non-empty, only these Origin header values may connect; others get 403."),
+            .bool(
+                "ws.require_token", \.requireViewerToken,
+                """
+                Whether every handshake needs a viewer token (`wlive token --viewer`, signed with auth.secrets) in
+                im_token for its user_id and room; false: only private rooms' (startLive private=1) do. A missing or
+                forged one: code -2 and close 4401.
+                """),
             .int(
                 "ws.max_connections", \.maxConnections, 0...(1 << 24),
                 """

@@ -29,6 +29,9 @@ public struct GatewayConfiguration: Sendable, Equatable {
     public var requestTimeout = 10.0
     /// When non-empty, the only `Origin` values accepted (`ws.allowed_origins`).
     public var allowedOrigins: [String] = []
+    /// Whether every room's handshake needs a signed viewer token, not only private rooms'
+    /// (`ws.require_token`).
+    public var requireViewerToken = false
     /// The HTTP API port (`http.port`); 0 picks a free port.
     public var httpPort = 8081
     /// Largest API request head and body, in bytes (`http.max_header_size`, `http.max_body_size`): above, 431 and 413.

@@ -17,6 +17,8 @@ public final class ChannelRecord: Sendable {
     private let subscribers = Atomic<Int>(0)
     private let watchersOnline = Atomic<Int>(0)
     private let watchersTotal = Atomic<Int>(0)
+    /// Modes, pin and privacy, as the ingest side last set them; read by each handshake.
+    private let moderationState = Mutex(RoomModeration())
     /// The newest comment delivered into the ring.
     private let sequence: Atomic<UInt64>
     /// The newest `seq` handed out (ingest side only): ahead of `sequence` while comments wait
@@ -58,6 +60,12 @@ public final class ChannelRecord: Sendable {
         ChannelState(rawValue: stateCode.exchange(state.rawValue, ordering: .acquiringAndReleasing)) ?? .ended
     }
 
+    /// The room's modes, pinned comment and privacy, for acknowledgements and handshake checks.
+    public var moderation: RoomModeration { moderationState.withLock { $0 } }
+
+    /// Changes them; ingest side only (it also pushes the change to the subscribers).
+    package func setModeration(_ change: (inout RoomModeration) -> Void) { moderationState.withLock { change(&$0) } }
+
     /// Sockets subscribed to the channel right now, over every loop.
     public var subscriberCount: Int { subscribers.load(ordering: .relaxed) }
 
@@ -94,6 +102,20 @@ public final class ChannelRecord: Sendable {
     }
 }
 
+/// What a room's viewers are told as they join, and checked against, besides its state.
+public struct RoomModeration: Sendable, Equatable {
+    public var modes = RoomModes()
+    public var pinned: Comment?
+    /// Handshakes need a signed viewer token for this room.
+    public var isPrivate = false
+
+    public init(modes: RoomModes = RoomModes(), pinned: Comment? = nil, isPrivate: Bool = false) {
+        self.modes = modes
+        self.pinned = pinned
+        self.isPrivate = isPrivate
+    }
+}
+
 /// Every channel the gateway knows, by id, with its `ChannelState`: the push tier's index of
 /// rooms. Thread-safe: worker loops look channels up on handshakes; only the ingest side (the
 /// API, which keeps each room's record and watchers in its store) opens them and changes their
@@ -123,12 +145,16 @@ public final class ChannelDirectory: Sendable {
 
     /// Opens a live channel whose numbering goes on after `lastSeq`; returns nil when the id is taken.
     @discardableResult
-    package func open(_ id: ChannelID, epoch: UInt64 = 1, lastSeq: UInt64 = 0, state: ChannelState = .live) -> ChannelRecord? {
+    package func open(
+        _ id: ChannelID, epoch: UInt64 = 1, lastSeq: UInt64 = 0, state: ChannelState = .live,
+        moderation: RoomModeration = RoomModeration()
+    ) -> ChannelRecord? {
         channels.withLock { channels in
             guard channels[id] == nil else { return nil }
             let record = ChannelRecord(
                 id: id, epoch: epoch, lastSeq: lastSeq, ring: ChannelRing(capacity: ringCapacity, tracker: tracker))
             _ = record.transition(to: state)
+            record.setModeration { $0 = moderation }
             channels[id] = state.isFinal ? .finished(state) : .open(record)
             return record
         }

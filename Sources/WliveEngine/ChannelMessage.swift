@@ -26,6 +26,14 @@ public final class ChannelMessage: @unchecked Sendable {
     public let publishedAt: UInt64
     /// The WebSocket text frame once built: a retained `SharedFrame`'s address, or 0.
     private let frameBits = Atomic<UInt>(0)
+    private let retractedFlag = Atomic<Bool>(false)
+
+    /// Whether a moderator took this comment back: a replay skips it (and says so in a gap);
+    /// live viewers who had it get `comment_deleted`.
+    public var isRetracted: Bool { retractedFlag.load(ordering: .acquiring) }
+
+    /// Marks the comment retracted; the producer does, before it publishes the deletion.
+    public func retract() { retractedFlag.store(true, ordering: .releasing) }
 
     public init(_ kind: Kind, seq: UInt64, message: ServerMessage, publishedAt: UInt64 = 0) {
         self.kind = kind
@@ -62,4 +70,32 @@ public final class ChannelMessage: @unchecked Sendable {
 
     /// Whether the WebSocket frame has been built (for tests).
     public var hasFrame: Bool { frameBits.load(ordering: .acquiring) != 0 }
+}
+
+extension ChannelMessage {
+    /// `comments` with each run of retracted ones replaced by one `gap` (`retracted`): a
+    /// resuming viewer never sees a comment a moderator took back, and knows its seqs.
+    public static func withoutRetracted(_ comments: [ChannelMessage], of channel: ChannelID, now: Int64) -> [ChannelMessage] {
+        guard comments.contains(where: \.isRetracted) else { return comments }
+        var kept: [ChannelMessage] = []
+        var run: (from: UInt64, to: UInt64)?
+        func closeRun() {
+            guard let gone = run else { return }
+            kept.append(
+                ChannelMessage(
+                    .notice, seq: gone.to,
+                    message: .gap(channelID: channel, fromSeq: gone.from, toSeq: gone.to, reason: .retracted, time: now)))
+            run = nil
+        }
+        for message in comments {
+            if message.isRetracted {
+                run = (run?.from ?? message.seq, message.seq)
+            } else {
+                closeRun()
+                kept.append(message)
+            }
+        }
+        closeRun()
+        return kept
+    }
 }

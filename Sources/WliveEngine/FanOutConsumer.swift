@@ -239,8 +239,10 @@ public final class FanOutConsumer<Element: Subscriber> {
         if low == start, let first = ring.peek(start), !(first.kind == .comment && first.seq == since + 1) { return nil }
         let read = ring.read(from: low, limit: Int(end - low))
         guard read.missed == 0 else { return nil }
-        return read.elements.filter { $0.kind == .comment && $0.seq > since }
+        return ChannelMessage.withoutRetracted(
+            read.elements.filter { $0.kind == .comment && $0.seq > since }, of: record.id, now: wallClock())
     }
+
 
     /// Writes a resuming subscriber's replay, ahead of anything live.
     public func replay<Writer: FanOutWriter>(_ messages: [ChannelMessage], to subscriber: Element, through writer: Writer)

@@ -35,6 +35,21 @@ public struct Comment: Sendable, Equatable {
     }
 }
 
+extension Comment {
+    /// Reads a comment back from its `comment` message JSON (`ServerMessage.comment`): how a
+    /// store keeps a pinned comment. Nil when the text is not one.
+    public init?(messageJSON bytes: [UInt8]) {
+        guard let fields = try? JSONObjectFields.parse(bytes), fields["type"] == "comment",
+            let id = fields["id"], let seq = fields["seq"].flatMap({ UInt64($0) }),
+            let channel = fields["channel_id"].flatMap({ ChannelID($0) }), let time = fields["time"].flatMap({ Int64($0) })
+        else { return nil }
+        self.init(
+            id: id, seq: seq, channelID: channel, userID: fields["userid"] ?? "", source: fields["source"].flatMap { Int($0) } ?? 0,
+            biz: fields["biz"] ?? "", extJSON: fields["ext_json"] ?? "", content: fields["content"] ?? "",
+            commentType: fields["comment_type"] ?? "", time: time)
+    }
+}
+
 /// How many watch a channel: `online` and `total` are the API's watchers (joinLive, now and
 /// ever), `connections` the sockets subscribed on this gateway now.
 public struct ChannelCounts: Sendable, Equatable {
@@ -68,6 +83,15 @@ public enum ServerMessage: Sendable, Equatable {
     case status(channelID: ChannelID, state: ChannelState, reason: String, time: Int64)
     /// Likes since the last such notice (`delta`) and in all (`total`), at most one a second.
     case likes(channelID: ChannelID, total: Int64, delta: Int64, time: Int64)
+    /// A moderator took back a comment already shown (`deleteComment`): remove it from view.
+    case commentDeleted(channelID: ChannelID, id: String, seq: UInt64, time: Int64)
+    /// A moderator took back every comment of one user since `fromTime` (`banUser` with
+    /// `purge_minutes`): remove each of theirs from view.
+    case commentsPurged(channelID: ChannelID, userID: String, source: Int, fromTime: Int64, time: Int64)
+    /// The room's modes changed (slow mode, anchor-only).
+    case modes(channelID: ChannelID, modes: RoomModes, time: Int64)
+    /// The pinned comment changed; nil: unpinned.
+    case pinned(channelID: ChannelID, comment: Comment?, time: Int64)
     /// The channel ended (`state`: ended, banned or expired); a normal close follows.
     case channelClosed(channelID: ChannelID, state: ChannelState, reason: String, time: Int64)
     /// Something the client did was refused; the connection stays open unless a close follows.
@@ -89,6 +113,8 @@ public enum ServerMessage: Sendable, Equatable {
             json.field("server_time", ack.serverTime)
             json.field("status", ack.state.seedStatus)
             json.field("live_status", ack.state.rawValue)
+            json.modes(ack.modes)
+            json.field("pinned", rawJSON: ack.pinned.map { ServerMessage.comment($0).encoded() } ?? Array("null".utf8))
             json.field("epoch", ack.epoch)
             json.field("resumed", ack.resumed)
             json.field("replayed", ack.replayed)
@@ -130,6 +156,31 @@ public enum ServerMessage: Sendable, Equatable {
             json.field("total_likes", total)
             json.field("delta", delta)
             json.field("time", time)
+        case .commentDeleted(let channelID, let id, let seq, let time):
+            json.field("type", "comment_deleted")
+            json.field("channel_id", channelID.description)
+            json.field("id", id)
+            json.field("seq", seq)
+            json.field("time", time)
+        case .commentsPurged(let channelID, let userID, let source, let fromTime, let time):
+            json.field("type", "comments_purged")
+            json.field("channel_id", channelID.description)
+            json.field("userid", userID)
+            json.field("source", source)
+            json.field("from_time", fromTime)
+            json.field("time", time)
+        case .modes(let channelID, let modes, let time):
+            json.field("type", "notice")
+            json.field("notice", "modes")
+            json.field("channel_id", channelID.description)
+            json.modes(modes)
+            json.field("time", time)
+        case .pinned(let channelID, let comment, let time):
+            json.field("type", "notice")
+            json.field("notice", "pinned")
+            json.field("channel_id", channelID.description)
+            json.field("pinned", rawJSON: comment.map { ServerMessage.comment($0).encoded() } ?? Array("null".utf8))
+            json.field("time", time)
         case .heartbeat(let channelID, let counts, let lastSeq, let time):
             json.field("type", "heartbeat")
             json.field("channel_id", channelID.description)
@@ -162,6 +213,11 @@ public enum ServerMessage: Sendable, Equatable {
 }
 
 extension JSONObjectWriter {
+    mutating func modes(_ modes: RoomModes) {
+        field("slow_mode", modes.slowMode)
+        field("anchor_only", modes.anchorOnly)
+    }
+
     mutating func counts(_ counts: ChannelCounts) {
         field("online_num", counts.online)
         field("total_num", counts.total)
@@ -192,11 +248,17 @@ public struct Acknowledgement: Sendable, Equatable {
     public var resumed: Bool
     /// Comments replayed after the acknowledgement, before the live ones.
     public var replayed: Int
+    /// The room's modes and pinned comment as the viewer joins, so a late joiner has them at once.
+    public var modes: RoomModes
+    public var pinned: Comment?
 
     public init(
         channelID: ChannelID, timerInterval: Int, counts: ChannelCounts, lastSeq: UInt64, serverTime: Int64,
-        state: ChannelState = .live, epoch: UInt64 = 0, resumed: Bool = false, replayed: Int = 0
+        state: ChannelState = .live, epoch: UInt64 = 0, resumed: Bool = false, replayed: Int = 0,
+        modes: RoomModes = RoomModes(), pinned: Comment? = nil
     ) {
+        self.modes = modes
+        self.pinned = pinned
         self.channelID = channelID
         self.timerInterval = timerInterval
         self.counts = counts
@@ -218,4 +280,19 @@ public enum GapReason: String, Sendable, Equatable {
     /// It resumed from before what the history still keeps (`history.*`), or from another
     /// epoch of the room.
     case retention
+    /// A moderator took the comments back (`deleteComment`, `banUser` with `purge_minutes`).
+    case retracted
+}
+
+/// A room's moderation modes: pushed as they change, carried by every acknowledgement.
+public struct RoomModes: Sendable, Equatable {
+    /// Seconds a user must wait between two comments in the room; 0: no limit.
+    public var slowMode: Int
+    /// Only the room's owner (the anchor) may comment: a muted room.
+    public var anchorOnly: Bool
+
+    public init(slowMode: Int = 0, anchorOnly: Bool = false) {
+        self.slowMode = slowMode
+        self.anchorOnly = anchorOnly
+    }
 }

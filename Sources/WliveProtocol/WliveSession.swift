@@ -86,12 +86,18 @@ public struct WliveSession: Sendable {
 
     /// The channel the handshake named, in the state the gateway knows it in (nil: no such
     /// channel). The acknowledgement says nothing of a resume yet: the transport fills that in.
+    /// `admitted` is false when the room needs a viewer token (a private room, or
+    /// `ws.require_token`) and the handshake's `im_token` is not a valid one: code -2.
     public mutating func channelResolved(
-        _ channelState: ChannelState?, counts: ChannelCounts, lastSeq: UInt64, epoch: UInt64 = 0, now: Int64
+        _ channelState: ChannelState?, counts: ChannelCounts, lastSeq: UInt64, epoch: UInt64 = 0, now: Int64,
+        admitted: Bool = true
     ) -> Action {
         guard case .resolvingChannel(let handshake, let interval) = state else { return .none }
         guard let channelState else { return reject(.channelNotFound, "channel \(handshake.channelID) not found") }
         guard !channelState.isFinal else { return reject(.channelClosed, "channel \(handshake.channelID) is closed") }
+        guard admitted else {
+            return reject(.notLoggedIn, "this room needs a valid viewer token in im_token for user_id \"\(handshake.userID)\"")
+        }
         state = .subscribed(handshake.channelID, interval: interval)
         return .subscribe(
             handshake.channelID, interval: interval,
@@ -99,6 +105,12 @@ public struct WliveSession: Sendable {
                 Acknowledgement(
                     channelID: handshake.channelID, timerInterval: interval, counts: counts, lastSeq: lastSeq,
                     serverTime: now, state: channelState, epoch: epoch)))
+    }
+
+    /// The handshake being resolved, for the transport's token check.
+    public var pendingHandshake: WliveHandshake? {
+        guard case .resolvingChannel(let handshake, _) = state else { return nil }
+        return handshake
     }
 
     /// Where the handshake being resolved said the client stands, when it resumes.

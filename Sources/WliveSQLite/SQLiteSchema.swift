@@ -35,6 +35,15 @@ enum SQLiteSchema {
         ALTER TABLE channels ADD COLUMN plan_end_time INTEGER NOT NULL DEFAULT 0;
         ALTER TABLE channels ADD COLUMN total_likes INTEGER NOT NULL DEFAULT 0;
         """,
+        // 3: moderation: retracted comments keep their row (a reader learns the seq was
+        // retracted, not lost) without their text; a room's modes, pin and privacy.
+        """
+        ALTER TABLE comments ADD COLUMN retracted INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE channels ADD COLUMN slow_mode INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE channels ADD COLUMN anchor_only INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE channels ADD COLUMN is_private INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE channels ADD COLUMN pinned_json TEXT NOT NULL DEFAULT '';
+        """,
     ]
 
     /// Brings the file up to the newest schema; refuses one written by a newer Wlive.

@@ -14,6 +14,8 @@ public final class SQLiteStore: DurableStore {
     private let putComment: SQLiteStatement
     private let keepLastSeqs: SQLiteStatement
     private let trimComments: SQLiteStatement
+    private let retractComment: SQLiteStatement
+    private let purgeComments: SQLiteStatement
     private let selectComments: SQLiteStatement
     private let selectOldest: SQLiteStatement
     private let selectLastSeq: SQLiteStatement
@@ -49,12 +51,14 @@ public final class SQLiteStore: DurableStore {
             """
             INSERT INTO channels (channel_id, title, describe, cover_url, ext_json, owner_userid, owner_biz,
                 owner_source, create_time, release_time, live_time, reason, state, online_count, total_count, epoch,
-                state_since, plan_start_time, plan_end_time, total_likes)
-            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)
+                state_since, plan_start_time, plan_end_time, total_likes, slow_mode, anchor_only, is_private, pinned_json)
+            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20,
+                ?21, ?22, ?23, ?24)
             ON CONFLICT (channel_id) DO UPDATE SET title = ?2, describe = ?3, cover_url = ?4, ext_json = ?5,
                 owner_userid = ?6, owner_biz = ?7, owner_source = ?8, create_time = ?9, release_time = ?10,
                 live_time = ?11, reason = ?12, state = ?13, online_count = ?14, total_count = ?15, epoch = ?16,
-                state_since = ?17, plan_start_time = ?18, plan_end_time = ?19, total_likes = ?20
+                state_since = ?17, plan_start_time = ?18, plan_end_time = ?19, total_likes = ?20,
+                slow_mode = ?21, anchor_only = ?22, is_private = ?23, pinned_json = ?24
             """)
         putWatcher = try database.prepare(
             """
@@ -76,9 +80,16 @@ public final class SQLiteStore: DurableStore {
                 (SELECT ifnull(max(seq), 0) FROM comments WHERE comments.channel_id = channels.channel_id))
             """)
         trimComments = try database.prepare("DELETE FROM comments WHERE channel_id = ?1 AND seq <= ?2")
+        retractComment = try database.prepare(
+            "UPDATE comments SET retracted = 1, content = '', ext_json = '' WHERE channel_id = ?1 AND seq = ?2")
+        purgeComments = try database.prepare(
+            """
+            UPDATE comments SET retracted = 1, content = '', ext_json = ''
+            WHERE channel_id = ?1 AND userid = ?2 AND source = ?3 AND time >= ?4
+            """)
         selectComments = try database.prepare(
             """
-            SELECT seq, id, userid, source, biz, ext_json, content, comment_type, time FROM comments
+            SELECT seq, id, userid, source, biz, ext_json, content, comment_type, time, retracted FROM comments
             WHERE channel_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3
             """)
         selectOldest = try database.prepare("SELECT min(seq) FROM comments WHERE channel_id = ?1")
@@ -101,7 +112,7 @@ public final class SQLiteStore: DurableStore {
             SELECT channel_id, title, describe, cover_url, ext_json, owner_userid, owner_biz, owner_source,
                 create_time, release_time, live_time, reason, state, online_count, total_count, epoch,
                 max(last_seq, ifnull((SELECT max(seq) FROM comments WHERE comments.channel_id = channels.channel_id), 0)),
-                state_since, plan_start_time, plan_end_time, total_likes
+                state_since, plan_start_time, plan_end_time, total_likes, slow_mode, anchor_only, is_private, pinned_json
             FROM channels
             """)
         try rooms.bind()
@@ -124,6 +135,9 @@ public final class SQLiteStore: DurableStore {
             info.planStartTime = rooms.int64(18)
             info.planEndTime = rooms.int64(19)
             info.totalLikes = rooms.int64(20)
+            info.modes = RoomModes(slowMode: Int(rooms.int64(21)), anchorOnly: rooms.int64(22) != 0)
+            info.isPrivate = rooms.int64(23) != 0
+            info.pinned = Comment(messageJSON: Array(rooms.text(24).utf8))
             channels[id] = StoredChannel(info: info, lastSeq: UInt64(bitPattern: rooms.int64(16)))
         }
         let watchers = try database.prepare(
@@ -159,7 +173,10 @@ public final class SQLiteStore: DurableStore {
                         .integer(info.createTime), .integer(info.releaseTime), .integer(info.liveTime), .text(info.reason),
                         .integer(Int64(info.state.rawValue)), .integer(Int64(info.onlineCount)),
                         .integer(Int64(info.totalCount)), .unsigned(info.epoch), .integer(info.stateSince),
-                        .integer(info.planStartTime), .integer(info.planEndTime), .integer(info.totalLikes))
+                        .integer(info.planStartTime), .integer(info.planEndTime), .integer(info.totalLikes),
+                        .integer(Int64(info.modes.slowMode)), .integer(info.modes.anchorOnly ? 1 : 0),
+                        .integer(info.isPrivate ? 1 : 0),
+                        .text(info.pinned.map { String(decoding: ServerMessage.comment($0).encoded(), as: UTF8.self) } ?? ""))
                 case .watcher(let id, let watcher, let online):
                     try putWatcher.run(
                         .unsigned(id.rawValue), .integer(Int64(watcher.source)), .text(watcher.userID), .text(watcher.biz),
@@ -172,6 +189,10 @@ public final class SQLiteStore: DurableStore {
                         .text(comment.userID), .integer(Int64(comment.source)), .text(comment.biz), .text(comment.extJSON),
                         .text(comment.content), .text(comment.commentType), .integer(comment.time))
                     newest[comment.channelID] = max(newest[comment.channelID] ?? 0, comment.seq)
+                case .retraction(let id, let seqs):
+                    for seq in seqs { try retractComment.run(.unsigned(id.rawValue), .unsigned(seq)) }
+                case .purge(let id, let userID, let source, let since):
+                    try purgeComments.run(.unsigned(id.rawValue), .text(userID), .integer(Int64(source)), .integer(since))
                 }
             }
             let keep = UInt64(max(0, settings.retention.maxPerChannel))
@@ -189,16 +210,21 @@ public final class SQLiteStore: DurableStore {
         let oldest: UInt64? = try selectOldest.step() && !selectOldest.isNull(0) ? UInt64(bitPattern: selectOldest.int64(0)) : nil
         selectOldest.reset()
         var comments: [Comment] = []
+        var retracted: [UInt64] = []
         try selectComments.bind(.unsigned(channel.rawValue), .unsigned(seq), .integer(Int64(max(0, limit))))
         while try selectComments.step() {
             let row = selectComments
+            guard row.int64(9) == 0 else {
+                retracted.append(UInt64(bitPattern: row.int64(0)))
+                continue
+            }
             comments.append(
                 Comment(
                     id: row.text(1), seq: UInt64(bitPattern: row.int64(0)), channelID: channel, userID: row.text(2),
                     source: Int(row.int64(3)), biz: row.text(4), extJSON: row.text(5), content: row.text(6),
                     commentType: row.text(7), time: row.int64(8)))
         }
-        return CommentPage(comments: comments, oldestRetained: oldest, lastSeq: lastSeq)
+        return CommentPage(comments: comments, oldestRetained: oldest, lastSeq: lastSeq, retracted: retracted)
     }
 
     /// Drops comments past `history.max_age`.

@@ -102,7 +102,7 @@ extension EventLoop {
         // What the history no longer holds of what the viewer asked for; when the history
         // holds nothing the ring lacks, the ring's own start bounds it.
         let newest = max(page.lastSeq, record.lastSeq)
-        let firstKept = page.messages.first?.seq ?? page.oldestRetained ?? newest + 1
+        let firstKept = page.firstSeq ?? page.oldestRetained ?? newest + 1
         let lost: ClosedRange<UInt64>? =
             firstKept > before + 1 && newest > before ? (before + 1)...min(firstKept - 1, newest) : nil
         if !catchUp.isAcknowledged {

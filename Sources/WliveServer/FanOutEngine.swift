@@ -79,6 +79,63 @@ final class FanOutEngine {
             .likes(channelID: channel, total: total, delta: delta, time: wallClockMilliseconds()), to: record)
     }
 
+    /// Takes comments back: the ring's copies are marked so no replay shows them again, and
+    /// the subscribers get one `comment_deleted` each.
+    func retract(_ id: ChannelID, comments: [(id: String, seq: UInt64)]) {
+        guard let record = channels.lookup(id) else { return }
+        let now = wallClockMilliseconds()
+        for comment in comments {
+            ringComment(of: record, seq: comment.seq)?.retract()
+            append(
+                .notice, seq: record.lastSeq, .commentDeleted(channelID: id, id: comment.id, seq: comment.seq, time: now),
+                to: record)
+        }
+    }
+
+    /// Takes back every comment of one user since `since` (Unix ms): those the ring holds are
+    /// marked, and the subscribers get one `comments_purged`.
+    func purge(_ id: ChannelID, userID: String, source: Int, since: Int64) {
+        guard let record = channels.lookup(id) else { return }
+        let ring = record.ring
+        for position in ring.oldestReadable..<ring.publishedCount {
+            guard let entry = ring.peek(position), entry.kind == .comment, case .comment(let comment) = entry.message,
+                comment.userID == userID, comment.source == source, comment.time >= since
+            else { continue }
+            entry.retract()
+        }
+        append(
+            .notice, seq: record.lastSeq,
+            .commentsPurged(channelID: id, userID: userID, source: source, fromTime: since, time: wallClockMilliseconds()),
+            to: record)
+    }
+
+    /// Changes a room's modes or pin, for later acknowledgements and, now, its subscribers.
+    func changeModeration(_ id: ChannelID, modes: RoomModes? = nil, pinned: Comment?? = nil) {
+        guard let record = channels.lookup(id) else { return }
+        let now = wallClockMilliseconds()
+        record.setModeration { moderation in
+            if let modes { moderation.modes = modes }
+            if let pinned { moderation.pinned = pinned }
+        }
+        if let modes { append(.notice, seq: record.lastSeq, .modes(channelID: id, modes: modes, time: now), to: record) }
+        if let pinned { append(.notice, seq: record.lastSeq, .pinned(channelID: id, comment: pinned, time: now), to: record) }
+    }
+
+    /// The ring's entry of comment `seq`, found by bisection: seqs never fall along the ring,
+    /// and a comment comes before the notices that carry its seq.
+    private func ringComment(of record: ChannelRecord, seq: UInt64) -> ChannelMessage? {
+        let ring = record.ring
+        var low = ring.oldestReadable
+        var high = ring.publishedCount
+        while low < high {
+            let middle = low + (high - low) / 2
+            guard let entry = ring.peek(middle) else { return nil }
+            if entry.seq < seq { low = middle + 1 } else { high = middle }
+        }
+        guard let entry = ring.peek(low), entry.kind == .comment, entry.seq == seq else { return nil }
+        return entry
+    }
+
     /// Ends a channel in `state` (ended, banned, expired): later handshakes and comments get
     /// code 2; subscribers receive what was published before, then a `status` notice and
     /// `channel_closed`, then a normal close.

@@ -119,7 +119,9 @@ public final class Gateway: Sendable {
             let readModel = InMemoryLiveStore()
             readModel.restore(restored)
             for room in restored {
-                channels.open(room.info.id, epoch: room.info.epoch, lastSeq: room.lastSeq, state: room.info.state)
+                channels.open(
+                    room.info.id, epoch: room.info.epoch, lastSeq: room.lastSeq, state: room.info.state,
+                    moderation: RoomModeration(modes: room.info.modes, pinned: room.info.pinned, isPrivate: room.info.isPrivate))
             }
             var storeThread: StoreThread?
             let journal: any StoreJournal
@@ -137,8 +139,10 @@ public final class Gateway: Sendable {
                 storeThread = thread
             }
             readModel.onChange = { [unowned journal] change in journal.record(change) }
+            let history = HistoryReader(journal: journal, channels: channels)
             let api = LiveAPI(
-                settings: configuration.api, store: readModel, journal: journal, fanOut: GatewayFanOut(engine: fanOut),
+                settings: configuration.api, store: readModel, journal: journal,
+                fanOut: GatewayFanOut(engine: fanOut, history: history),
                 spam: SpamFilter(settings: configuration.spam, dictionary: dictionary), logger: logger,
                 metrics: exporter?.metricsFactory, wallClock: wallClockMilliseconds, monotonicClock: monotonicSeconds)
             api.countRestored(restored.map(\.info))
@@ -146,7 +150,7 @@ public final class Gateway: Sendable {
             // No loop runs yet, so the API may be called from here.
             for id in channelsToOpen { _ = try? api.adoptChannel(id) }
             ingest.becomeIngestLoop(api: api, fanOut: fanOut)
-            ingest.history = HistoryReader(journal: journal, channels: channels)
+            ingest.history = history
             storeThread?.start()
             for loop in loops + [ingest] { loop.start() }
             state = .running(workers: loops, ingest: ingest, ports, store: storeThread)

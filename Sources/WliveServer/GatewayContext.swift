@@ -1,9 +1,11 @@
 import Logging
 import Synchronization
+import WliveAPI
 import WliveAdmin
 import WliveCodec
 import WliveConfig
 import WliveEngine
+import WliveProtocol
 
 /// What every loop of a gateway shares: immutable settings and thread-safe state.
 final class GatewayContext: Sendable {
@@ -21,6 +23,8 @@ final class GatewayContext: Sendable {
     let isDraining = Atomic<Bool>(false)
     /// Unix seconds when the gateway was made, for `process_start_time_seconds` and uptime.
     let startTime = ProcessStatistics.wallClockSeconds()
+    /// Checks the viewer tokens of private rooms (signed with `auth.secrets`).
+    let viewerTokens: AuthTokenVerifier
 
     init(configuration: GatewayConfiguration, channels: ChannelDirectory, logger: Logger) {
         self.configuration = configuration
@@ -30,6 +34,17 @@ final class GatewayContext: Sendable {
         requestLimits = .init(maxHeaderBytes: configuration.maxHeaderSize, maxBodyBytes: 0)
         apiRequestLimits = .init(maxHeaderBytes: configuration.apiMaxHeaderSize, maxBodyBytes: configuration.apiMaxBodySize)
         maxConnections = configuration.effectiveMaxConnections
+        viewerTokens = AuthTokenVerifier(secrets: configuration.api.authSecrets, purpose: .viewer)
+    }
+
+    /// Whether a handshake may watch a room: any, unless the room is private or
+    /// `ws.require_token` holds; then only with a viewer token for its user and room.
+    func admits(_ handshake: WliveHandshake, moderation: RoomModeration) -> Bool {
+        guard moderation.isPrivate || configuration.requireViewerToken else { return true }
+        let verdict = viewerTokens.verifyViewer(
+            handshake.imToken, userID: handshake.userID, channel: handshake.channelID.description,
+            now: Int64(ProcessStatistics.wallClockSeconds()))
+        return (try? verdict.get()) != nil
     }
 
     /// Takes a place for a new WebSocket connection; false when all `maxConnections` are taken.

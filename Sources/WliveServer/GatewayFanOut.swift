@@ -1,14 +1,34 @@
 import WliveAPI
+import WliveEngine
 import WliveProtocol
 
 /// The API's view of the push tier. Both live on the ingest loop, so these are direct calls.
 final class GatewayFanOut: LiveFanOut {
     unowned let engine: FanOutEngine
+    /// Its kept pages go stale when comments are taken back.
+    let history: HistoryReader
 
-    init(engine: FanOutEngine) { self.engine = engine }
+    init(engine: FanOutEngine, history: HistoryReader) {
+        self.engine = engine
+        self.history = history
+    }
 
-    func openChannel(_ id: ChannelID, epoch: UInt64, state: ChannelState) {
-        engine.channels.open(id, epoch: epoch, state: state)
+    func openChannel(_ id: ChannelID, epoch: UInt64, state: ChannelState, isPrivate: Bool) {
+        engine.channels.open(id, epoch: epoch, state: state, moderation: RoomModeration(isPrivate: isPrivate))
+    }
+
+    func retract(_ id: ChannelID, comments: [(id: String, seq: UInt64)]) {
+        history.forget(id)
+        engine.retract(id, comments: comments)
+    }
+
+    func purge(_ id: ChannelID, userID: String, source: Int, since: Int64) {
+        history.forget(id)
+        engine.purge(id, userID: userID, source: source, since: since)
+    }
+
+    func changeModeration(_ id: ChannelID, modes: RoomModes?, pinned: Comment??) {
+        engine.changeModeration(id, modes: modes, pinned: pinned)
     }
 
     func closeChannel(_ id: ChannelID, as state: ChannelState, reason: String) {

@@ -9,7 +9,10 @@ import WliveStore
 final class HistoryReader {
     /// A page as viewers receive it: shared messages whose frames are built at most once.
     struct Page: Sendable {
+        /// The comments, with a `gap` (`retracted`) in place of each run a moderator took back.
         var messages: [ChannelMessage]
+        /// The oldest seq the page covers, shown or retracted.
+        var firstSeq: UInt64?
         var oldestRetained: UInt64?
         var lastSeq: UInt64
     }
@@ -46,12 +49,33 @@ final class HistoryReader {
         journal.comments(of: channel, after: seq, limit: Self.pageSize) { [self] result in
             let page = result.map { found in
                 Page(
-                    messages: found.comments.map { ChannelMessage(.comment, seq: $0.seq, message: .comment($0)) },
+                    messages: Self.messages(of: found, channel: channel), firstSeq: found.firstSeq,
                     oldestRetained: found.oldestRetained, lastSeq: found.lastSeq)
             }
             if case .success(let page) = page { keep(page, as: key) }
             for waiter in waiting.removeValue(forKey: key) ?? [] { waiter(page) }
         }
+    }
+
+    /// A moderator took comments back: pages of the room read before are stale.
+    func forget(_ channel: ChannelID) {
+        guard kept.keys.contains(where: { $0.channel == channel }) else { return }
+        keptOrder.removeAll { $0.channel == channel }
+        kept = kept.filter { $0.key.channel != channel }
+    }
+
+    /// The page's comments in seq order, the retracted ones as `retracted` gaps.
+    private static func messages(of page: CommentPage, channel: ChannelID) -> [ChannelMessage] {
+        var comments = page.comments.map { ChannelMessage(.comment, seq: $0.seq, message: .comment($0)) }
+        guard !page.retracted.isEmpty else { return comments }
+        // Retracted seqs stand in as retracted entries, which the ring replay's rule turns into gaps.
+        for seq in page.retracted {
+            let placeholder = ChannelMessage(.comment, seq: seq, message: .error(code: .success, message: ""))
+            placeholder.retract()
+            comments.append(placeholder)
+        }
+        comments.sort { $0.seq < $1.seq }
+        return ChannelMessage.withoutRetracted(comments, of: channel, now: wallClockMilliseconds())
     }
 
     /// A whole page never changes (retention may drop from it, which a resumer need not know

@@ -89,10 +89,15 @@ extension WebSocketConnection {
             let counts = record?.counts(extraConnections: 1) ?? ChannelCounts(online: 0, total: 0, connections: 0)
             let state = record?.state ?? loop.context.channels.state(of: id)
             let resume = session.resume
+            let moderation = record?.moderation ?? RoomModeration()
+            let admitted = session.pendingHandshake.map { loop.context.admits($0, moderation: moderation) } ?? false
             let next = session.channelResolved(
-                state, counts: counts, lastSeq: record?.lastSeq ?? 0, epoch: record?.epoch ?? 0, now: wallClockMilliseconds())
+                state, counts: counts, lastSeq: record?.lastSeq ?? 0, epoch: record?.epoch ?? 0, now: wallClockMilliseconds(),
+                admitted: admitted)
             role = .wlive(session)
-            if case .subscribe(_, let interval, .handshakeAccepted(let ack)) = next, let record {
+            if case .subscribe(_, let interval, .handshakeAccepted(var ack)) = next, let record {
+                ack.modes = moderation.modes
+                ack.pinned = moderation.pinned
                 subscribe(to: record, interval: interval, acknowledgement: ack, resume: resume)
             } else {
                 perform(next)

@@ -27,6 +27,11 @@ public struct ChannelInfo: Sendable, Equatable {
     public var planEndTime: Int64 = 0
     /// Likes in all (`sendLike`), as Weibo's `total_stars`.
     public var totalLikes: Int64 = 0
+    /// Moderation: slow mode and anchor-only (`setRoomMode`), the pinned comment, and whether
+    /// viewers need a signed viewer token (`startLive` with `private: 1`).
+    public var modes = RoomModes()
+    public var pinned: Comment?
+    public var isPrivate = false
     /// Watchers now (joined and not left) and distinct watchers ever.
     public var onlineCount = 0
     public var totalCount = 0

@@ -10,10 +10,22 @@ public final class MemoryHistoryStore: DurableStore {
         /// in bulk, so trimming costs O(1) per comment.
         var head = 0
         var lastSeq: UInt64 = 0
+        /// Retracted seqs still in `comments` (their entries are kept, so bisection holds).
+        var retracted: Set<UInt64> = []
 
         var retained: ArraySlice<Comment> { comments[head...] }
 
+        /// Marks the retained comments `matching` as retracted and drops their text.
+        mutating func retract(_ matching: (Comment) -> Bool) {
+            for index in head..<comments.count where matching(comments[index]) {
+                retracted.insert(comments[index].seq)
+                comments[index].content = ""
+                comments[index].extJSON = ""
+            }
+        }
+
         mutating func drop(_ count: Int) {
+            if !retracted.isEmpty { for comment in comments[head..<(head + count)] { retracted.remove(comment.seq) } }
             head += count
             if head > 1024, head * 2 > comments.count {
                 comments.removeFirst(head)
@@ -23,6 +35,7 @@ public final class MemoryHistoryStore: DurableStore {
     }
 
     public let retention: RetentionPolicy
+
     private var histories: [ChannelID: History] = [:]
 
     public init(retention: RetentionPolicy = RetentionPolicy()) { self.retention = retention }
@@ -39,6 +52,10 @@ public final class MemoryHistoryStore: DurableStore {
                 let excess = history.retained.count - retention.maxPerChannel
                 if excess > 0 { history.drop(excess) }
                 histories[comment.channelID] = history
+            case .retraction(let id, let seqs):
+                histories[id]?.retract { seqs.contains($0.seq) }
+            case .purge(let id, let userID, let source, let since):
+                histories[id]?.retract { $0.userID == userID && $0.source == source && $0.time >= since }
             case .channel, .watcher, .watchersCleared:
                 break
             }
@@ -55,9 +72,13 @@ public final class MemoryHistoryStore: DurableStore {
             let middle = (low + high) / 2
             if retained[middle].seq <= seq { low = middle + 1 } else { high = middle }
         }
+        let page = retained[low...].prefix(max(0, limit))
+        guard !history.retracted.isEmpty else {
+            return CommentPage(comments: Array(page), oldestRetained: retained.first?.seq, lastSeq: history.lastSeq)
+        }
         return CommentPage(
-            comments: Array(retained[low...].prefix(max(0, limit))), oldestRetained: retained.first?.seq,
-            lastSeq: history.lastSeq)
+            comments: page.filter { !history.retracted.contains($0.seq) }, oldestRetained: retained.first?.seq,
+            lastSeq: history.lastSeq, retracted: page.map(\.seq).filter { history.retracted.contains($0) })
     }
 
     public func maintain(now: Int64) {

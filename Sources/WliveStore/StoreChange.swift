@@ -11,6 +11,12 @@ public enum StoreChange: Sendable, Equatable {
     case watchersCleared(ChannelID)
     /// An accepted comment, numbered.
     case comment(Comment)
+    /// Comments taken back by a moderator (`deleteComment`): their text is gone from history,
+    /// and a reader is told their seqs were retracted, never shown them again.
+    case retraction(ChannelID, seqs: [UInt64])
+    /// Every comment of one user in a room since `since` (Unix ms) taken back (`banUser`'s
+    /// `purge_minutes`).
+    case purge(ChannelID, userID: String, source: Int, since: Int64)
 }
 
 /// A room as a durable store gives it back at start.
@@ -47,14 +53,34 @@ public struct CommentPage: Sendable, Equatable {
     /// The room's newest `seq`, retained or not (0 before the first comment).
     public var lastSeq: UInt64
 
-    public init(comments: [Comment], oldestRetained: UInt64?, lastSeq: UInt64) {
+    /// The seqs in the page's range that a moderator retracted, ascending: not in `comments`.
+    public var retracted: [UInt64]
+
+    public init(comments: [Comment], oldestRetained: UInt64?, lastSeq: UInt64, retracted: [UInt64] = []) {
         self.comments = comments
         self.oldestRetained = oldestRetained
         self.lastSeq = lastSeq
+        self.retracted = retracted
+    }
+
+    /// The newest seq the page covers, a comment or a retracted one (nil: it covers none).
+    public var throughSeq: UInt64? {
+        switch (comments.last?.seq, retracted.last) {
+        case (let shown?, let gone?): return max(shown, gone)
+        case (let shown, let gone): return shown ?? gone
+        }
+    }
+
+    /// The oldest seq the page covers, a comment or a retracted one.
+    public var firstSeq: UInt64? {
+        switch (comments.first?.seq, retracted.first) {
+        case (let shown?, let gone?): return min(shown, gone)
+        case (let shown, let gone): return shown ?? gone
+        }
     }
 
     /// Whether comments newer than this page's exist.
-    public var hasMore: Bool { (comments.last?.seq ?? lastSeq) < lastSeq }
+    public var hasMore: Bool { (throughSeq ?? lastSeq) < lastSeq }
 }
 
 /// How long comments are kept (`history.max_per_channel`, `history.max_age`).

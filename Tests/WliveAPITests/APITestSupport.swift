@@ -16,7 +16,17 @@ final class RecordingFanOut: LiveFanOut {
     var refusePublishing = false
     private var seqs: [ChannelID: UInt64] = [:]
 
-    func openChannel(_ id: ChannelID, epoch: UInt64, state: ChannelState) { opened.append(id) }
+    func openChannel(_ id: ChannelID, epoch: UInt64, state: ChannelState, isPrivate: Bool) { opened.append(id) }
+    var retracted: [(ChannelID, String, UInt64)] = []
+    var purged: [(ChannelID, String, Int64)] = []
+    var moderation: [(ChannelID, RoomModes?, WliveProtocol.Comment??)] = []
+    func retract(_ id: ChannelID, comments: [(id: String, seq: UInt64)]) {
+        retracted += comments.map { (id, $0.id, $0.seq) }
+    }
+    func purge(_ id: ChannelID, userID: String, source: Int, since: Int64) { purged.append((id, userID, since)) }
+    func changeModeration(_ id: ChannelID, modes: RoomModes?, pinned: WliveProtocol.Comment??) {
+        moderation.append((id, modes, pinned))
+    }
     var states: [(ChannelID, ChannelState, String)] = []
     var likes: [(ChannelID, Int64, Int64)] = []
     func closeChannel(_ id: ChannelID, as state: ChannelState, reason: String) {
