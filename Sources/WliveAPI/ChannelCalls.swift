@@ -24,6 +24,9 @@ extension LiveAPI {
         var channel = ChannelInfo(
             id: id, title: title, describe: describe, coverURL: cover, extJSON: extJSON,
             ownerUserID: caller.userID, ownerBiz: caller.biz, ownerSource: caller.source, createTime: now)
+        let visibility = try optional(fields, "private", limit: 1)
+        guard ["", "0", "1"].contains(visibility) else { throw APIReply.failure(.invalidParameter, "private must be 0 or 1") }
+        channel.isPrivate = visibility == "1"
         channel.planStartTime = plan.start
         channel.planEndTime = plan.end
         // Planned for later: not started (102) until the anchor goes live.
@@ -40,6 +43,7 @@ extension LiveAPI {
         json.field("qcloud_channel_id", id.description)
         json.field("channel_id", id.description)
         json.field("live_status", channel.state.rawValue)
+        json.field("private", channel.isPrivate)
         return APIReply(code: .success, fields: [("channel", json.finish())])
     }
 
@@ -151,6 +155,10 @@ extension LiveAPI {
         json.field("plan_start_time", String(channel.planStartTime))
         json.field("plan_end_time", String(channel.planEndTime))
         json.field("total_likes", channel.totalLikes)
+        json.field("private", channel.isPrivate)
+        json.field("slow_mode", channel.modes.slowMode)
+        json.field("anchor_only", channel.modes.anchorOnly)
+        json.field("pinned", rawJSON: channel.pinned.map { ServerMessage.comment($0).encoded() } ?? Array("null".utf8))
         json.field("userid", channel.ownerUserID)
         json.field("channel_id", channel.id.description)
         json.field("biz", channel.ownerBiz)

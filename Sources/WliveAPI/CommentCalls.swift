@@ -5,7 +5,7 @@ import WliveStore
 
 extension LiveAPI {
     /// `sendComment` (seed 000, 1.7). Checks in order: fields (-4), login (-2), the channel exists
-    /// (1) and is live (2), spam (303); then the comment is numbered, stored, delivered, and its
+    /// (1) and is live (2), bans and anchor-only rooms (22), slow mode and spam (303); then the comment is numbered, stored, delivered, and its
     /// id and seq answered: code 0 only once it is durable.
     func sendComment(_ fields: RequestFields, answer: @escaping (APIReply) -> Void) throws {
         let caller = try checkFields(fields)
@@ -24,7 +24,9 @@ extension LiveAPI {
         let extJSON = try bounded(commentFields["ext_json"] ?? "", "ext_json", limit: FieldLimits.extJSON)
         let commentType = try bounded(commentFields["type"] ?? "", "type", limit: FieldLimits.commentType)
         try checkLogin(fields, caller)
-        _ = try liveChannel(id)
+        let channel = try liveChannel(id)
+        let now = wallClock()
+        if let refusal = moderationRefusal(of: caller, in: channel, now: now) { return answer(refusal) }
         if let verdict = spam.check(
             channel: id.rawValue, user: caller.key, content: content, now: monotonicClock())
         {
@@ -34,6 +36,7 @@ extension LiveAPI {
                     code: .contentRejected, message: verdict.message,
                     fields: [("reason", JSONObjectWriter.quoted(verdict.rule.rawValue))]))
         }
+        noteComment(of: caller, in: channel, now: now)
         publish(
             channel: id, userID: caller.userID, source: caller.source, biz: caller.biz,
             content: content, extJSON: extJSON, commentType: commentType

@@ -22,6 +22,9 @@ public final class LiveAPI {
     var roomTimers: RoomTimers
     /// Likes per room since its last likes notice.
     var pendingLikes: [ChannelID: Int64] = [:]
+    /// Bans in force (until, Unix ms), and per slow-mode room each user's last comment time.
+    var bans: [BanKey: Int64] = [:]
+    var lastComments: [ChannelID: [String: Int64]] = [:]
     var ids: ChannelIDGenerator
     /// The logger as given; `logger` adds the connection id of the request being answered, so
     /// every line about a request names its connection (built only when a line is logged).
@@ -69,6 +72,7 @@ public final class LiveAPI {
         case startLive, stopLive, joinLive, leaveLive, retrieveChannel, retrieveWatcherList, sendComment
         case retrieveComments
         case pauseLive, resumeLive, anchorHeartbeat, banLive, sendLike
+        case deleteComment, banUser, setRoomMode, pinComment, unpinComment
 
         init?(pathName: Substring) {
             switch pathName {
@@ -148,6 +152,11 @@ public final class LiveAPI {
             case .anchorHeartbeat: reply = try anchorHeartbeat(fields)
             case .banLive: reply = try banLive(fields)
             case .sendLike: reply = try sendLike(fields)
+            case .deleteComment: reply = try deleteComment(fields)
+            case .banUser: reply = try banUser(fields)
+            case .setRoomMode: reply = try setRoomMode(fields)
+            case .unpinComment: reply = try unpinComment(fields)
+            case .pinComment: return try pinComment(fields, answer: answer)
             // These answer later: after the store kept the comment, after the store read.
             case .sendComment: return try sendComment(fields, answer: answer)
             case .retrieveComments: return try retrieveComments(fields, answer: answer)
@@ -167,6 +176,7 @@ public final class LiveAPI {
     public func flushNotices() {
         tickRooms()
         flushLikes()
+        pruneSlowMode(now: wallClock())
         guard !changedChannels.isEmpty else { return }
         for id in changedChannels {
             guard let channel = try? store.channel(id), !channel.state.isFinal else { continue }

@@ -36,13 +36,18 @@ enum SQLiteSchema {
         ALTER TABLE channels ADD COLUMN total_likes INTEGER NOT NULL DEFAULT 0;
         """,
         // 3: moderation: retracted comments keep their row (a reader learns the seq was
-        // retracted, not lost) without their text; a room's modes, pin and privacy.
+        // retracted, not lost) without their text; a room's modes, pin and privacy; bans
+        // (channel 0: everywhere).
         """
         ALTER TABLE comments ADD COLUMN retracted INTEGER NOT NULL DEFAULT 0;
         ALTER TABLE channels ADD COLUMN slow_mode INTEGER NOT NULL DEFAULT 0;
         ALTER TABLE channels ADD COLUMN anchor_only INTEGER NOT NULL DEFAULT 0;
         ALTER TABLE channels ADD COLUMN is_private INTEGER NOT NULL DEFAULT 0;
         ALTER TABLE channels ADD COLUMN pinned_json TEXT NOT NULL DEFAULT '';
+        CREATE TABLE bans (
+            channel_id INTEGER NOT NULL, source INTEGER NOT NULL, userid TEXT NOT NULL, until INTEGER NOT NULL,
+            PRIMARY KEY (channel_id, source, userid)
+        ) WITHOUT ROWID;
         """,
     ]
 

@@ -15,6 +15,7 @@ public final class SQLiteStore: DurableStore {
     private let keepLastSeqs: SQLiteStatement
     private let trimComments: SQLiteStatement
     private let retractComment: SQLiteStatement
+    private let putBan: SQLiteStatement
     private let purgeComments: SQLiteStatement
     private let selectComments: SQLiteStatement
     private let selectOldest: SQLiteStatement
@@ -82,6 +83,11 @@ public final class SQLiteStore: DurableStore {
         trimComments = try database.prepare("DELETE FROM comments WHERE channel_id = ?1 AND seq <= ?2")
         retractComment = try database.prepare(
             "UPDATE comments SET retracted = 1, content = '', ext_json = '' WHERE channel_id = ?1 AND seq = ?2")
+        putBan = try database.prepare(
+            """
+            INSERT INTO bans (channel_id, source, userid, until) VALUES (?1, ?2, ?3, ?4)
+            ON CONFLICT (channel_id, source, userid) DO UPDATE SET until = ?4
+            """)
         purgeComments = try database.prepare(
             """
             UPDATE comments SET retracted = 1, content = '', ext_json = ''
@@ -153,6 +159,20 @@ public final class SQLiteStore: DurableStore {
         return channels.values.sorted { $0.info.id < $1.info.id }
     }
 
+    public func loadBans(now: Int64) throws(StoreError) -> [UserBan] {
+        let rows = try database.prepare("SELECT channel_id, source, userid, until FROM bans WHERE until > ?1")
+        try rows.bind(.integer(now))
+        var bans: [UserBan] = []
+        while try rows.step() {
+            let room = UInt64(bitPattern: rows.int64(0))
+            bans.append(
+                UserBan(
+                    channel: room == 0 ? nil : ChannelID(rawValue: room), source: Int(rows.int64(1)), userID: rows.text(2),
+                    until: rows.int64(3)))
+        }
+        return bans
+    }
+
     public func apply(_ changes: [StoreChange]) throws(StoreError) {
         try database.transaction { () throws(StoreError) in
             // The newest seq written per room, where trimming to `history.max_per_channel` starts.
@@ -193,6 +213,9 @@ public final class SQLiteStore: DurableStore {
                     for seq in seqs { try retractComment.run(.unsigned(id.rawValue), .unsigned(seq)) }
                 case .purge(let id, let userID, let source, let since):
                     try purgeComments.run(.unsigned(id.rawValue), .text(userID), .integer(Int64(source)), .integer(since))
+                case .ban(let ban):
+                    try putBan.run(
+                        .unsigned(ban.channel?.rawValue ?? 0), .integer(Int64(ban.source)), .text(ban.userID), .integer(ban.until))
                 }
             }
             let keep = UInt64(max(0, settings.retention.maxPerChannel))
@@ -229,6 +252,7 @@ public final class SQLiteStore: DurableStore {
 
     /// Drops comments past `history.max_age`.
     public func maintain(now: Int64) throws(StoreError) {
+        try database.execute("DELETE FROM bans WHERE until <= \(now)")
         guard let cutoff = settings.retention.ageCutoff(now: now) else { return }
         try database.transaction { () throws(StoreError) in
             try keepLastSeqs.run()

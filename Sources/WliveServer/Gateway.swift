@@ -82,7 +82,7 @@ public final class Gateway: Sendable {
         // take the gateway (or the process embedding it) down. The write fails with EPIPE instead.
         signal(SIGPIPE, SIG_IGN)
         let dictionary = try loadDictionary()
-        let (durable, restored) = try openStore()
+        let (durable, restored, bans) = try openStore()
         return try state.withLock { state in
             guard case .idle = state else { throw GatewayError.alreadyStarted }
             var loops: [EventLoop] = []
@@ -146,6 +146,7 @@ public final class Gateway: Sendable {
                 spam: SpamFilter(settings: configuration.spam, dictionary: dictionary), logger: logger,
                 metrics: exporter?.metricsFactory, wallClock: wallClockMilliseconds, monotonicClock: monotonicSeconds)
             api.countRestored(restored.map(\.info))
+            api.restoreBans(bans)
             if let exporter { ingest.admin = AdminService(ingest: ingest, workers: loops, exporter: exporter) }
             // No loop runs yet, so the API may be called from here.
             for id in channelsToOpen { _ = try? api.adoptChannel(id) }
@@ -300,12 +301,12 @@ public final class Gateway: Sendable {
     // MARK: - Store
 
     /// Opens the durable store and reads what it kept. Runs in `start()`, before any loop.
-    private func openStore() throws -> (any DurableStore, [StoredChannel]) {
+    private func openStore() throws -> (any DurableStore, [StoredChannel], [UserBan]) {
         let settings = configuration.store
         do {
             let store: any DurableStore =
                 settings.kind == .memory ? MemoryHistoryStore(retention: settings.retention) : try SQLiteStore(settings: settings)
-            return (store, try store.load())
+            return (store, try store.load(), try store.loadBans(now: wallClockMilliseconds()))
         } catch {
             throw GatewayError.store("\(error)")
         }

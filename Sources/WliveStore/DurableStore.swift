@@ -6,6 +6,8 @@ import WliveProtocol
 public protocol DurableStore: AnyObject {
     /// Every room kept, for the gateway to start from.
     func load() throws -> [StoredChannel]
+    /// Every ban still in force at `now` (Unix ms).
+    func loadBans(now: Int64) throws -> [UserBan]
     /// Writes `changes` as one transaction (the group commit of one loop turn), then drops
     /// comments over `history.max_per_channel` in the rooms it touched.
     func apply(_ changes: [StoreChange]) throws
@@ -27,6 +29,8 @@ public struct StoreError: Error, CustomStringConvertible, Sendable {
 
 extension DurableStore {
     public func afterCommit() {}
+
+    public func loadBans(now: Int64) throws -> [UserBan] { [] }
 
     /// `comments(of:after:limit:)` with its error as a `StoreError`, to hand across threads.
     public func read(_ channel: ChannelID, after seq: UInt64, limit: Int) -> Result<CommentPage, StoreError> {

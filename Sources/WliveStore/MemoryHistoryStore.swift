@@ -56,7 +56,7 @@ public final class MemoryHistoryStore: DurableStore {
                 histories[id]?.retract { seqs.contains($0.seq) }
             case .purge(let id, let userID, let source, let since):
                 histories[id]?.retract { $0.userID == userID && $0.source == source && $0.time >= since }
-            case .channel, .watcher, .watchersCleared:
+            case .channel, .watcher, .watchersCleared, .ban:
                 break
             }
         }

@@ -17,6 +17,24 @@ public enum StoreChange: Sendable, Equatable {
     /// Every comment of one user in a room since `since` (Unix ms) taken back (`banUser`'s
     /// `purge_minutes`).
     case purge(ChannelID, userID: String, source: Int, since: Int64)
+    /// A user banned from commenting, or let back in (`until` in the past).
+    case ban(UserBan)
+}
+
+/// A user kept from commenting (`banUser`), in one room or (`channel` nil) everywhere.
+public struct UserBan: Sendable, Equatable, Hashable {
+    public var channel: ChannelID?
+    public var source: Int
+    public var userID: String
+    /// Unix milliseconds the ban ends at.
+    public var until: Int64
+
+    public init(channel: ChannelID?, source: Int, userID: String, until: Int64) {
+        self.channel = channel
+        self.source = source
+        self.userID = userID
+        self.until = until
+    }
 }
 
 /// A room as a durable store gives it back at start.
