@@ -34,6 +34,8 @@ extension LiveAPI {
             ("comments", JSONObjectWriter.array(page.comments.map { ServerMessage.comment($0).encoded() })),
             ("last_seq", Array(String(page.lastSeq).utf8)),
             ("has_more", Array((page.hasMore ? "true" : "false").utf8)),
+            // Seqs of the range a moderator took back: not lost, retracted.
+            ("retracted_seqs", JSONObjectWriter.array(page.retracted.map { Array(String($0).utf8) })),
             ("epoch", Array(String(channel.epoch).utf8)),
         ]
         // What retention no longer holds of the range asked for, said outright.

@@ -143,7 +143,8 @@ extension LiveAPI {
         let text = try optional(fields, name, limit: 12)
         guard !text.isEmpty else { return value }
         guard let parsed = Int(text), range.contains(parsed) else {
-            throw APIReply.failure(.invalidParameter, "\(name) must be an integer from \(range.lowerBound) to \(range.upperBound)")
+            throw APIReply.failure(
+                .invalidParameter, "\(name) must be an integer from \(range.lowerBound) to \(range.upperBound)")
         }
         return parsed
     }
@@ -162,7 +163,8 @@ extension LiveAPI {
             guard let until = bans[key] else { continue }
             if until > now {
                 return .failure(
-                    .permissionDenied, "this user is banned from commenting \(room == nil ? "anywhere" : "in this room") until \(until)")
+                    .permissionDenied,
+                    "this user is banned from commenting \(room == nil ? "anywhere" : "in this room") until \(until)")
             }
             bans[key] = nil
         }

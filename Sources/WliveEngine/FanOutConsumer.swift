@@ -243,7 +243,6 @@ public final class FanOutConsumer<Element: Subscriber> {
             read.elements.filter { $0.kind == .comment && $0.seq > since }, of: record.id, now: wallClock())
     }
 
-
     /// Writes a resuming subscriber's replay, ahead of anything live.
     public func replay<Writer: FanOutWriter>(_ messages: [ChannelMessage], to subscriber: Element, through writer: Writer)
     where Writer.Element == Element {

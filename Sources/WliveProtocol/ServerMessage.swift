@@ -44,7 +44,8 @@ extension Comment {
             let channel = fields["channel_id"].flatMap({ ChannelID($0) }), let time = fields["time"].flatMap({ Int64($0) })
         else { return nil }
         self.init(
-            id: id, seq: seq, channelID: channel, userID: fields["userid"] ?? "", source: fields["source"].flatMap { Int($0) } ?? 0,
+            id: id, seq: seq, channelID: channel, userID: fields["userid"] ?? "",
+            source: fields["source"].flatMap { Int($0) } ?? 0,
             biz: fields["biz"] ?? "", extJSON: fields["ext_json"] ?? "", content: fields["content"] ?? "",
             commentType: fields["comment_type"] ?? "", time: time)
     }

@@ -215,7 +215,8 @@ public final class SQLiteStore: DurableStore {
                     try purgeComments.run(.unsigned(id.rawValue), .text(userID), .integer(Int64(source)), .integer(since))
                 case .ban(let ban):
                     try putBan.run(
-                        .unsigned(ban.channel?.rawValue ?? 0), .integer(Int64(ban.source)), .text(ban.userID), .integer(ban.until))
+                        .unsigned(ban.channel?.rawValue ?? 0), .integer(Int64(ban.source)), .text(ban.userID), .integer(ban.until)
+                    )
                 }
             }
             let keep = UInt64(max(0, settings.retention.maxPerChannel))

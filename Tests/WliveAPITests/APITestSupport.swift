@@ -16,7 +16,13 @@ final class RecordingFanOut: LiveFanOut {
     var refusePublishing = false
     private var seqs: [ChannelID: UInt64] = [:]
 
-    func openChannel(_ id: ChannelID, epoch: UInt64, state: ChannelState, isPrivate: Bool) { opened.append(id) }
+    private var epochs: [ChannelID: UInt64] = [:]
+    /// The harness's clock, for the comments' time.
+    var clock: ManualClock?
+    func openChannel(_ id: ChannelID, epoch: UInt64, state: ChannelState, isPrivate: Bool) {
+        opened.append(id)
+        epochs[id] = epoch
+    }
     var retracted: [(ChannelID, String, UInt64)] = []
     var purged: [(ChannelID, String, Int64)] = []
     var moderation: [(ChannelID, RoomModes?, WliveProtocol.Comment??)] = []
@@ -43,8 +49,9 @@ final class RecordingFanOut: LiveFanOut {
         seqs[channel] = seq
         return .success(
             WliveProtocol.Comment(
-                id: "\(channel)-\(seq)", seq: seq, channelID: channel, userID: userID, source: source, biz: biz,
-                extJSON: extJSON, content: content, commentType: commentType, time: 1))
+                id: "\(channel)-\(epochs[channel] ?? 0)-\(seq)", seq: seq, channelID: channel, userID: userID, source: source,
+                biz: biz,
+                extJSON: extJSON, content: content, commentType: commentType, time: clock?.milliseconds ?? 1))
     }
     func deliver(_ comment: WliveProtocol.Comment) { published.append(comment) }
     func withdraw(_ comment: WliveProtocol.Comment) { seqs[comment.channelID] = comment.seq - 1 }
@@ -66,14 +73,15 @@ struct APIHarness {
 
     init(
         _ configure: (inout APISettings) -> Void = { _ in }, spam: SpamSettings = SpamSettings(),
-        store: any LiveStore = InMemoryLiveStore()
+        store: any LiveStore = InMemoryLiveStore(), history: MemoryHistoryStore = MemoryHistoryStore()
     ) {
         var settings = APISettings()
         settings.authSecrets = [Self.secret]
         configure(&settings)
         let clock = self.clock
+        fanOut.clock = clock
         api = LiveAPI(
-            settings: settings, store: store, fanOut: fanOut,
+            settings: settings, store: store, journal: InlineJournal(store: history), fanOut: fanOut,
             spam: SpamFilter(settings: spam, dictionary: BannedWordDictionary(words: ["fuck", "傻逼", "代开发票"])),
             wallClock: { clock.milliseconds }, monotonicClock: { Double(clock.milliseconds) / 1000 })
     }
