@@ -24,6 +24,13 @@ public struct WliveHandshake: Sendable, Equatable {
     /// (nil: a fresh viewer). The server replays what came after, then the live stream.
     public var resume: ResumePoint?
 
+    /// The token: `im_toklen` (the seed's spelling) or `im_token`, whichever is not blank, so
+    /// a client that fills in one beside the seed's fixed empty other still sends it.
+    private static func token(_ object: [String: JSONObjectFields.Member]) -> String {
+        let given = [object["im_toklen"], object["im_token"]].compactMap { scalarString($0) }
+        return given.first { !$0.allSatisfy(\.isWhitespace) } ?? given.first ?? ""
+    }
+
     /// Fields that must be present and non-empty. `user_id` and `im_toklen` are listed by the
     /// seed but "fixed empty" for live clients, so they may be absent or empty.
     public static let requiredStringFields = [
@@ -84,7 +91,7 @@ public struct WliveHandshake: Sendable, Equatable {
                 appID: field("appid"), sdkVersion: field("sdk_version"), version: field("version"),
                 osType: field("os_type"), osVersion: field("os_version"), clientType: field("client_type"),
                 clientVersion: field("client_version"), deviceID: field("device_id"), deviceType: field("device_type"),
-                imToken: scalarString(object["im_toklen"] ?? object["im_token"]) ?? "",
+                imToken: token(object),
                 timerInterval: interval, channelID: channelID, resume: resume))
     }
 

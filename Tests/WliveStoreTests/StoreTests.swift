@@ -120,6 +120,34 @@ private func checkHistory(_ store: any DurableStore) throws {
         #expect(rooms.map(\.info) == [info])
     }
 
+    @Test func retractionsPurgesAndBansOutliveReopeningAndNeverShowTheText() throws {
+        let path = scratchPath()
+        var info = channel()
+        info.modes = RoomModes(slowMode: 30, anchorOnly: true)
+        info.isPrivate = true
+        info.pinned = comment(2)
+        do {
+            let store = try sqlite(path)
+            try store.apply([.channel(info)] + (1...6).map { .comment(comment($0, time: Int64($0) * 1000)) })
+            try store.apply([
+                .retraction(room, seqs: [2]), .purge(room, userID: "u5", source: 2, since: 0),
+                .ban(UserBan(channel: room, source: 2, userID: "u5", until: 10_000)),
+                .ban(UserBan(channel: nil, source: 20, userID: "spammer", until: 20_000)),
+                .ban(UserBan(channel: nil, source: 20, userID: "forgiven", until: 20_000)),
+                .ban(UserBan(channel: nil, source: 20, userID: "forgiven", until: 0)),
+            ])
+        }
+        let reopened = try sqlite(path)
+        #expect(try reopened.load().map(\.info) == [info])
+        let page = try reopened.comments(of: room, after: 0, limit: 10)
+        #expect(page.comments.map(\.seq) == [1, 3, 4, 6] && page.retracted == [2, 5])
+        #expect(page.firstSeq == 1 && page.throughSeq == 6 && !page.hasMore)
+        let tail = try reopened.comments(of: room, after: 4, limit: 1)
+        #expect(tail.comments.isEmpty && tail.retracted == [5] && tail.hasMore)
+        #expect(Set(try reopened.loadBans(now: 5_000).map(\.userID)) == ["u5", "spammer"])
+        #expect(try reopened.loadBans(now: 15_000).map(\.userID) == ["spammer"])
+    }
+
     @Test func aStoreOfSchemaOneGainsTheLifeCycleColumnsWithTheirDefaults() throws {
         let path = scratchPath()
         try FileManager.default.createDirectory(
