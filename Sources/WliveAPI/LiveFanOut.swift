@@ -25,7 +25,7 @@ public protocol LiveFanOut: AnyObject {
     func announceWatchers(channel: ChannelID, online: Int, total: Int)
     /// A moderator took comments back (`deleteComment`): the subscribers get `comment_deleted`,
     /// and no replay shows them again.
-    func retract(_ id: ChannelID, comments: [(id: String, seq: UInt64)])
+    func retract(_ id: ChannelID, comments: [(id: String, seq: UInt64)], reason: String)
     /// A moderator took back one user's comments since `since` (Unix ms): `comments_purged`.
     func purge(_ id: ChannelID, userID: String, source: Int, since: Int64)
     /// The room's modes or pinned comment changed (`pinned`: nil, unchanged; `.some(nil)`, unpinned).

@@ -10,9 +10,11 @@ extension LiveAPI {
     func deleteComment(_ fields: RequestFields) throws -> APIReply {
         let channel = try moderatedChannel(fields)
         let (id, seq) = try commentReference(fields, in: channel)
+        // Passed to the viewers as given: a moderator's note, or a client's own marker.
+        let reason = try optional(fields, "reason", limit: FieldLimits.reason)
         journal.record(.retraction(channel.id, seqs: [seq]))
         journal.whenDurable { [fanOut] stored in
-            if stored { fanOut.retract(channel.id, comments: [(id, seq)]) }
+            if stored { fanOut.retract(channel.id, comments: [(id, seq)], reason: reason) }
         }
         if channel.pinned?.seq == seq { try unpin(channel) }
         logger.info("comment deleted", metadata: ["channel": "\(channel.id)", "comment": "\(id)"])

@@ -85,7 +85,7 @@ public enum ServerMessage: Sendable, Equatable {
     /// Likes since the last such notice (`delta`) and in all (`total`), at most one a second.
     case likes(channelID: ChannelID, total: Int64, delta: Int64, time: Int64)
     /// A moderator took back a comment already shown (`deleteComment`): remove it from view.
-    case commentDeleted(channelID: ChannelID, id: String, seq: UInt64, time: Int64)
+    case commentDeleted(channelID: ChannelID, id: String, seq: UInt64, reason: String, time: Int64)
     /// A moderator took back every comment of one user since `fromTime` (`banUser` with
     /// `purge_minutes`): remove each of theirs from view.
     case commentsPurged(channelID: ChannelID, userID: String, source: Int, fromTime: Int64, time: Int64)
@@ -157,11 +157,12 @@ public enum ServerMessage: Sendable, Equatable {
             json.field("total_likes", total)
             json.field("delta", delta)
             json.field("time", time)
-        case .commentDeleted(let channelID, let id, let seq, let time):
+        case .commentDeleted(let channelID, let id, let seq, let reason, let time):
             json.field("type", "comment_deleted")
             json.field("channel_id", channelID.description)
             json.field("id", id)
             json.field("seq", seq)
+            json.field("reason", reason)
             json.field("time", time)
         case .commentsPurged(let channelID, let userID, let source, let fromTime, let time):
             json.field("type", "comments_purged")

@@ -81,13 +81,14 @@ final class FanOutEngine {
 
     /// Takes comments back: the ring's copies are marked so no replay shows them again, and
     /// the subscribers get one `comment_deleted` each.
-    func retract(_ id: ChannelID, comments: [(id: String, seq: UInt64)]) {
+    func retract(_ id: ChannelID, comments: [(id: String, seq: UInt64)], reason: String) {
         guard let record = channels.lookup(id) else { return }
         let now = wallClockMilliseconds()
         for comment in comments {
             ringComment(of: record, seq: comment.seq)?.retract()
             append(
-                .notice, seq: record.lastSeq, .commentDeleted(channelID: id, id: comment.id, seq: comment.seq, time: now),
+                .notice, seq: record.lastSeq,
+                .commentDeleted(channelID: id, id: comment.id, seq: comment.seq, reason: reason, time: now),
                 to: record)
         }
     }

@@ -17,9 +17,9 @@ final class GatewayFanOut: LiveFanOut {
         engine.channels.open(id, epoch: epoch, state: state, moderation: RoomModeration(isPrivate: isPrivate))
     }
 
-    func retract(_ id: ChannelID, comments: [(id: String, seq: UInt64)]) {
+    func retract(_ id: ChannelID, comments: [(id: String, seq: UInt64)], reason: String) {
         history.forget(id)
-        engine.retract(id, comments: comments)
+        engine.retract(id, comments: comments, reason: reason)
     }
 
     func purge(_ id: ChannelID, userID: String, source: Int, since: Int64) {

@@ -26,7 +26,7 @@ final class RecordingFanOut: LiveFanOut {
     var retracted: [(ChannelID, String, UInt64)] = []
     var purged: [(ChannelID, String, Int64)] = []
     var moderation: [(ChannelID, RoomModes?, WliveProtocol.Comment??)] = []
-    func retract(_ id: ChannelID, comments: [(id: String, seq: UInt64)]) {
+    func retract(_ id: ChannelID, comments: [(id: String, seq: UInt64)], reason: String) {
         retracted += comments.map { (id, $0.id, $0.seq) }
     }
     func purge(_ id: ChannelID, userID: String, source: Int, since: Int64) { purged.append((id, userID, since)) }

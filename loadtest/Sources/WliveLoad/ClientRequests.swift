@@ -76,6 +76,16 @@ public enum ClientRequests {
         )
     }
 
+    /// `POST <base>deleteComment` of `commentID`, its stamp in `reason` (which the server passes
+    /// on in `comment_deleted`).
+    static func deleteComment(_ base: Endpoint, channel: String, common: String, commentID: String, stamp: DeletionStamp)
+        -> [UInt8]
+    {
+        post(
+            base.target + "deleteComment", host: base,
+            body: "{\(common),\"channel_id\":\"\(channel)\",\"comment_id\":\"\(commentID)\",\"reason\":\"\(stamp.text)\"}")
+    }
+
     /// A generic publish: the stamp then padding to `size` bytes, as the body.
     public static func genericPublish(_ endpoint: Endpoint, stamp: CommentStamp, size: Int) -> [UInt8] {
         var body = stamp.text

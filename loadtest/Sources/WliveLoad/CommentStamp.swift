@@ -57,3 +57,29 @@ public func monotonicNanoseconds() -> UInt64 {
     clock_gettime(CLOCK_MONOTONIC, &now)
     return UInt64(now.tv_sec) * 1_000_000_000 + UInt64(now.tv_nsec)
 }
+
+/// The stamp of a deletion: `wld=<ns>;`, sent in `deleteComment`'s `reason` and found again in
+/// the `comment_deleted` message, for the deletion's latency.
+public struct DeletionStamp: Equatable, Sendable {
+    public var sentAt: UInt64
+
+    public init(sentAt: UInt64) { self.sentAt = sentAt }
+
+    public var text: String { "wld=\(sentAt);" }
+
+    private static let tag: [UInt8] = Array("wld=".utf8)
+
+    public static func find(in payload: UnsafeRawBufferPointer) -> DeletionStamp? {
+        guard let start = payload.firstIndex(of: tag) else { return nil }
+        var value: UInt64 = 0
+        var offset = start + tag.count
+        var digits = 0
+        while offset < payload.count, payload[offset] &- UInt8(ascii: "0") < 10, digits < 19 {
+            value = value * 10 + UInt64(payload[offset] &- UInt8(ascii: "0"))
+            offset += 1
+            digits += 1
+        }
+        guard digits > 0, offset < payload.count, payload[offset] == UInt8(ascii: ";") else { return nil }
+        return DeletionStamp(sentAt: value)
+    }
+}

@@ -55,6 +55,12 @@ public struct LoadReport: Codable, Sendable {
     public var readersPerChannel: [Int] = []
     /// End-to-end latency, post written to comment read, in microseconds.
     public var latency = LoadReport.emptyHistogram()
+    /// Deletions (`delete_share`): sent, answered 0, and `comment_deleted` messages read, with
+    /// their latency from the deleteComment call written to the message read, in microseconds.
+    public var deletionsSent = 0
+    public var deletionsAccepted = 0
+    public var deletionsReceived = 0
+    public var deletionLatency = LoadReport.emptyHistogram()
 
     // Time, on the system-wide monotonic clock in nanoseconds, so processes can be merged.
     public var postingStart: UInt64 = 0
@@ -113,6 +119,9 @@ public struct LoadReport: Codable, Sendable {
     /// Latency percentile in milliseconds.
     public func latencyMilliseconds(_ percentile: Double) -> Double { Self.milliseconds(latency, percentile) }
 
+    /// Deletion latency percentile in milliseconds.
+    public func deletionMilliseconds(_ percentile: Double) -> Double { Self.milliseconds(deletionLatency, percentile) }
+
     /// Connect-to-replayed percentile in milliseconds, for resuming subscribers.
     public func resumeMilliseconds(_ percentile: Double) -> Double { Self.milliseconds(resumeLatency, percentile) }
 
@@ -155,6 +164,10 @@ public struct LoadReport: Codable, Sendable {
         delivered += other.delivered
         outOfOrder += other.outOfOrder
         spamDelivered += other.spamDelivered
+        deletionsSent += other.deletionsSent
+        deletionsAccepted += other.deletionsAccepted
+        deletionsReceived += other.deletionsReceived
+        deletionLatency.add(other.deletionLatency)
         gapNotices += other.gapNotices
         gapMissed += other.gapMissed
         readersPerChannel = Self.sum(readersPerChannel, other.readersPerChannel)

@@ -88,6 +88,7 @@ final class Poster: @unchecked Sendable {
         }
         let stamp = CommentStamp(sentAt: monotonicNanoseconds(), sequence: sequence)
         let request: [UInt8]
+        var deleteAfterwards: (channel: String, common: String)?
         switch scenario.target {
         case .wlive:
             // Users take turns per channel, so none posts more often than rate / users: the
@@ -106,6 +107,12 @@ final class Poster: @unchecked Sendable {
                 : CommentText.ordinary(sequence: sequence, size: scenario.commentSize)
             request = ClientRequests.sendComment(
                 endpoint, channel: plan.channels[channel], common: common, content: content, stamp: stamp)
+            if !isSpam, scenario.deleteShare > 0, Double.random(in: 0..<1, using: &generator) < scenario.deleteShare {
+                // Deleted by the room's owner: the anchor that ChannelSetup started it as.
+                deleteAfterwards = (
+                    plan.channels[channel], ClientRequests.commonFields(user: "anchor\(channel)", credentials: credentials)
+                )
+            }
         case .generic:
             request = ClientRequests.genericPublish(channelEndpoints[channel], stamp: stamp, size: scenario.commentSize)
         }
@@ -113,6 +120,6 @@ final class Poster: @unchecked Sendable {
         loop.tally.posted += 1
         if isSpam { loop.tally.spamPosted += 1 }
         loop.progress.posted.add(1, ordering: .relaxed)
-        publisher.send(request, .init(channelIndex: channel, isSpam: isSpam))
+        publisher.send(request, .init(channelIndex: channel, isSpam: isSpam, deleteAfterwards: deleteAfterwards))
     }
 }

@@ -4,6 +4,10 @@ final class PublisherClient: TCPClient {
     struct Post {
         var channelIndex: Int
         var isSpam: Bool
+        /// Delete this comment once it is accepted: its channel id and the poster's common fields.
+        var deleteAfterwards: (channel: String, common: String)?
+        /// This request is itself a deletion.
+        var isDeletion = false
     }
 
     let endpoint: Endpoint
@@ -47,6 +51,20 @@ final class PublisherClient: TCPClient {
 
     private func settle(_ post: Post, _ answer: HTTPAnswer) {
         loop.progress.postsInFlight.subtract(1, ordering: .relaxed)
+        if post.isDeletion {
+            if answer.status == 200, answer.envelopeCode == 0 { loop.tally.deletionsAccepted += 1 }
+            return
+        }
+        if let target = post.deleteAfterwards, answer.status == 200, answer.envelopeCode == 0,
+            let commentID = Self.commentID(answer.body)
+        {
+            loop.tally.deletionsSent += 1
+            send(
+                ClientRequests.deleteComment(
+                    endpoint, channel: target.channel, common: target.common, commentID: commentID,
+                    stamp: DeletionStamp(sentAt: monotonicNanoseconds())),
+                Post(channelIndex: post.channelIndex, isSpam: false, isDeletion: true))
+        }
         let code: Int?
         if wliveAnswers {
             code = answer.status == 200 ? answer.envelopeCode : nil
@@ -63,6 +81,18 @@ final class PublisherClient: TCPClient {
         default:
             loop.tally.failed += 1
             loop.tally.answerCodes[code.map { "code \($0)" } ?? "HTTP \(answer.status)", default: 0] += 1
+        }
+    }
+
+    private static let commentIDKey = Array("\"comment_id\":\"".utf8)
+
+    /// The `comment_id` of a sendComment answer.
+    static func commentID(_ body: [UInt8]) -> String? {
+        body.withUnsafeBytes { bytes in
+            guard let start = bytes.firstIndex(of: commentIDKey) else { return nil }
+            let from = start + commentIDKey.count
+            guard let end = bytes[from...].firstIndex(of: UInt8(ascii: "\"")) else { return nil }
+            return String(decoding: bytes[from..<end], as: UTF8.self)
         }
     }
 

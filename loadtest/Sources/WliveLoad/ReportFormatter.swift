@@ -42,6 +42,12 @@ public enum ReportFormatter {
                     "spam probes", "\(report.spamPosted) posted, \(report.spamRefused) refused, \(report.spamDelivered) delivered"
                 )
             }
+            if report.deletionsSent > 0 {
+                row(
+                    "deletions",
+                    "\(report.deletionsSent) sent, \(report.deletionsAccepted) accepted, \(report.deletionsReceived) comment_deleted read: p50 \(ms(report.deletionMilliseconds(50)))  p99 \(ms(report.deletionMilliseconds(99)))  (comments p99 \(ms(report.latencyMilliseconds(99))))"
+                )
+            }
             if !report.answerCodes.isEmpty {
                 row(
                     "failures",
@@ -107,6 +113,9 @@ public enum ReportFormatter {
             "latency_p50_ms": report.latencyMilliseconds(50), "latency_p90_ms": report.latencyMilliseconds(90),
             "latency_p99_ms": report.latencyMilliseconds(99), "latency_p999_ms": report.latencyMilliseconds(99.9),
             "latency_max_ms": Double(report.latency.max) / 1000,
+            "deletions_sent": report.deletionsSent, "deletions_accepted": report.deletionsAccepted,
+            "deletions_received": report.deletionsReceived, "deletion_p50_ms": report.deletionMilliseconds(50),
+            "deletion_p99_ms": report.deletionMilliseconds(99),
             "expectations_failed": failures,
         ]
         if let cpu = report.serverCPUSeconds {

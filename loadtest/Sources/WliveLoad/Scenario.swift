@@ -61,6 +61,9 @@ public struct Scenario: Codable, Sendable, Equatable {
     public var slowReaders = 0.0
     /// Share of posts (0…1) carrying banned words, which must be refused with 303.
     public var spamShare = 0.0
+    /// Share of accepted comments the poster then deletes (`deleteComment`), each deletion
+    /// stamped so subscribers measure how fast it reaches them.
+    public var deleteShare = 0.0
     /// Keep-alive HTTP connections posting, and requests each may have in flight.
     public var publishers = 4
     public var pipeline = 32
@@ -104,7 +107,7 @@ public struct Scenario: Codable, Sendable, Equatable {
         "subscribers", "channels", "channel_ids", "distribution", "zipf_exponent", "post_rate", "duration", "comment_size",
         "connect_rate", "connect_concurrency", "heartbeat_interval", "prefill", "resume_since", "source_addresses", "procs",
         "loops",
-        "slow_readers", "spam_share", "publishers", "pipeline", "users", "drain", "drain_quiet",
+        "slow_readers", "spam_share", "delete_share", "publishers", "pipeline", "users", "drain", "drain_quiet",
         "auth_secret", "gateway_pids", "seed",
         "expect.all_connected", "expect.max_loss", "expect.in_order", "expect.spam_refused",
         "expect.max_p99_ms", "expect.min_delivered_per_second",
@@ -177,6 +180,7 @@ public struct Scenario: Codable, Sendable, Equatable {
         case "loops": loops = try int(1...64)
         case "slow_readers": slowReaders = try double(0...1)
         case "spam_share": spamShare = try double(0...1)
+        case "delete_share": deleteShare = try double(0...1)
         case "publishers": publishers = try int(1...1000)
         case "pipeline": pipeline = try int(1...10_000)
         case "users": users = try int(1...100_000_000)
@@ -207,6 +211,9 @@ public struct Scenario: Codable, Sendable, Equatable {
             }
             guard spamShare == 0 else {
                 throw ScenarioError(key: "spam_share", problem: "spam probes need the wlive target (303 is Wlive's answer)")
+            }
+            guard deleteShare == 0 else {
+                throw ScenarioError(key: "delete_share", problem: "deletions need the wlive target (deleteComment is Wlive's)")
             }
         }
         if inProcess, target != .wlive {

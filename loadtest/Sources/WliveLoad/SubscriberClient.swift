@@ -29,6 +29,7 @@ final class SubscriberClient: TCPClient {
     var countsAsReader = false
     private static let decoder = WebSocketFrameDecoder(role: .client, maxPayloadLength: 16 << 20)
     private static let gapPrefix = Array("{\"type\":\"gap\"".utf8)
+    private static let deletedPrefix = Array("{\"type\":\"comment_deleted\"".utf8)
     private static let handshakePrefix = Array("{\"type\":\"handshake\",\"code\":0,".utf8)
     private static let replayedKey = Array("\"replayed\":".utf8)
 
@@ -104,6 +105,12 @@ final class SubscriberClient: TCPClient {
                     if plan.sinceSeq != nil {
                         replayOwed = Self.replayed(payload) ?? 0
                         if replayOwed == 0 { replayed() }
+                    }
+                } else if payload.has(Self.deletedPrefix, at: 0) {
+                    if now == 0 { now = monotonicNanoseconds() }
+                    loop.tally.deletionsReceived += 1
+                    if let stamp = DeletionStamp.find(in: payload), countsAsReader {
+                        loop.tally.deletionLatency.record(now > stamp.sentAt ? max(1, (now - stamp.sentAt) / 1000) : 1)
                     }
                 } else if let stamp = CommentStamp.find(in: payload) {
                     if now == 0 { now = monotonicNanoseconds() }
