@@ -12,10 +12,11 @@ extension LiveAPI {
         let (id, seq) = try commentReference(fields, in: channel)
         // Passed to the viewers as given: a moderator's note, or a client's own marker.
         let reason = try optional(fields, "reason", limit: FieldLimits.reason)
+        // Out to the viewers at once, ahead of the store's commit: taking harm off screens is
+        // what moderation is for. The answer still waits for the commit (100 if it fails, and
+        // the moderator tries again; the viewers already dropped the comment).
+        fanOut.retract(channel.id, comments: [(id, seq)], reason: reason)
         journal.record(.retraction(channel.id, seqs: [seq]))
-        journal.whenDurable { [fanOut] stored in
-            if stored { fanOut.retract(channel.id, comments: [(id, seq)], reason: reason) }
-        }
         if channel.pinned?.seq == seq { try unpin(channel) }
         logger.info("comment deleted", metadata: ["channel": "\(channel.id)", "comment": "\(id)"])
         return APIReply(
@@ -45,10 +46,9 @@ extension LiveAPI {
         journal.record(.ban(ban))
         if let channel, purgeMinutes > 0 {
             let since = now - Int64(purgeMinutes) * 60_000
+            // At once, as deleteComment's retraction.
+            fanOut.purge(channel.id, userID: target, source: source, since: since)
             journal.record(.purge(channel.id, userID: target, source: source, since: since))
-            journal.whenDurable { [fanOut] stored in
-                if stored { fanOut.purge(channel.id, userID: target, source: source, since: since) }
-            }
         }
         return APIReply(code: .success, fields: [("until", Array(String(duration > 0 ? ban.until : 0).utf8))])
     }

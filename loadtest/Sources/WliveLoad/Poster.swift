@@ -7,6 +7,10 @@ final class Poster: @unchecked Sendable {
     private let plan: RunPlan
     private let endpoint: Endpoint
     private var publishers: [PublisherClient] = []
+    /// With `delete_share`: the room owners' own connection for deletions, as a moderator's
+    /// would be, so a deletion never queues behind the comment pipeline.
+    private var moderator: PublisherClient?
+    private var deletions: DeletionQueue?
     private var generator: SplitMix64
     private let distribution: ZipfDistribution
     private var nextSequence: [UInt64]
@@ -43,9 +47,17 @@ final class Poster: @unchecked Sendable {
             publisher.start(source: sources[index % sources.count])
             publishers.append(publisher)
         }
+        guard plan.scenario.deleteShare > 0 else { return }
+        let moderator = PublisherClient(loop: loop, endpoint: endpoint, wliveAnswers: true)
+        moderator.start(source: sources[0])
+        let queue = DeletionQueue(connection: moderator)
+        for publisher in publishers { publisher.deletions = queue }
+        self.moderator = moderator
+        deletions = queue
     }
 
-    var readyPublishers: Int { publishers.filter(\.isReady).count }
+    /// Publishing connections ready (the moderator's counted in with the first).
+    var readyPublishers: Int { moderator?.isReady == false ? 0 : publishers.filter(\.isReady).count }
 
     /// Posting runs from `go` for the scenario's duration.
     func schedule(go: UInt64) {
@@ -55,6 +67,7 @@ final class Poster: @unchecked Sendable {
 
     /// Posts what is due by now; called every millisecond on the loop.
     func pace(_ loop: LoadLoop) {
+        deletions?.sendDue(loop)
         guard go > 0, !isFinished else { return }
         let now = monotonicNanoseconds()
         guard now >= go else { return }

@@ -16,6 +16,8 @@ final class PublisherClient: TCPClient {
     private var waiting: [Post] = []
     private var waitingHead = 0
     private(set) var isReady = false
+    /// Where deletions of this connection's comments wait to be sent (`delete_share`).
+    var deletions: DeletionQueue?
 
     var inFlight: Int { waiting.count - waitingHead }
 
@@ -55,15 +57,10 @@ final class PublisherClient: TCPClient {
             if answer.status == 200, answer.envelopeCode == 0 { loop.tally.deletionsAccepted += 1 }
             return
         }
-        if let target = post.deleteAfterwards, answer.status == 200, answer.envelopeCode == 0,
+        if let target = post.deleteAfterwards, let deletions, answer.status == 200, answer.envelopeCode == 0,
             let commentID = Self.commentID(answer.body)
         {
-            loop.tally.deletionsSent += 1
-            send(
-                ClientRequests.deleteComment(
-                    endpoint, channel: target.channel, common: target.common, commentID: commentID,
-                    stamp: DeletionStamp(sentAt: monotonicNanoseconds())),
-                Post(channelIndex: post.channelIndex, isSpam: false, isDeletion: true))
+            deletions.add(channel: target.channel, common: target.common, commentID: commentID, index: post.channelIndex)
         }
         let code: Int?
         if wliveAnswers {
@@ -106,4 +103,58 @@ final class PublisherClient: TCPClient {
             waitingHead = waiting.count
         }
     }
+}
+
+/// Deletions waiting for their time: a moderator deletes a comment a moment after seeing it,
+/// not in the instant its fan-out is still arriving (which would time the load generator's own
+/// busiest moment, not the server). Sent through the moderator's own connection.
+final class DeletionQueue {
+    private struct Pending {
+        var due: UInt64
+        var channel: String
+        var common: String
+        var commentID: String
+        var index: Int
+    }
+
+    private let connection: PublisherClient
+    private var pending: [Pending] = []
+    private var head = 0
+    private var generator = SplitMix64(seed: 0xde1e7e)
+
+    init(connection: PublisherClient) { self.connection = connection }
+
+    func add(channel: String, common: String, commentID: String, index: Int) {
+        // 100–300 ms after the answer; pending stays in due order within that window's slack.
+        let delay = 100_000_000 + generator.next() % 200_000_000
+        pending.append(
+            Pending(due: monotonicNanoseconds() + delay, channel: channel, common: common, commentID: commentID, index: index))
+    }
+
+    /// Sends every deletion due by now (called each millisecond by the poster).
+    func sendDue(_ loop: LoadLoop) {
+        let now = monotonicNanoseconds()
+        var index = head
+        while index < pending.count {
+            let deletion = pending[index]
+            if deletion.due <= now, connection.isReady {
+                loop.tally.deletionsSent += 1
+                connection.send(
+                    ClientRequests.deleteComment(
+                        connection.endpoint, channel: deletion.channel, common: deletion.common, commentID: deletion.commentID,
+                        stamp: DeletionStamp(sentAt: monotonicNanoseconds())),
+                    .init(channelIndex: deletion.index, isSpam: false, isDeletion: true))
+                pending[index].due = .max
+            }
+            index += 1
+        }
+        while head < pending.count, pending[head].due == .max { head += 1 }
+        if head > 1024, head * 2 > pending.count {
+            pending.removeFirst(head)
+            head = 0
+        }
+    }
+
+    /// Deletions still waiting.
+    var waiting: Int { pending[head...].filter { $0.due != .max }.count }
 }
