@@ -55,6 +55,19 @@ struct InProcessSmokeTests {
         #expect(ExpectationCheck.failures(.init(), report, subscribers: 120).isEmpty)
     }
 
+    @Test func deletionsReachEverySubscriberOfTheirRoomAndAreTimed() throws {
+        var scenario = scenario(subscribers: 60, channels: 3, rate: 200)
+        scenario.deleteShare = 0.25
+        let gateway = try InProcessGateway.start(gatewayConfiguration(), for: &scenario)
+        defer { gateway.shutdown() }
+        let report = try LoadDriver.run(scenario, gateway: gateway)
+        #expect(report.deletionsSent > 0 && report.deletionsAccepted == report.deletionsSent, "\(report.answerCodes)")
+        // Each room has 20 viewers, and each of them read every deletion of its room.
+        #expect(report.deletionsReceived == report.deletionsSent * 20)
+        #expect(report.deletionLatency.totalCount == UInt64(report.deletionsReceived))
+        #expect(report.lost == 0 && report.outOfOrder == 0)
+    }
+
     @Test func resumingSubscribersAreTimedToTheirLastReplayedComment() throws {
         var scenario = scenario(subscribers: 60, channels: 3, rate: 0)
         scenario.prefill = 30

@@ -13,8 +13,8 @@ struct ScenarioTests {
             .sorted()
         #expect(
             names == [
-                "connect-storm.yaml", "hot-channel.yaml", "many-channels.yaml", "post-throughput.yaml", "resume-storm.yaml",
-                "slow-readers.yaml", "smoke.yaml", "spam-mix.yaml",
+                "connect-storm.yaml", "hot-channel.yaml", "many-channels.yaml", "moderation.yaml", "post-throughput.yaml",
+                "resume-storm.yaml", "slow-readers.yaml", "smoke.yaml", "spam-mix.yaml",
             ])
         for name in names {
             let scenario = try await ScenarioLoader.load(path: Self.scenarios.appendingPathComponent(name).path)
@@ -29,6 +29,8 @@ struct ScenarioTests {
         #expect(resume.prefill == 100 && resume.resumeSince == 0 && resume.subscribers == 10_000 && resume.postRate == 0)
         let spam = try await ScenarioLoader.load(path: Self.scenarios.appendingPathComponent("spam-mix.yaml").path)
         #expect(spam.spamShare == 0.2 && spam.expect.spamRefused == true)
+        let moderation = try await ScenarioLoader.load(path: Self.scenarios.appendingPathComponent("moderation.yaml").path)
+        #expect(moderation.deleteShare == 0.1 && moderation.expect.maxLoss == 0)
     }
 
     @Test func flagsOverrideTheFile() async throws {
@@ -65,6 +67,10 @@ struct ScenarioTests {
         _ = try generic.validated()
         try generic.set("spam_share", "0.1")
         #expect(throws: ScenarioError.self) { try generic.validated() }
+        try generic.set("spam_share", "0")
+        try generic.set("delete_share", "0.1")
+        #expect(throws: ScenarioError.self) { try generic.validated() }
+        #expect(throws: ScenarioError.self) { try generic.set("delete_share", "1.5") }
         var long = Scenario()
         try long.set("comment_size", "101")
         #expect(throws: ScenarioError.self) { try long.validated() }

@@ -25,6 +25,21 @@ struct StampAndSequenceTests {
         #expect(find("wwwwlwlt=77;wls=3;") == CommentStamp(sentAt: 77, sequence: 3))
     }
 
+    @Test func aDeletionStampIsFoundInTheCommentDeletedMessageAndAnAnswersIDIsRead() throws {
+        let stamp = DeletionStamp(sentAt: 987_654_321)
+        let message = String(
+            decoding: try JSONSerialization.data(withJSONObject: [
+                "type": "comment_deleted", "id": "1-2-3", "seq": 3, "reason": stamp.text,
+            ]), as: UTF8.self)
+        #expect(Array(message.utf8).withUnsafeBytes { DeletionStamp.find(in: $0) } == stamp)
+        #expect(Array("wld=12".utf8).withUnsafeBytes { DeletionStamp.find(in: $0) } == nil)
+        // A deletion stamp is no comment stamp: the order and loss checks never see it.
+        #expect(find(message) == nil)
+        let answer = Array(#"{"code":0,"message":"success","comment_id":"969806108841504768-77-12","seq":12}"#.utf8)
+        #expect(PublisherClient.commentID(answer) == "969806108841504768-77-12")
+        #expect(PublisherClient.commentID(Array(#"{"code":2,"message":"x"}"#.utf8)) == nil)
+    }
+
     @Test func noOrMalformedStampIsNil() {
         for text in [
             "", "{\"type\":\"heartbeat\"}", "wlt=;wls=1;", "wlt=12;wls=;", "wlt=12wls=1;", "wlt=12;wls=1", "wlt=1x;wls=1;",
