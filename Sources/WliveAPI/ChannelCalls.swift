@@ -33,7 +33,7 @@ extension LiveAPI {
         if plan.start > now { channel.state = .notStarted }
         try store.insert(channel)
         countOpened(owner: caller.key)
-        fanOut.openChannel(id, epoch: channel.epoch, state: channel.state, isPrivate: channel.isPrivate)
+        fanOut.openChannel(channel)
         roomTimers.track(channel)
         logger.info("channel started", metadata: ["channel": "\(id)", "userid": "\(caller.userID)"])
         var json = JSONObjectWriter()
@@ -78,7 +78,7 @@ extension LiveAPI {
             ownerUserID: "", ownerBiz: "", ownerSource: 0, createTime: wallClock())
         try store.insert(channel)
         countOpened(owner: CallerIdentity.key(source: 0, userID: ""))
-        fanOut.openChannel(id, epoch: channel.epoch, state: channel.state, isPrivate: channel.isPrivate)
+        fanOut.openChannel(channel)
         return true
     }
 

@@ -1,10 +1,11 @@
 import WliveProtocol
+import WliveStore
 
 /// What the API asks of the push tier. `Gateway` provides it; tests can record the calls.
 public protocol LiveFanOut: AnyObject {
-    /// A channel started, in `state` (live, or not started when planned for later): handshakes
+    /// A channel started, in its state (live, or not started when planned for later): handshakes
     /// for it are accepted from now on.
-    func openChannel(_ id: ChannelID, epoch: UInt64, state: ChannelState, isPrivate: Bool)
+    func openChannel(_ channel: ChannelInfo)
     /// A channel ended in `state` (ended, banned, expired): subscribers get what was
     /// published, then a `status` notice, `channel_closed` and a close.
     func closeChannel(_ id: ChannelID, as state: ChannelState, reason: String)

@@ -34,6 +34,20 @@ extension LiveAPI {
         return stateReply(channel)
     }
 
+    /// The anchor's own socket (a handshake with the owner's user id and login token) opened or
+    /// closed: a presence like `anchorHeartbeat`'s, for as long as it stays open. The push tier
+    /// calls this; an unknown or finished room is ignored.
+    public func anchorSocket(_ id: ChannelID, connected: Bool) {
+        guard var channel = try? store.channel(id), !channel.state.isFinal else { return }
+        do {
+            if connected, channel.state == .notStarted { channel = try move(channel, .goLive, reason: "anchor went live") }
+            if connected, channel.state == .abnormal { channel = try move(channel, .anchorBack, reason: "anchor back") }
+        } catch {
+            logger.error("room state change failed", metadata: ["channel": "\(id)", "error": "\(error)"])
+        }
+        roomTimers.anchorSocket(channel, connected: connected, at: wallClock())
+    }
+
     /// `banLive`: an admin ends a room for good (104); its viewers are closed with the reason.
     func banLive(_ fields: RequestFields) throws -> APIReply {
         _ = try authenticateAdmin(fields)

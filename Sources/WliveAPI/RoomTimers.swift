@@ -21,6 +21,8 @@ struct RoomTimers {
         var anchorSeen: Int64?
         /// `plan_end_time`, or 0.
         var planEnd: Int64
+        /// The anchor's own sockets open now: while there is one, the anchor is there.
+        var anchorSockets = 0
     }
 
     private var rooms: [ChannelID: Room] = [:]
@@ -50,13 +52,24 @@ struct RoomTimers {
         store(room, channel.id)
     }
 
+    /// The anchor's own socket opened (`connected`) or closed at `now`. While one is open the
+    /// anchor is present; when the last closes, its silence counts from then.
+    mutating func anchorSocket(_ channel: ChannelInfo, connected: Bool, at now: Int64) {
+        var room = rooms[channel.id] ?? Room(state: channel.state, since: channel.stateSince, planEnd: channel.planEndTime)
+        room.anchorSockets = max(0, room.anchorSockets + (connected ? 1 : -1))
+        room.anchorSeen = now
+        store(room, channel.id)
+    }
+
     /// The events whose time has come at `now`, one per room at most.
     func due(now: Int64) -> [(ChannelID, RoomEvent)] {
         var events: [(ChannelID, RoomEvent)] = []
         for (id, room) in rooms {
             switch room.state {
             case .live:
-                if let seen = room.anchorSeen, now - seen >= anchorTimeout { events.append((id, .anchorLost)) }
+                if room.anchorSockets == 0, let seen = room.anchorSeen, now - seen >= anchorTimeout {
+                    events.append((id, .anchorLost))
+                }
             case .abnormal:
                 if now - room.since >= abnormalGrace { events.append((id, .graceExpired)) }
             case .notStarted:

@@ -108,11 +108,19 @@ public struct RoomModeration: Sendable, Equatable {
     public var pinned: Comment?
     /// Handshakes need a signed viewer token for this room.
     public var isPrivate = false
+    /// The room's owner, whose own socket (with its login token) counts as the anchor's presence.
+    public var ownerUserID = ""
+    public var ownerSource = 0
 
-    public init(modes: RoomModes = RoomModes(), pinned: Comment? = nil, isPrivate: Bool = false) {
+    public init(
+        modes: RoomModes = RoomModes(), pinned: Comment? = nil, isPrivate: Bool = false, ownerUserID: String = "",
+        ownerSource: Int = 0
+    ) {
         self.modes = modes
         self.pinned = pinned
         self.isPrivate = isPrivate
+        self.ownerUserID = ownerUserID
+        self.ownerSource = ownerSource
     }
 }
 

@@ -286,6 +286,15 @@ final class EventLoop: @unchecked Sendable {
         return replay
     }
 
+    /// Tells the API, on the ingest loop, that a room's anchor socket opened or closed.
+    func anchorPresence(_ id: ChannelID, connected: Bool) {
+        if let api {
+            api.anchorSocket(id, connected: connected)
+        } else {
+            ingestLoop?.send(.run { $0.api?.anchorSocket(id, connected: connected) })
+        }
+    }
+
     /// Removes a subscriber, and stops reading the ring when it was the last here.
     func unsubscribe(_ connection: WebSocketConnection, from record: ChannelRecord) {
         fanOutConsumer.unsubscribe(connection, from: record)

@@ -121,7 +121,7 @@ public final class Gateway: Sendable {
             for room in restored {
                 channels.open(
                     room.info.id, epoch: room.info.epoch, lastSeq: room.lastSeq, state: room.info.state,
-                    moderation: RoomModeration(modes: room.info.modes, pinned: room.info.pinned, isPrivate: room.info.isPrivate))
+                    moderation: RoomModeration(room.info))
             }
             var storeThread: StoreThread?
             let journal: any StoreJournal

@@ -1,6 +1,7 @@
 import WliveAPI
 import WliveEngine
 import WliveProtocol
+import WliveStore
 
 /// The API's view of the push tier. Both live on the ingest loop, so these are direct calls.
 final class GatewayFanOut: LiveFanOut {
@@ -13,8 +14,8 @@ final class GatewayFanOut: LiveFanOut {
         self.history = history
     }
 
-    func openChannel(_ id: ChannelID, epoch: UInt64, state: ChannelState, isPrivate: Bool) {
-        engine.channels.open(id, epoch: epoch, state: state, moderation: RoomModeration(isPrivate: isPrivate))
+    func openChannel(_ channel: ChannelInfo) {
+        engine.channels.open(channel.id, epoch: channel.epoch, state: channel.state, moderation: RoomModeration(channel))
     }
 
     func retract(_ id: ChannelID, comments: [(id: String, seq: UInt64)], reason: String) {
@@ -59,5 +60,14 @@ final class GatewayFanOut: LiveFanOut {
 
     func announceLikes(channel: ChannelID, total: Int64, delta: Int64) {
         engine.announceLikes(channel: channel, total: total, delta: delta)
+    }
+}
+
+extension RoomModeration {
+    /// What the push tier keeps of a room's record: its modes, pin, privacy and owner.
+    init(_ channel: ChannelInfo) {
+        self.init(
+            modes: channel.modes, pinned: channel.pinned, isPrivate: channel.isPrivate, ownerUserID: channel.ownerUserID,
+            ownerSource: channel.ownerSource)
     }
 }

@@ -90,7 +90,9 @@ extension WebSocketConnection {
             let state = record?.state ?? loop.context.channels.state(of: id)
             let resume = session.resume
             let moderation = record?.moderation ?? RoomModeration()
-            let admitted = session.pendingHandshake.map { loop.context.admits($0, moderation: moderation) } ?? false
+            let handshake = session.pendingHandshake
+            let admitted = handshake.map { loop.context.admits($0, moderation: moderation) } ?? false
+            isAnchor = handshake.map { loop.context.isAnchor($0, moderation: moderation) } ?? false
             let next = session.channelResolved(
                 state, counts: counts, lastSeq: record?.lastSeq ?? 0, epoch: record?.epoch ?? 0, now: wallClockMilliseconds(),
                 admitted: admitted)
@@ -144,6 +146,7 @@ extension WebSocketConnection {
     func joined(_ record: ChannelRecord) {
         channel = record
         record.adjustSubscribers(by: 1)
+        if isAnchor { loop.anchorPresence(record.id, connected: true) }
     }
 
     /// Subscribed and acknowledged: heartbeats from now on, unless the room ended meanwhile.

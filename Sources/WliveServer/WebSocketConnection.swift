@@ -25,6 +25,8 @@ final class WebSocketConnection: Connection, Subscriber {
     // Subscription.
     var subscriberSlot = -1
     var channel: ChannelRecord?
+    /// The room's anchor itself (its owner, with its login token): its presence while open.
+    var isAnchor = false
     var channelID: ChannelID? { channel?.id }
     /// What fan-out has in flight for this subscriber and what waits for it.
     var fanOut = SubscriberFanOut()
@@ -191,6 +193,7 @@ final class WebSocketConnection: Connection, Subscriber {
         guard let channel else { return }
         loop.unsubscribe(self, from: channel)
         channel.adjustSubscribers(by: -1)
+        if isAnchor { loop.anchorPresence(channel.id, connected: false) }
         self.channel = nil
     }
 }

@@ -19,9 +19,9 @@ final class RecordingFanOut: LiveFanOut {
     private var epochs: [ChannelID: UInt64] = [:]
     /// The harness's clock, for the comments' time.
     var clock: ManualClock?
-    func openChannel(_ id: ChannelID, epoch: UInt64, state: ChannelState, isPrivate: Bool) {
-        opened.append(id)
-        epochs[id] = epoch
+    func openChannel(_ channel: ChannelInfo) {
+        opened.append(channel.id)
+        epochs[channel.id] = channel.epoch
     }
     var retracted: [(ChannelID, String, UInt64)] = []
     var purged: [(ChannelID, String, Int64)] = []

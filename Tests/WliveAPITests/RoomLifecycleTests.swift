@@ -28,6 +28,55 @@ struct RoomLifecycleTests {
 
     private func liveStatus(_ h: APIHarness, _ id: String) throws -> Int? { try state(h, id)["live_status"] as? Int }
 
+    /// A room brought to `state` through the API: planned (102), live, paused (105) or abnormal (106).
+    private func room(in state: ChannelState, _ h: APIHarness) throws -> String {
+        let now = h.clock.milliseconds
+        let planned = ["channel_title": "t", "channel_describe": "d", "cover_url": "c", "plan_start_time": String(now + 60_000)]
+        if state == .notStarted {
+            return try #require((try h.call("startLive", planned)["channel"] as? [String: Any])?["channel_id"] as? String)
+        }
+        let id = try h.startChannel()
+        switch state {
+        case .paused: _ = try h.call("pauseLive", ["channel_id": id])
+        case .abnormal:
+            _ = try h.call("anchorHeartbeat", ["channel_id": id])
+            h.clock.advance(seconds: h.api.settings.anchorTimeout)
+            h.api.flushNotices()
+        default: break
+        }
+        #expect(try liveStatus(h, id) == state.rawValue)
+        return id
+    }
+
+    @Test(arguments: [ChannelState.notStarted, .live, .paused, .abnormal])
+    func stopAndBanEndARoomFromEveryStateThatIsNotFinal(_ state: ChannelState) throws {
+        let h = APIHarness()
+        let stopped = try room(in: state, h)
+        #expect(code(try h.call("stopLive", ["channel_id": stopped])) == 0)
+        #expect(try liveStatus(h, stopped) == 103)
+        let banned = try room(in: state, h)
+        #expect(code(try h.call("banLive", ["channel_id": banned])) == 0)
+        #expect(try liveStatus(h, banned) == 104)
+        #expect(h.fanOut.closed.map(\.0.description) == [stopped, banned])
+        for id in [stopped, banned] {
+            for call in ["pauseLive", "resumeLive", "anchorHeartbeat", "stopLive", "banLive"] {
+                #expect(code(try h.call(call, ["channel_id": id])) == 2, "\(call) after the end")
+            }
+        }
+    }
+
+    @Test func resumeLiveMakesAPlannedRoomLiveAndIsRefusedWhereItDoesNotApply() throws {
+        let h = APIHarness()
+        let planned = try room(in: .notStarted, h)
+        #expect(try h.call("resumeLive", ["channel_id": planned])["live_status"] as? Int == 101)
+        let live = try h.startChannel()
+        let refused = try h.call("resumeLive", ["channel_id": live])
+        #expect(code(refused) == 2 && (refused["message"] as? String)?.contains("live (101)") == true)
+        let abnormal = try room(in: .abnormal, h)
+        #expect(code(try h.call("resumeLive", ["channel_id": abnormal])) == 2)
+        #expect(code(try h.call("pauseLive", ["channel_id": abnormal])) == 2)
+    }
+
     @Test func pauseAndResumeMoveBetween101And105AndOnlyLiveTakesComments() throws {
         let h = APIHarness()
         let id = try h.startChannel()
@@ -121,6 +170,34 @@ struct RoomLifecycleTests {
                 "106 anchor silent", "101 anchor back", "106 anchor silent", "103 abnormal timeout",
             ])
         #expect(h.api.roomTimers.count == 0)
+    }
+
+    @Test func theAnchorsOwnSocketIsAPresenceForAsLongAsItIsOpen() throws {
+        let h = APIHarness { $0.anchorTimeout = 30 }
+        let planned = try room(in: .notStarted, h)
+        let id = try #require(ChannelID(planned))
+        h.api.anchorSocket(id, connected: true)
+        #expect(try liveStatus(h, planned) == 101)
+        // A second socket of the anchor's, then the first closes: still present.
+        h.api.anchorSocket(id, connected: true)
+        h.api.anchorSocket(id, connected: false)
+        h.clock.advance(seconds: 3600)
+        h.api.flushNotices()
+        #expect(try liveStatus(h, planned) == 101)
+        // The last one closes: silence counts from then.
+        h.api.anchorSocket(id, connected: false)
+        h.clock.advance(seconds: 29)
+        h.api.flushNotices()
+        #expect(try liveStatus(h, planned) == 101)
+        h.clock.advance(seconds: 1)
+        h.api.flushNotices()
+        #expect(try liveStatus(h, planned) == 106)
+        h.api.anchorSocket(id, connected: true)
+        #expect(try liveStatus(h, planned) == 101)
+        #expect(
+            h.fanOut.states.map { "\($0.1.rawValue) \($0.2)" } == [
+                "101 anchor went live", "106 anchor silent", "101 anchor back",
+            ])
     }
 
     @Test func aPausedRoomIsNotTakenForAbandonedAndResumesWithAFreshClock() throws {

@@ -1,6 +1,8 @@
 import Foundation
 import Testing
+import WliveAPI
 import WliveCodec
+import WliveProtocol
 
 @testable import WliveServer
 
@@ -60,6 +62,38 @@ struct RoomLifecycleEndToEndTests {
                 return ack["live_status"] as? Int == 105
             })
         #expect(acknowledgement["code"] as? Int == 0 && acknowledgement["status"] as? String == "NORMAL")
+    }
+
+    @Test func theAnchorsOwnSocketTakesAPlannedRoomLiveAndItsClosingLeavesTheRoomAbnormal() throws {
+        let secret = "login-secret"
+        let harness = try GatewayHarness {
+            $0.api.authSecrets = [secret]
+            $0.api.anchorTimeout = 1
+        }
+        defer { harness.gateway.shutdown() }
+        let api = TestAPIClient(port: harness.httpPort)
+        let later = Int64(Date().timeIntervalSince1970 * 1000) + 3_600_000
+        let reply = try api.call("startLive", "channel_title=t&channel_describe=d&cover_url=c&plan_start_time=\(later)")
+        let channel = try #require(((reply["channel"] as? [String: Any])?["channel_id"] as? String).flatMap { ChannelID($0) })
+        let status = { try api.call("retrieveChannel", "channel_ids=%5B%22\(channel)%22%5D") }
+        #expect(((try status())["channel"] as? [[String: Any]])?.first?["live_status"] as? Int == 102)
+        // Not the anchor: another user, or the owner with a forged token.
+        let token = AuthTokenVerifier.mint(userID: "123", source: 2, expiry: later / 1000, secret: secret)
+        for (user, presented) in [("456", token), ("123", token + "x")] {
+            let viewer = try TestWebSocketClient(port: harness.port)
+            try viewer.sendText(
+                GatewayHarness.handshake(channel: channel, replacing: ["user_id": user, "source": 2, "im_toklen": presented]))
+            #expect(try viewer.nextJSON()["live_status"] as? Int == 102)
+        }
+        var anchor: TestWebSocketClient? = try TestWebSocketClient(port: harness.port)
+        try anchor?.sendText(
+            GatewayHarness.handshake(channel: channel, replacing: ["user_id": "123", "source": 2, "im_toklen": token]))
+        #expect(try anchor?.nextJSON()["code"] as? Int == 0)
+        func liveStatus() throws -> Int? { ((try status())["channel"] as? [[String: Any]])?.first?["live_status"] as? Int }
+        #expect(GatewayHarness.eventually { (try? liveStatus()) == 101 })
+        anchor = nil  // its socket closes
+        // live.anchor_timeout is 1 s, and the clock ticks once a second.
+        #expect(GatewayHarness.eventually(timeout: 10) { (try? liveStatus()) == 106 })
     }
 
     @Test func aBurstOfLikesReachesViewersAsFewNoticesWithTheExactTotal() throws {
