@@ -9,7 +9,7 @@ public enum FieldLimits {
     public static let coverURL = 2048
     /// `ext_json` of startLive, joinLive and of a comment.
     public static let extJSON = 4096
-    /// stopLive's `reason`.
+    /// The `reason` of stopLive, pauseLive, resumeLive, banLive and deleteComment.
     public static let reason = 256
     /// A comment's `type`.
     public static let commentType = 64

@@ -76,6 +76,11 @@ public enum ClientRequests {
         )
     }
 
+    /// `POST <base>sendLike`: one like for `channel`.
+    static func sendLike(_ base: Endpoint, channel: String, common: String) -> [UInt8] {
+        post(base.target + "sendLike", host: base, body: "{\(common),\"channel_id\":\"\(channel)\",\"count\":1}")
+    }
+
     /// `POST <base>deleteComment` of `commentID`, its stamp in `reason` (which the server passes
     /// on in `comment_deleted`).
     static func deleteComment(_ base: Endpoint, channel: String, common: String, commentID: String, stamp: DeletionStamp)

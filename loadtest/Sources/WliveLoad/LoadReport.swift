@@ -61,6 +61,11 @@ public struct LoadReport: Codable, Sendable {
     public var deletionsAccepted = 0
     public var deletionsReceived = 0
     public var deletionLatency = LoadReport.emptyHistogram()
+    /// Likes (`like_rate`): sent, answered 0, likes notices read, and the highest total read.
+    public var likesSent = 0
+    public var likesAccepted = 0
+    public var likeNotices = 0
+    public var highestLikeTotal = 0
 
     // Time, on the system-wide monotonic clock in nanoseconds, so processes can be merged.
     public var postingStart: UInt64 = 0
@@ -168,6 +173,10 @@ public struct LoadReport: Codable, Sendable {
         deletionsAccepted += other.deletionsAccepted
         deletionsReceived += other.deletionsReceived
         deletionLatency.add(other.deletionLatency)
+        likesSent += other.likesSent
+        likesAccepted += other.likesAccepted
+        likeNotices += other.likeNotices
+        highestLikeTotal = max(highestLikeTotal, other.highestLikeTotal)
         gapNotices += other.gapNotices
         gapMissed += other.gapMissed
         readersPerChannel = Self.sum(readersPerChannel, other.readersPerChannel)

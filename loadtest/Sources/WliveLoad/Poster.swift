@@ -11,6 +11,9 @@ final class Poster: @unchecked Sendable {
     /// would be, so a deletion never queues behind the comment pipeline.
     private var moderator: PublisherClient?
     private var deletions: DeletionQueue?
+    /// With `like_rate`: the likes' own connection, and its common fields.
+    private var likers: PublisherClient?
+    private var likerFields = ""
     private var generator: SplitMix64
     private let distribution: ZipfDistribution
     private var nextSequence: [UInt64]
@@ -47,6 +50,12 @@ final class Poster: @unchecked Sendable {
             publisher.start(source: sources[index % sources.count])
             publishers.append(publisher)
         }
+        if plan.scenario.likeRate > 0 {
+            let likers = PublisherClient(loop: loop, endpoint: endpoint, wliveAnswers: true)
+            likers.start(source: sources[0])
+            self.likers = likers
+            likerFields = ClientRequests.commonFields(user: "fan", credentials: credentials)
+        }
         guard plan.scenario.deleteShare > 0 else { return }
         let moderator = PublisherClient(loop: loop, endpoint: endpoint, wliveAnswers: true)
         moderator.start(source: sources[0])
@@ -57,7 +66,9 @@ final class Poster: @unchecked Sendable {
     }
 
     /// Publishing connections ready (the moderator's counted in with the first).
-    var readyPublishers: Int { moderator?.isReady == false ? 0 : publishers.filter(\.isReady).count }
+    var readyPublishers: Int {
+        moderator?.isReady == false || likers?.isReady == false ? 0 : publishers.filter(\.isReady).count
+    }
 
     /// Posting runs from `go` for the scenario's duration.
     func schedule(go: UInt64) {
@@ -77,6 +88,7 @@ final class Poster: @unchecked Sendable {
             return
         }
         if loop.tally.postingStart == 0 { loop.tally.postingStart = now }
+        if let likers { like(through: likers, now: now, loop) }
         let due = Int(Double(now - go) / 1e9 * plan.scenario.postRate) + 1
         while loop.tally.posted < due {
             if pendingChannel == nil { pendingChannel = distribution.sample(&generator) }
@@ -88,6 +100,18 @@ final class Poster: @unchecked Sendable {
             guard publisher.isReady, publisher.inFlight < plan.scenario.pipeline else { break }
             pendingChannel = nil
             post(channel, through: publisher, loop)
+        }
+    }
+
+    /// Sends the likes due by now, one channel after another.
+    private func like(through likers: PublisherClient, now: UInt64, _ loop: LoadLoop) {
+        let due = Int(Double(now - go) / 1e9 * plan.scenario.likeRate) + 1
+        while loop.tally.likesSent < due, likers.isReady, likers.inFlight < plan.scenario.pipeline * 8 {
+            let channel = loop.tally.likesSent % plan.channels.count
+            loop.tally.likesSent += 1
+            likers.send(
+                ClientRequests.sendLike(endpoint, channel: plan.channels[channel], common: likerFields),
+                .init(channelIndex: channel, isSpam: false, isLike: true))
         }
     }
 

@@ -6,8 +6,9 @@ final class PublisherClient: TCPClient {
         var isSpam: Bool
         /// Delete this comment once it is accepted: its channel id and the poster's common fields.
         var deleteAfterwards: (channel: String, common: String)?
-        /// This request is itself a deletion.
+        /// This request is itself a deletion, or a like.
         var isDeletion = false
+        var isLike = false
     }
 
     let endpoint: Endpoint
@@ -53,8 +54,14 @@ final class PublisherClient: TCPClient {
 
     private func settle(_ post: Post, _ answer: HTTPAnswer) {
         loop.progress.postsInFlight.subtract(1, ordering: .relaxed)
-        if post.isDeletion {
-            if answer.status == 200, answer.envelopeCode == 0 { loop.tally.deletionsAccepted += 1 }
+        if post.isDeletion || post.isLike {
+            let accepted = answer.status == 200 && answer.envelopeCode == 0
+            if accepted, post.isLike { loop.tally.likesAccepted += 1 }
+            if accepted, post.isDeletion { loop.tally.deletionsAccepted += 1 }
+            if !accepted {
+                loop.tally.answerCodes["\(post.isLike ? "like" : "deletion") answered \(answer.envelopeCode ?? answer.status)", default: 0] +=
+                    1
+            }
             return
         }
         if let target = post.deleteAfterwards, let deletions, answer.status == 200, answer.envelopeCode == 0,

@@ -42,6 +42,12 @@ public enum ReportFormatter {
                     "spam probes", "\(report.spamPosted) posted, \(report.spamRefused) refused, \(report.spamDelivered) delivered"
                 )
             }
+            if report.likesSent > 0 {
+                row(
+                    "likes",
+                    "\(report.likesSent) sent, \(report.likesAccepted) accepted, highest total read \(report.highestLikeTotal), \(report.likeNotices) likes notices read (\(String(format: "%.2f", Double(report.likeNotices) / Double(max(1, report.connected)))) per subscriber)"
+                )
+            }
             if report.deletionsSent > 0 {
                 row(
                     "deletions",
@@ -109,13 +115,15 @@ public enum ReportFormatter {
             "spam_posted": report.spamPosted, "spam_refused": report.spamRefused, "spam_delivered": report.spamDelivered,
             "delivered": report.delivered, "expected": report.expectedDeliveries, "lost": report.lost,
             "out_of_order": report.outOfOrder, "gap_notices": report.gapNotices, "gap_missed": report.gapMissed,
-            "delivered_per_second": report.deliveredPerSecond, "posted_per_second": report.postedPerSecond,
+            "delivered_per_second": report.deliveredPerSecond, "delivery_seconds": report.deliverySeconds, "posted_per_second": report.postedPerSecond,
             "latency_p50_ms": report.latencyMilliseconds(50), "latency_p90_ms": report.latencyMilliseconds(90),
             "latency_p99_ms": report.latencyMilliseconds(99), "latency_p999_ms": report.latencyMilliseconds(99.9),
             "latency_max_ms": Double(report.latency.max) / 1000,
             "deletions_sent": report.deletionsSent, "deletions_accepted": report.deletionsAccepted,
             "deletions_received": report.deletionsReceived, "deletion_p50_ms": report.deletionMilliseconds(50),
             "deletion_p99_ms": report.deletionMilliseconds(99),
+            "likes_sent": report.likesSent, "likes_accepted": report.likesAccepted, "like_notices": report.likeNotices,
+            "highest_like_total": report.highestLikeTotal,
             "expectations_failed": failures,
         ]
         if let cpu = report.serverCPUSeconds {

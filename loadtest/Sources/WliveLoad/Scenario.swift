@@ -64,6 +64,8 @@ public struct Scenario: Codable, Sendable, Equatable {
     /// Share of accepted comments the poster then deletes (`deleteComment`), each deletion
     /// stamped so subscribers measure how fast it reaches them.
     public var deleteShare = 0.0
+    /// Likes a second (`sendLike`, one each) over all channels, on a connection of their own.
+    public var likeRate = 0.0
     /// Keep-alive HTTP connections posting, and requests each may have in flight.
     public var publishers = 4
     public var pipeline = 32
@@ -107,7 +109,7 @@ public struct Scenario: Codable, Sendable, Equatable {
         "subscribers", "channels", "channel_ids", "distribution", "zipf_exponent", "post_rate", "duration", "comment_size",
         "connect_rate", "connect_concurrency", "heartbeat_interval", "prefill", "resume_since", "source_addresses", "procs",
         "loops",
-        "slow_readers", "spam_share", "delete_share", "publishers", "pipeline", "users", "drain", "drain_quiet",
+        "slow_readers", "spam_share", "delete_share", "like_rate", "publishers", "pipeline", "users", "drain", "drain_quiet",
         "auth_secret", "gateway_pids", "seed",
         "expect.all_connected", "expect.max_loss", "expect.in_order", "expect.spam_refused",
         "expect.max_p99_ms", "expect.min_delivered_per_second",
@@ -181,6 +183,7 @@ public struct Scenario: Codable, Sendable, Equatable {
         case "slow_readers": slowReaders = try double(0...1)
         case "spam_share": spamShare = try double(0...1)
         case "delete_share": deleteShare = try double(0...1)
+        case "like_rate": likeRate = try double()
         case "publishers": publishers = try int(1...1000)
         case "pipeline": pipeline = try int(1...10_000)
         case "users": users = try int(1...100_000_000)
@@ -211,6 +214,9 @@ public struct Scenario: Codable, Sendable, Equatable {
             }
             guard spamShare == 0 else {
                 throw ScenarioError(key: "spam_share", problem: "spam probes need the wlive target (303 is Wlive's answer)")
+            }
+            guard likeRate == 0 else {
+                throw ScenarioError(key: "like_rate", problem: "likes need the wlive target (sendLike is Wlive's)")
             }
             guard deleteShare == 0 else {
                 throw ScenarioError(key: "delete_share", problem: "deletions need the wlive target (deleteComment is Wlive's)")

@@ -29,6 +29,8 @@ final class SubscriberClient: TCPClient {
     var countsAsReader = false
     private static let decoder = WebSocketFrameDecoder(role: .client, maxPayloadLength: 16 << 20)
     private static let gapPrefix = Array("{\"type\":\"gap\"".utf8)
+    private static let likesPrefix = Array("{\"type\":\"notice\",\"notice\":\"likes\"".utf8)
+    private static let totalLikesKey = Array("\"total_likes\":".utf8)
     private static let deletedPrefix = Array("{\"type\":\"comment_deleted\"".utf8)
     private static let handshakePrefix = Array("{\"type\":\"handshake\",\"code\":0,".utf8)
     private static let replayedKey = Array("\"replayed\":".utf8)
@@ -106,6 +108,11 @@ final class SubscriberClient: TCPClient {
                         replayOwed = Self.replayed(payload) ?? 0
                         if replayOwed == 0 { replayed() }
                     }
+                } else if payload.has(Self.likesPrefix, at: 0) {
+                    loop.tally.likeNotices += 1
+                    if let total = Self.number(after: Self.totalLikesKey, in: payload) {
+                        loop.tally.highestLikeTotal = max(loop.tally.highestLikeTotal, total)
+                    }
                 } else if payload.has(Self.deletedPrefix, at: 0) {
                     if now == 0 { now = monotonicNanoseconds() }
                     loop.tally.deletionsReceived += 1
@@ -162,10 +169,13 @@ final class SubscriberClient: TCPClient {
     }
 
     /// The acknowledgement's `replayed` count.
-    private static func replayed(_ payload: UnsafeRawBufferPointer) -> Int? {
-        guard let start = payload.firstIndex(of: replayedKey) else { return nil }
+    private static func replayed(_ payload: UnsafeRawBufferPointer) -> Int? { number(after: replayedKey, in: payload) }
+
+    /// The decimal number right after `key` in `payload`.
+    private static func number(after key: [UInt8], in payload: UnsafeRawBufferPointer) -> Int? {
+        guard let start = payload.firstIndex(of: key) else { return nil }
         var value = 0
-        var offset = start + replayedKey.count
+        var offset = start + key.count
         while offset < payload.count, payload[offset] >= 0x30, payload[offset] <= 0x39 {
             value = value * 10 + Int(payload[offset] - 0x30)
             offset += 1
