@@ -49,6 +49,9 @@ extension LiveAPI {
             // At once, as deleteComment's retraction.
             fanOut.purge(channel.id, userID: target, source: source, since: since)
             journal.record(.purge(channel.id, userID: target, source: source, since: since))
+            if let pinned = channel.pinned, pinned.userID == target, pinned.source == source, pinned.time >= since {
+                try unpin(channel)
+            }
         }
         return APIReply(code: .success, fields: [("until", Array(String(duration > 0 ? ban.until : 0).utf8))])
     }
@@ -131,10 +134,9 @@ extension LiveAPI {
     /// current epoch, or -4.
     private func commentReference(_ fields: RequestFields, in channel: ChannelInfo) throws -> (String, UInt64) {
         let id = try required(fields, "comment_id", limit: 64)
-        let parts = id.split(separator: "-")
-        guard parts.count == 3, parts[0] == channel.id.description, parts[1] == String(channel.epoch),
-            let seq = UInt64(parts[2]), seq > 0
-        else {
+        let parts = id.split(separator: "-", omittingEmptySubsequences: false)
+        // Exactly as the gateway wrote it (no sign, no leading zero): viewers match it by id.
+        guard parts.count == 3, let seq = UInt64(parts[2]), seq > 0, id == "\(channel.id)-\(channel.epoch)-\(seq)" else {
             throw APIReply.failure(.invalidParameter, "comment_id \(id) is not a comment of this room")
         }
         return (id, seq)

@@ -14,6 +14,8 @@ final class FanOutEngine {
     private var changed: [[ChannelID]]
     /// Comments published since start (every one was answered with code 0).
     private(set) var commentsPublished = 0
+    /// What moderators took back, for comments still on their way and for history pages.
+    private(set) var retractions = RetractionLog()
 
     init(workers: [EventLoop], channels: ChannelDirectory) {
         // Gateway.start refuses more workers than GatewayConfiguration.maxWorkers (64) bits.
@@ -40,8 +42,16 @@ final class FanOutEngine {
     func deliver(_ comment: Comment) {
         guard let record = channels.lookup(comment.channelID) else { return }
         record.delivered(comment.seq)
-        append(.comment, seq: comment.seq, ServerMessage.comment(comment), to: record)
         commentsPublished += 1
+        guard !retractions.contains(comment) else {
+            // Purged while it was being stored: its seq is told as retracted, its text never shown.
+            let now = wallClockMilliseconds()
+            let gap = ServerMessage.gap(
+                channelID: comment.channelID, fromSeq: comment.seq, toSeq: comment.seq, reason: .retracted, time: now)
+            append(.notice, seq: comment.seq, gap, to: record)
+            return
+        }
+        append(.comment, seq: comment.seq, ServerMessage.comment(comment), to: record)
     }
 
     /// A numbered comment was never stored: its `seq` is free again.
@@ -85,6 +95,7 @@ final class FanOutEngine {
         guard let record = channels.lookup(id) else { return }
         let now = wallClockMilliseconds()
         for comment in comments {
+            retractions.retract(id, seq: comment.seq)
             ringComment(of: record, seq: comment.seq)?.retract()
             append(
                 .notice, seq: record.lastSeq,
@@ -97,6 +108,7 @@ final class FanOutEngine {
     /// marked, and the subscribers get one `comments_purged`.
     func purge(_ id: ChannelID, userID: String, source: Int, since: Int64) {
         guard let record = channels.lookup(id) else { return }
+        retractions.purge(id, userID: userID, source: source, since: since)
         let ring = record.ring
         for position in ring.oldestReadable..<ring.publishedCount {
             guard let entry = ring.peek(position), entry.kind == .comment, case .comment(let comment) = entry.message,
@@ -145,6 +157,7 @@ final class FanOutEngine {
         case .failure(.notFound): return .failure(.channelNotFound)
         case .failure(.alreadyFinished): return .failure(.channelClosed)
         case .success(let record):
+            retractions.forget(id)
             let now = wallClockMilliseconds()
             append(.notice, seq: record.lastSeq, .status(channelID: id, state: state, reason: reason, time: now), to: record)
             append(

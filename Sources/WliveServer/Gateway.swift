@@ -139,7 +139,9 @@ public final class Gateway: Sendable {
                 storeThread = thread
             }
             readModel.onChange = { [unowned journal] change in journal.record(change) }
-            let history = HistoryReader(journal: journal, channels: channels)
+            let history = HistoryReader(journal: journal, channels: channels) { [unowned fanOut] comment in
+                fanOut.retractions.contains(comment)
+            }
             let api = LiveAPI(
                 settings: configuration.api, store: readModel, journal: journal,
                 fanOut: GatewayFanOut(engine: fanOut, history: history),

@@ -24,6 +24,9 @@ final class HistoryReader {
 
     let journal: any StoreJournal
     let channels: ChannelDirectory
+    /// Whether a moderator took a comment back: a page read before its tombstone was committed
+    /// must not show it.
+    let isRetracted: (Comment) -> Bool
     private var waiting: [Key: [(Result<Page, StoreError>) -> Void]] = [:]
     private var kept: [Key: Page] = [:]
     private var keptOrder: [Key] = []
@@ -31,9 +34,10 @@ final class HistoryReader {
     static let pageSize = 1000
     static let pagesKept = 256
 
-    init(journal: any StoreJournal, channels: ChannelDirectory) {
+    init(journal: any StoreJournal, channels: ChannelDirectory, isRetracted: @escaping (Comment) -> Bool = { _ in false }) {
         self.journal = journal
         self.channels = channels
+        self.isRetracted = isRetracted
     }
 
     /// The retained comments of `channel` after `seq`, a page at most; `completion` runs on
@@ -49,7 +53,7 @@ final class HistoryReader {
         journal.comments(of: channel, after: seq, limit: Self.pageSize) { [self] result in
             let page = result.map { found in
                 Page(
-                    messages: Self.messages(of: found, channel: channel), firstSeq: found.firstSeq,
+                    messages: messages(of: found, channel: channel), firstSeq: found.firstSeq,
                     oldestRetained: found.oldestRetained, lastSeq: found.lastSeq)
             }
             if case .success(let page) = page { keep(page, as: key) }
@@ -65,9 +69,13 @@ final class HistoryReader {
     }
 
     /// The page's comments in seq order, the retracted ones as `retracted` gaps.
-    private static func messages(of page: CommentPage, channel: ChannelID) -> [ChannelMessage] {
-        var comments = page.comments.map { ChannelMessage(.comment, seq: $0.seq, message: .comment($0)) }
-        guard !page.retracted.isEmpty else { return comments }
+    private func messages(of page: CommentPage, channel: ChannelID) -> [ChannelMessage] {
+        var comments = page.comments.map { comment in
+            let message = ChannelMessage(.comment, seq: comment.seq, message: .comment(comment))
+            if isRetracted(comment) { message.retract() }
+            return message
+        }
+        guard !page.retracted.isEmpty || comments.contains(where: \.isRetracted) else { return comments }
         // Retracted seqs stand in as retracted entries, which the ring replay's rule turns into gaps.
         for seq in page.retracted {
             let placeholder = ChannelMessage(.comment, seq: seq, message: .error(code: .success, message: ""))

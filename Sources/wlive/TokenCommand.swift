@@ -35,8 +35,10 @@ struct TokenCommand: AsyncParsableCommand {
         guard let signingSecret, !signingSecret.isEmpty else { throw ValidationError("no secret: pass --secret or set \(key)") }
         let expiry = Int64(Date().timeIntervalSince1970) + Int64(ttl)
         if let viewer {
-            guard ChannelID(viewer) != nil else { throw ValidationError("--viewer takes a channel id (decimal digits)") }
-            print(AuthTokenVerifier.mintViewer(userID: userID, channel: viewer, expiry: expiry, secret: signingSecret))
+            guard let channel = ChannelID(viewer) else { throw ValidationError("--viewer takes a channel id (decimal digits)") }
+            // Signed as the gateway writes the id (no leading zeros), which is how it verifies.
+            print(
+                AuthTokenVerifier.mintViewer(userID: userID, channel: channel.description, expiry: expiry, secret: signingSecret))
         } else {
             guard let source else { throw ValidationError("--source is required (the calls' source field)") }
             print(

@@ -71,6 +71,33 @@ struct ModerationEndToEndTests {
         try deletedAndResumed(ringCapacity: 16)
     }
 
+    @Test func aCommentStillBeingStoredWhenItsUserIsPurgedReachesNobody() throws {
+        let harness = try GatewayHarness()
+        defer { harness.gateway.shutdown() }
+        let api = TestAPIClient(port: harness.httpPort)
+        let channel = try api.startLive()
+        let viewer = try harness.subscriber(channel: channel)
+        // Both in one write: the purge is handled while the comment waits for the store's commit.
+        let comment = String(
+            decoding: try JSONSerialization.data(withJSONObject: ["channel_id": channel.description, "content": "广告"]),
+            as: UTF8.self)
+        let socket = try TestSocket(port: harness.httpPort)
+        try socket.write(
+            TestAPIClient.request("sendComment", "comment=\(TestAPIClient.encode(comment))&userid=troll")
+                + TestAPIClient.request(
+                    "banUser", "channel_id=\(channel)&target_userid=troll&target_source=2&purge_minutes=5", connection: "close"))
+        #expect(try socket.readResponse().json?["code"] as? Int == 0)
+        #expect(try socket.readResponse().json?["code"] as? Int == 0)
+        var seen: [String] = []
+        while seen.count < 2 {
+            let message = try viewer.nextJSON(skipping: ["heartbeat", "notice"])
+            seen.append("\(message["type"] as? String ?? "") \(message["reason"] as? String ?? "")")
+        }
+        #expect(seen == ["comments_purged ", "gap retracted"])
+        #expect(try api.sendComment(channel, "clean")["seq"] as? Int == 2)
+        #expect(try viewer.nextJSON(skipping: ["heartbeat", "notice"])["content"] as? String == "clean")
+    }
+
     @Test func aPinnedCommentAndTheModesAreInEveryFreshAcknowledgement() throws {
         let harness = try GatewayHarness()
         defer { harness.gateway.shutdown() }

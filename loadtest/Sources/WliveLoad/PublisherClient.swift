@@ -59,7 +59,8 @@ final class PublisherClient: TCPClient {
             if accepted, post.isLike { loop.tally.likesAccepted += 1 }
             if accepted, post.isDeletion { loop.tally.deletionsAccepted += 1 }
             if !accepted {
-                loop.tally.answerCodes["\(post.isLike ? "like" : "deletion") answered \(answer.envelopeCode ?? answer.status)", default: 0] +=
+                loop.tally.answerCodes[
+                    "\(post.isLike ? "like" : "deletion") answered \(answer.envelopeCode ?? answer.status)", default: 0] +=
                     1
             }
             return
