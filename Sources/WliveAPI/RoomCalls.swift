@@ -98,8 +98,9 @@ extension LiveAPI {
         }
         guard let moved else { throw APIReply.failure(.channelNotFound) }
         roomTimers.track(moved)
+        // A room that ends keeps the line operators search for ("channel stopped").
         logger.info(
-            "channel state changed",
+            next.isFinal ? "channel stopped" : "channel state changed",
             metadata: ["channel": "\(channel.id)", "from": "\(channel.state.name)", "to": "\(next.name)", "reason": "\(reason)"])
         return moved
     }

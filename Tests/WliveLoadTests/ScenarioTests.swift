@@ -13,7 +13,8 @@ struct ScenarioTests {
             .sorted()
         #expect(
             names == [
-                "connect-storm.yaml", "hot-channel.yaml", "many-channels.yaml", "moderation.yaml", "post-throughput.yaml",
+                "connect-storm.yaml", "hot-channel.yaml", "likes.yaml", "many-channels.yaml", "moderation.yaml",
+                "post-throughput.yaml",
                 "resume-storm.yaml", "slow-readers.yaml", "smoke.yaml", "spam-mix.yaml",
             ])
         for name in names {
@@ -31,6 +32,8 @@ struct ScenarioTests {
         #expect(spam.spamShare == 0.2 && spam.expect.spamRefused == true)
         let moderation = try await ScenarioLoader.load(path: Self.scenarios.appendingPathComponent("moderation.yaml").path)
         #expect(moderation.deleteShare == 0.1 && moderation.expect.maxLoss == 0)
+        let likes = try await ScenarioLoader.load(path: Self.scenarios.appendingPathComponent("likes.yaml").path)
+        #expect(likes.likeRate == 10_000 && likes.channels == 1)
     }
 
     @Test func flagsOverrideTheFile() async throws {
