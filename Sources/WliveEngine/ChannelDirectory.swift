@@ -172,16 +172,7 @@ public final class ChannelDirectory: Sendable {
     /// state; returns its record, which the caller publishes the closing message to.
     package func finish(_ id: ChannelID, as state: ChannelState = .ended) -> Result<ChannelRecord, FinishError> {
         precondition(state.isFinal, "finish(_:as:) takes a final state")
-        return channels.withLock { channels in
-            switch channels[id] {
-            case nil: return .failure(.notFound)
-            case .finished: return .failure(.alreadyFinished)
-            case .open(let record):
-                _ = record.transition(to: state)
-                channels[id] = .finished(state)
-                return .success(record)
-            }
-        }
+        return move(id, to: state)
     }
 
     package enum FinishError: Error, Equatable, Sendable { case notFound, alreadyFinished }
@@ -190,12 +181,18 @@ public final class ChannelDirectory: Sendable {
     /// again, abnormal); returns its record. `finish(_:as:)` ends a room.
     package func transition(_ id: ChannelID, to state: ChannelState) -> Result<ChannelRecord, FinishError> {
         precondition(!state.isFinal, "transition(_:to:) takes a state that is not final")
-        return channels.withLock { channels in
+        return move(id, to: state)
+    }
+
+    /// Moves a room that is not over to `state`; a final one leaves only that state behind.
+    private func move(_ id: ChannelID, to state: ChannelState) -> Result<ChannelRecord, FinishError> {
+        channels.withLock { channels in
             switch channels[id] {
             case nil: return .failure(.notFound)
             case .finished: return .failure(.alreadyFinished)
             case .open(let record):
                 _ = record.transition(to: state)
+                if state.isFinal { channels[id] = .finished(state) }
                 return .success(record)
             }
         }

@@ -136,24 +136,18 @@ public enum ServerMessage: Sendable, Equatable {
             json.field("comment_type", comment.commentType)
             json.field("time", comment.time)
         case .notice(let channelID, let kind, let counts, let time):
-            json.field("type", "notice")
-            json.field("notice", kind)
-            json.field("channel_id", channelID.description)
+            json.notice(kind, of: channelID)
             json.counts(counts)
             json.field("time", time)
         case .status(let channelID, let state, let reason, let time):
-            json.field("type", "notice")
-            json.field("notice", "status")
-            json.field("channel_id", channelID.description)
+            json.notice("status", of: channelID)
             json.field("status", state.seedStatus)
             json.field("live_status", state.rawValue)
             json.field("state", state.name)
             json.field("reason", reason)
             json.field("time", time)
         case .likes(let channelID, let total, let delta, let time):
-            json.field("type", "notice")
-            json.field("notice", "likes")
-            json.field("channel_id", channelID.description)
+            json.notice("likes", of: channelID)
             json.field("total_likes", total)
             json.field("delta", delta)
             json.field("time", time)
@@ -172,15 +166,11 @@ public enum ServerMessage: Sendable, Equatable {
             json.field("from_time", fromTime)
             json.field("time", time)
         case .modes(let channelID, let modes, let time):
-            json.field("type", "notice")
-            json.field("notice", "modes")
-            json.field("channel_id", channelID.description)
+            json.notice("modes", of: channelID)
             json.modes(modes)
             json.field("time", time)
         case .pinned(let channelID, let comment, let time):
-            json.field("type", "notice")
-            json.field("notice", "pinned")
-            json.field("channel_id", channelID.description)
+            json.notice("pinned", of: channelID)
             json.field("pinned", rawJSON: comment.map { ServerMessage.comment($0).encoded() } ?? Array("null".utf8))
             json.field("time", time)
         case .heartbeat(let channelID, let counts, let lastSeq, let time):
@@ -215,6 +205,13 @@ public enum ServerMessage: Sendable, Equatable {
 }
 
 extension JSONObjectWriter {
+    /// The head every notice starts with: its type, its kind and its room.
+    mutating func notice(_ kind: String, of channel: ChannelID) {
+        field("type", "notice")
+        field("notice", kind)
+        field("channel_id", channel.description)
+    }
+
     mutating func modes(_ modes: RoomModes) {
         field("slow_mode", modes.slowMode)
         field("anchor_only", modes.anchorOnly)

@@ -28,6 +28,12 @@ struct RoomLifecycleTests {
 
     private func liveStatus(_ h: APIHarness, _ id: String) throws -> Int? { try state(h, id)["live_status"] as? Int }
 
+    /// Moves the manual clock on and runs the once-a-second work, as the loop would.
+    private func tick(_ h: APIHarness, _ seconds: Double) {
+        h.clock.advance(seconds: seconds)
+        h.api.flushNotices()
+    }
+
     /// A room brought to `state` through the API: planned (102), live, paused (105) or abnormal (106).
     private func room(in state: ChannelState, _ h: APIHarness) throws -> String {
         let now = h.clock.milliseconds
@@ -40,8 +46,7 @@ struct RoomLifecycleTests {
         case .paused: _ = try h.call("pauseLive", ["channel_id": id])
         case .abnormal:
             _ = try h.call("anchorHeartbeat", ["channel_id": id])
-            h.clock.advance(seconds: h.api.settings.anchorTimeout)
-            h.api.flushNotices()
+            tick(h, h.api.settings.anchorTimeout)
         default: break
         }
         #expect(try liveStatus(h, id) == state.rawValue)
@@ -117,8 +122,7 @@ struct RoomLifecycleTests {
         let beat = try h.call("anchorHeartbeat", ["channel_id": first])
         #expect(code(beat) == 0 && beat["live_status"] as? Int == 101)
         #expect(code(try h.comment(first, "on air")) == 0)
-        h.clock.advance(seconds: 7200)
-        h.api.flushNotices()
+        tick(h, 7200)
         #expect(try liveStatus(h, second) == 107)
         #expect(try state(h, second)["status"] as? String == "CLOSED")
         #expect(code(try h.call("resumeLive", ["channel_id": second])) == 2)
@@ -137,32 +141,25 @@ struct RoomLifecycleTests {
         }
         let id = try h.startChannel()
         // No heartbeat yet: silence is not watched, however long.
-        h.clock.advance(seconds: 3600)
-        h.api.flushNotices()
+        tick(h, 3600)
         #expect(try liveStatus(h, id) == 101)
         #expect(code(try h.call("anchorHeartbeat", ["channel_id": id], overriding: ["userid": "456"])) == 22)
         #expect(code(try h.call("anchorHeartbeat", ["channel_id": id])) == 0)
-        h.clock.advance(seconds: 29)
-        h.api.flushNotices()
+        tick(h, 29)
         #expect(try liveStatus(h, id) == 101)
-        h.clock.advance(seconds: 1)
-        h.api.flushNotices()
+        tick(h, 1)
         #expect(try liveStatus(h, id) == 106)
         #expect(code(try h.comment(id, "anyone?")) == 2)
         // Back within the grace: live again, and the silence counts afresh.
-        h.clock.advance(seconds: 899)
-        h.api.flushNotices()
+        tick(h, 899)
         #expect(try liveStatus(h, id) == 106)
         #expect(try h.call("anchorHeartbeat", ["channel_id": id])["live_status"] as? Int == 101)
-        h.clock.advance(seconds: 29)
-        h.api.flushNotices()
+        tick(h, 29)
         #expect(try liveStatus(h, id) == 101)
         // Silent again, and this time past the grace: ended, "abnormal timeout".
-        h.clock.advance(seconds: 1)
-        h.api.flushNotices()
+        tick(h, 1)
         #expect(try liveStatus(h, id) == 106)
-        h.clock.advance(seconds: 900)
-        h.api.flushNotices()
+        tick(h, 900)
         let ended = try state(h, id)
         #expect(ended["live_status"] as? Int == 103 && ended["reason"] as? String == "abnormal timeout")
         #expect(
@@ -181,16 +178,13 @@ struct RoomLifecycleTests {
         // A second socket of the anchor's, then the first closes: still present.
         h.api.anchorSocket(id, connected: true)
         h.api.anchorSocket(id, connected: false)
-        h.clock.advance(seconds: 3600)
-        h.api.flushNotices()
+        tick(h, 3600)
         #expect(try liveStatus(h, planned) == 101)
         // The last one closes: silence counts from then.
         h.api.anchorSocket(id, connected: false)
-        h.clock.advance(seconds: 29)
-        h.api.flushNotices()
+        tick(h, 29)
         #expect(try liveStatus(h, planned) == 101)
-        h.clock.advance(seconds: 1)
-        h.api.flushNotices()
+        tick(h, 1)
         #expect(try liveStatus(h, planned) == 106)
         h.api.anchorSocket(id, connected: true)
         #expect(try liveStatus(h, planned) == 101)
@@ -205,12 +199,10 @@ struct RoomLifecycleTests {
         let id = try h.startChannel()
         _ = try h.call("anchorHeartbeat", ["channel_id": id])
         _ = try h.call("pauseLive", ["channel_id": id])
-        h.clock.advance(seconds: 600)
-        h.api.flushNotices()
+        tick(h, 600)
         #expect(try liveStatus(h, id) == 105)
         _ = try h.call("resumeLive", ["channel_id": id])
-        h.clock.advance(seconds: 29)
-        h.api.flushNotices()
+        tick(h, 29)
         #expect(try liveStatus(h, id) == 101)
     }
 
