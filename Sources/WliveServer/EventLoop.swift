@@ -21,7 +21,7 @@ enum LoopMessage: Sendable {
 /// coalesces sends, and the loop drains everything at once) and, for fan-out, through the
 /// channel rings plus a "wake pending" flag, so that a burst of comments costs one wake-up.
 final class EventLoop: @unchecked Sendable {
-    // @unchecked: `inbox`, `counters` and `wakePending` are thread-safe; every other property is
+    // @unchecked: the inbox (under `inboxLock`), `counters` and `wakePending` are thread-safe; every other property is
     // touched only on the loop's thread (or before the thread starts).
     let index: Int
     let uv: UnsafeMutablePointer<uv_loop_t>
@@ -37,7 +37,10 @@ final class EventLoop: @unchecked Sendable {
     let resumeTurn: UnsafeMutablePointer<uv_idle_t>
     /// Messages for the loop, and whether its wake-up handle is closed: once it is, messages
     /// are dropped, so that a thread that outlives the loop cannot signal a closed handle.
-    private let inbox = Mutex<(messages: [LoopMessage], isClosed: Bool)>(([], false))
+    /// Under `inboxLock`, a pthread mutex for the reason `changedLock` gives.
+    private let inboxLock = NSLock()
+    private var inboxMessages: [LoopMessage] = []
+    private var inboxIsClosed = false
     /// Channels the producer published to since this loop last looked (any thread appends),
     /// under `changedLock`. A pthread mutex (`NSLock`) rather than `Mutex`: appends after the
     /// first send no wake-up, so the lock is the only order between the two threads, and
@@ -186,12 +189,12 @@ final class EventLoop: @unchecked Sendable {
 
     /// Hands a message to the loop from any thread.
     func send(_ message: LoopMessage) {
-        inbox.withLock { inbox in
-            guard !inbox.isClosed else { return }
-            inbox.messages.append(message)
-            // Under the lock: the loop closes the handle only after marking the inbox closed.
-            uv_async_send(wakeup)
-        }
+        inboxLock.lock()
+        defer { inboxLock.unlock() }
+        guard !inboxIsClosed else { return }
+        inboxMessages.append(message)
+        // Under the lock: the loop closes the handle only after marking the inbox closed.
+        uv_async_send(wakeup)
     }
 
     /// Blocks until the loop's thread has finished.
@@ -207,11 +210,10 @@ final class EventLoop: @unchecked Sendable {
     }
 
     private func woken() {
-        let messages = inbox.withLock { inbox in
-            var taken: [LoopMessage] = []
-            swap(&taken, &inbox.messages)
-            return taken
-        }
+        var messages: [LoopMessage] = []
+        inboxLock.lock()
+        swap(&messages, &inboxMessages)
+        inboxLock.unlock()
         for message in messages {
             switch message {
             case .shutdown: beginShutdown()
@@ -327,7 +329,9 @@ final class EventLoop: @unchecked Sendable {
         guard connections.isEmpty, storeJournal?.isIdle ?? true else { return }
         // Nothing left but the loop's own handles: closing them lets uv_run return.
         if uv_is_closing(cast(ticker, to: uv_handle_t.self)) == 0 {
-            inbox.withLock { $0.isClosed = true }
+            inboxLock.lock()
+            inboxIsClosed = true
+            inboxLock.unlock()
             for handle in [
                 cast(ticker, to: uv_handle_t.self), cast(wakeup, to: uv_handle_t.self),
                 cast(flushTimer, to: uv_handle_t.self), cast(iterationEnd, to: uv_handle_t.self),
