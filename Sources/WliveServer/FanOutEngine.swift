@@ -111,8 +111,9 @@ final class FanOutEngine {
         retractions.purge(id, userID: userID, source: source, since: since)
         let ring = record.ring
         for position in ring.oldestReadable..<ring.publishedCount {
+            // The log just took the purge: its rule is the one match for ring, delivery and history.
             guard let entry = ring.peek(position), entry.kind == .comment, case .comment(let comment) = entry.message,
-                comment.userID == userID, comment.source == source, comment.time >= since
+                retractions.contains(comment)
             else { continue }
             entry.retract()
         }
