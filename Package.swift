@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "WliveAdmin", targets: ["WliveAdmin"]),
         .library(name: "WliveStore", targets: ["WliveStore"]),
         .library(name: "WliveSQLite", targets: ["WliveSQLite"]),
+        .library(name: "WliveDeflate", targets: ["WliveDeflate"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -32,6 +33,7 @@ let package = Package(
         .systemLibrary(name: "CLibUV", pkgConfig: "libuv", providers: [.apt(["libuv1-dev"])]),
         .systemLibrary(name: "CHTTPParser", providers: [.apt(["libhttp-parser-dev"])]),
         .systemLibrary(name: "CSQLite", providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
 
         // Codec: RFC 6455 frames, UTF-8, the opening handshake, HTTP/1.1 parsing. No I/O.
         .target(
@@ -70,6 +72,9 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             resources: [.embedInCode("Resources/admin.html"), .embedInCode("Resources/openapi.yaml")]),
+        // permessage-deflate (RFC 7692), an add-on: the negotiation, and zlib compressing a message
+        // once for every subscriber and inflating a client's with a size limit. No I/O.
+        .target(name: "WliveDeflate", dependencies: ["CZlib", "WliveCodec"]),
         // Configuration: the settings, their defaults and loading them from file, environment and flags.
         .target(
             name: "WliveConfig",
@@ -82,7 +87,7 @@ let package = Package(
             name: "WliveServer",
             dependencies: [
                 "CLibUV", "WliveCodec", "WliveProtocol", "WliveEngine", "WliveConfig", "WliveAPI", "WliveSpam", "WliveAdmin",
-                "WliveStore", "WliveSQLite",
+                "WliveStore", "WliveSQLite", "WliveDeflate",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ]),
@@ -112,6 +117,7 @@ let package = Package(
             ], path: "loadtest/Sources/wlive-load"),
 
         .testTarget(name: "WliveCodecTests", dependencies: ["WliveCodec"]),
+        .testTarget(name: "WliveDeflateTests", dependencies: ["WliveDeflate", "WliveCodec"]),
         .testTarget(name: "WliveProtocolTests", dependencies: ["WliveProtocol"]),
         .testTarget(name: "WliveEngineTests", dependencies: ["WliveEngine"]),
         .testTarget(name: "WliveSpamTests", dependencies: ["WliveSpam"]),

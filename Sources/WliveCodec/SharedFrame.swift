@@ -36,11 +36,13 @@ public final class SharedFrame: @unchecked Sendable {
         }
     }
 
-    /// Encodes one unmasked server frame around `payload`.
-    public convenience init(opcode: WebSocketOpcode, payload: [UInt8]) {
+    /// Encodes one unmasked server frame around `payload`; `compressed` marks a
+    /// permessage-deflate payload (RSV1).
+    public convenience init(opcode: WebSocketOpcode, payload: [UInt8], compressed: Bool = false) {
         let header = WebSocketFrameEncoder.headerLength(payloadLength: payload.count, masked: false)
         self.init(count: header + payload.count) { destination in
-            WebSocketFrameEncoder.writeHeader(into: destination, opcode: opcode, payloadLength: payload.count)
+            WebSocketFrameEncoder.writeHeader(
+                into: destination, opcode: opcode, compressed: compressed, payloadLength: payload.count)
             payload.withUnsafeBytes {
                 if $0.count > 0 { UnsafeMutableRawBufferPointer(rebasing: destination[header...]).copyMemory(from: $0) }
             }
@@ -51,6 +53,24 @@ public final class SharedFrame: @unchecked Sendable {
     public convenience init(text: String) {
         self.init(opcode: .text, payload: Array(text.utf8))
     }
+
+    /// The payload of the unmasked frame these bytes start with (a server frame's).
+    public var payload: UnsafeRawBufferPointer {
+        guard bytes.count >= 2 else { return UnsafeRawBufferPointer(rebasing: bytes[0..<0]) }
+        var length = Int(bytes[1] & 0x7F)
+        var header = 2
+        if length == 126 {
+            length = Int(bytes[2]) << 8 | Int(bytes[3])
+            header = 4
+        } else if length == 127 {
+            length = (2..<10).reduce(0) { $0 << 8 | Int(bytes[$1]) }
+            header = 10
+        }
+        return UnsafeRawBufferPointer(rebasing: bytes[header..<header + length])
+    }
+
+    /// The opcode of the frame these bytes start with.
+    public var opcode: WebSocketOpcode { WebSocketOpcode(rawValue: bytes[0] & 0x0F)! }
 
     deinit { UnsafeMutableRawPointer(mutating: bytes.baseAddress!).deallocate() }
 

@@ -9,6 +9,9 @@ public struct WebSocketFrameDecoder: Sendable {
     public let role: Role
     /// The largest payload one frame may announce; above it the connection fails with 1009.
     public var maxPayloadLength: Int
+    /// permessage-deflate was negotiated: RSV1 may mark a data frame as compressed (RFC 7692
+    /// section 6; `WebSocketMessageAssembler` checks it sits on a message's first frame).
+    public var acceptsCompressedFrames = false
 
     public init(role: Role, maxPayloadLength: Int) {
         self.role = role
@@ -17,15 +20,19 @@ public struct WebSocketFrameDecoder: Sendable {
 
     /// Decodes the header at the start of `bytes`, or returns `nil` when more bytes are needed.
     ///
-    /// RSV bits are refused since no extension is negotiated.
+    /// RSV bits are refused, except RSV1 on a data frame once permessage-deflate is negotiated.
     public func decodeHeader(_ bytes: UnsafeRawBufferPointer) throws(WebSocketProtocolError) -> WebSocketFrameHeader? {
         guard bytes.count >= 2 else { return nil }
         let first = bytes[0]
         let second = bytes[1]
         let reservedBits = (first >> 4) & 0x7
-        guard reservedBits == 0 else { throw .protocolError("reserved bits set without an extension") }
         let opcode = WebSocketOpcode(rawValue: first & 0x0F)!
         guard !opcode.isReserved else { throw .protocolError("reserved opcode") }
+        if reservedBits != 0 {
+            guard reservedBits == 0b100, acceptsCompressedFrames, !opcode.isControl else {
+                throw .protocolError("reserved bits set without an extension")
+            }
+        }
         let fin = first & 0x80 != 0
         let masked = second & 0x80 != 0
         switch role {

@@ -6,13 +6,14 @@ public enum WebSocketFrameEncoder {
         return masked ? base + 4 : base
     }
 
-    /// Writes a frame header into `destination` and returns the bytes written.
+    /// Writes a frame header into `destination` and returns the bytes written. `compressed` sets
+    /// RSV1, permessage-deflate's mark on a message's first frame (RFC 7692 section 6).
     @discardableResult
     public static func writeHeader(
         into destination: UnsafeMutableRawBufferPointer, opcode: WebSocketOpcode,
-        fin: Bool = true, payloadLength: Int, maskingKey: WebSocketMaskingKey? = nil
+        fin: Bool = true, compressed: Bool = false, payloadLength: Int, maskingKey: WebSocketMaskingKey? = nil
     ) -> Int {
-        destination[0] = (fin ? 0x80 : 0) | opcode.rawValue
+        destination[0] = (fin ? 0x80 : 0) | (compressed ? 0x40 : 0) | opcode.rawValue
         let maskBit: UInt8 = maskingKey == nil ? 0 : 0x80
         var offset: Int
         if payloadLength < 126 {

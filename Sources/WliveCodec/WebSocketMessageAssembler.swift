@@ -11,6 +11,9 @@ public struct WebSocketMessageAssembler: Sendable {
         case none
         /// A complete text or binary message.
         case message(WebSocketOpcode, [UInt8])
+        /// A complete message as permessage-deflate sent it: still compressed, so its UTF-8 is
+        /// checked once the transport has inflated it.
+        case compressedMessage(WebSocketOpcode, [UInt8])
         /// Answer with a pong carrying the same payload.
         case ping([UInt8])
         case pong([UInt8])
@@ -23,6 +26,8 @@ public struct WebSocketMessageAssembler: Sendable {
     /// The largest message, summed over its fragments; above it the connection fails with 1009.
     public var maxMessageSize: Int
     private var messageOpcode: WebSocketOpcode?
+    /// The message under way came with RSV1 on its first frame.
+    private var messageIsCompressed = false
     private var buffer: [UInt8] = []
     private var validator = UTF8Validator()
 
@@ -38,8 +43,8 @@ public struct WebSocketMessageAssembler: Sendable {
     /// of a text message, nil otherwise. Lets a transport check a frame while it still arrives.
     public func textValidator(for header: WebSocketFrameHeader) -> UTF8Validator? {
         switch header.opcode {
-        case .text: return messageOpcode == nil ? UTF8Validator() : nil
-        case .continuation: return messageOpcode == .text ? validator : nil
+        case .text: return messageOpcode == nil && header.reservedBits == 0 ? UTF8Validator() : nil
+        case .continuation: return messageOpcode == .text && !messageIsCompressed ? validator : nil
         default: return nil
         }
     }
@@ -55,11 +60,12 @@ public struct WebSocketMessageAssembler: Sendable {
         case (.continuation, nil):
             return .fail(.protocolError("continuation without a message"))
         case (.continuation, .some):
-            break
+            guard header.reservedBits == 0 else { return .fail(.protocolError("RSV1 on a continuation frame")) }
         case (_, .some):
             return .fail(.protocolError("new message inside a fragmented one"))
         case (let opcode, nil):
             messageOpcode = opcode
+            messageIsCompressed = header.reservedBits & 0b100 != 0
             buffer = []
             validator = UTF8Validator()
         }
@@ -68,7 +74,7 @@ public struct WebSocketMessageAssembler: Sendable {
         }
         let start = buffer.count
         append(payload, key: header.maskingKey)
-        if messageOpcode == .text {
+        if messageOpcode == .text, !messageIsCompressed {
             let fragment = buffer.withUnsafeBytes { UnsafeRawBufferPointer(rebasing: $0[start...]) }
             guard validator.validate(fragment) else {
                 return .fail(.init(.invalidPayloadData, "invalid UTF-8"))
@@ -76,11 +82,12 @@ public struct WebSocketMessageAssembler: Sendable {
         }
         guard header.fin else { return .none }
         let opcode = messageOpcode!
+        messageOpcode = nil
+        defer { buffer = [] }
+        if messageIsCompressed { return .compressedMessage(opcode, buffer) }
         if opcode == .text, !validator.isAtCharacterBoundary {
             return .fail(.init(.invalidPayloadData, "truncated UTF-8"))
         }
-        messageOpcode = nil
-        defer { buffer = [] }
         return .message(opcode, buffer)
     }
 

@@ -147,6 +147,15 @@ public enum ConfigurationKeys {
             .int(
                 "ws.max_message_size", \.maxMessageSize, 1...(1 << 30),
                 "Largest message a client may send, in bytes (frames and fragmented messages alike); above: close 1009."),
+            .bool(
+                "ws.permessage_deflate", \.permessageDeflate,
+                """
+                Whether clients may negotiate permessage-deflate (RFC 7692). Each broadcast is compressed once, for
+                every subscriber that did; inbound compressed messages inflate up to ws.max_message_size (above: 1009).
+                """),
+            .int(
+                "ws.deflate_level", \.deflateLevel, 1...9,
+                "zlib's compression level for permessage-deflate, 1 (fastest) to 9 (smallest)."),
             .int("ws.max_header_size", \.maxHeaderSize, 256...(1 << 20), "Largest upgrade request head, in bytes; above: 431."),
             .seconds("ws.request_timeout", \.requestTimeout, "Seconds a client has to finish its upgrade request; after: 408."),
             .strings(

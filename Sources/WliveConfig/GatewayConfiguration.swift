@@ -23,6 +23,10 @@ public struct GatewayConfiguration: Sendable, Equatable {
     public var echoPath: String?
     /// Largest WebSocket message accepted from a client, in bytes (`ws.max_message_size`).
     public var maxMessageSize = 64 * 1024
+    /// Whether viewers may negotiate permessage-deflate (`ws.permessage_deflate`).
+    public var permessageDeflate = true
+    /// zlib's level for compressed broadcasts, 1...9 (`ws.deflate_level`).
+    public var deflateLevel = 6
     /// Largest upgrade request head, in bytes (`ws.max_header_size`).
     public var maxHeaderSize = 8 * 1024
     /// Seconds a client has to finish its upgrade request (`ws.request_timeout`).

@@ -4,15 +4,27 @@ import WliveProtocol
 
 /// One entry of a channel's ring: what the message says, what it is, where it stands in the
 /// channel's comment sequence, and its encodings, each built at most once, and only once a
-/// reader of that kind needs it. Today the one kind is the WebSocket text frame (`frame`); an
-/// SSE event or a compressed frame would be further kinds, built the same way.
+/// reader of that kind needs it: the WebSocket text frame (`frame`), the same message
+/// compressed for permessage-deflate, and the Server-Sent Events record.
 public final class ChannelMessage: @unchecked Sendable {
-    // @unchecked: the encodings are published through an atomic, once, and never change.
+    // @unchecked: the encodings are published through atomics, once each, and never change.
     public enum Kind: Sendable, Equatable {
         case comment
         case notice
         /// The channel ended: after writing this, close the subscribers normally.
         case closing
+    }
+
+    /// The forms a message is written in, one per kind of subscriber. Every one is derived from
+    /// the text frame's payload (the message's JSON), so that one is built first.
+    public enum Encoding: Int, Sendable, CaseIterable {
+        /// An RFC 6455 text frame.
+        case webSocket
+        /// A permessage-deflate frame (RSV1), compressed once for every subscriber that
+        /// negotiated the extension; or the text frame itself when compressing would not help.
+        case webSocketDeflated
+        /// A `text/event-stream` record (`event:`, `id:`, `data:`).
+        case serverSentEvent
     }
 
     public let kind: Kind
@@ -24,8 +36,10 @@ public final class ChannelMessage: @unchecked Sendable {
     /// When it entered the ring, in monotonic nanoseconds (0: unknown), for the
     /// publish-to-write latency.
     public let publishedAt: UInt64
-    /// The WebSocket text frame once built: a retained `SharedFrame`'s address, or 0.
+    /// Each encoding once built: a retained `SharedFrame`'s address, or 0.
     private let frameBits = Atomic<UInt>(0)
+    private let deflatedBits = Atomic<UInt>(0)
+    private let eventBits = Atomic<UInt>(0)
     private let retractedFlag = Atomic<Bool>(false)
 
     /// Whether a moderator took this comment back: a replay skips it (and says so in a gap);
@@ -51,25 +65,48 @@ public final class ChannelMessage: @unchecked Sendable {
     }
 
     deinit {
-        let bits = frameBits.load(ordering: .acquiring)
-        if bits != 0 { Unmanaged<SharedFrame>.fromOpaque(UnsafeRawPointer(bitPattern: bits)!).release() }
+        for bits in [frameBits.load(ordering: .acquiring), deflatedBits.load(ordering: .acquiring), eventBits.load(ordering: .acquiring)]
+        where bits != 0 {
+            Unmanaged<SharedFrame>.fromOpaque(UnsafeRawPointer(bitPattern: bits)!).release()
+        }
     }
 
-    /// The message as one WebSocket text frame, shared by every subscriber. Built by the first
-    /// reader that asks, on any thread; should two race, one frame wins and the other is dropped.
-    public var frame: SharedFrame {
-        let bits = frameBits.load(ordering: .acquiring)
+    /// The message as one WebSocket text frame, shared by every subscriber.
+    public var frame: SharedFrame { Self.cached(frameBits) { SharedFrame(message) } }
+
+    /// The message in `encoding`, built by `build` (from the text frame) the first time a
+    /// reader asks, on any thread, and shared from then on. Should two readers race, one
+    /// encoding wins and the other is dropped.
+    public func encoded(_ encoding: Encoding, build: (SharedFrame) -> SharedFrame) -> SharedFrame {
+        switch encoding {
+        case .webSocket: return frame
+        case .webSocketDeflated: return Self.cached(deflatedBits) { build(frame) }
+        case .serverSentEvent: return Self.cached(eventBits) { build(frame) }
+        }
+    }
+
+    /// Whether `encoding` has been built (for tests).
+    public func hasEncoding(_ encoding: Encoding) -> Bool {
+        switch encoding {
+        case .webSocket: frameBits.load(ordering: .acquiring) != 0
+        case .webSocketDeflated: deflatedBits.load(ordering: .acquiring) != 0
+        case .serverSentEvent: eventBits.load(ordering: .acquiring) != 0
+        }
+    }
+
+    /// Whether the WebSocket frame has been built (for tests).
+    public var hasFrame: Bool { hasEncoding(.webSocket) }
+
+    private static func cached(_ slot: borrowing Atomic<UInt>, build: () -> SharedFrame) -> SharedFrame {
+        let bits = slot.load(ordering: .acquiring)
         if bits != 0 { return Unmanaged<SharedFrame>.fromOpaque(UnsafeRawPointer(bitPattern: bits)!).takeUnretainedValue() }
-        let built = SharedFrame(message)
+        let built = build()
         let retained = UInt(bitPattern: Unmanaged.passRetained(built).toOpaque())
-        let (stored, current) = frameBits.compareExchange(expected: 0, desired: retained, ordering: .acquiringAndReleasing)
+        let (stored, current) = slot.compareExchange(expected: 0, desired: retained, ordering: .acquiringAndReleasing)
         if stored { return built }
         Unmanaged<SharedFrame>.fromOpaque(UnsafeRawPointer(bitPattern: retained)!).release()
         return Unmanaged<SharedFrame>.fromOpaque(UnsafeRawPointer(bitPattern: current)!).takeUnretainedValue()
     }
-
-    /// Whether the WebSocket frame has been built (for tests).
-    public var hasFrame: Bool { frameBits.load(ordering: .acquiring) != 0 }
 }
 
 extension ChannelMessage {

@@ -17,7 +17,8 @@ public protocol FanOutWriter: AnyObject {
 }
 
 /// Messages that leave in one write. A batch read from a ring is shared by every subscriber it
-/// goes to; the transport may keep what it derives from it (its I/O vectors) in `transportCache`.
+/// goes to; the transport may keep what it derives from it for each encoding (its I/O vectors)
+/// in `transportCaches`, indexed by `ChannelMessage.Encoding.rawValue`.
 public final class FanOutBatch {
     public let messages: [ChannelMessage]
     /// Wire bytes of all the messages.
@@ -27,7 +28,7 @@ public final class FanOutBatch {
     public let oldestPublishedAt: UInt64
     public let newestPublishedAt: UInt64
     public let publishedAtSum: UInt64
-    public var transportCache: AnyObject?
+    public var transportCaches: [AnyObject?] = Array(repeating: nil, count: ChannelMessage.Encoding.allCases.count)
 
     public init(_ messages: [ChannelMessage]) {
         self.messages = messages

@@ -1,4 +1,5 @@
 import CLibUV
+import WliveDeflate
 import Foundation
 import Synchronization
 import WliveAPI
@@ -68,6 +69,8 @@ final class EventLoop: @unchecked Sendable {
     var writeClock: UInt64 = 0
     var writesSinceClock = 0
     var listener: Listener?
+    /// Compresses for permessage-deflate on this loop's thread (`WebSocketConnection+Deflate`).
+    lazy var compressor = DeflateCompressor(level: Int32(context.configuration.deflateLevel))
     var isShuttingDown = false
     /// Connections refused with 503 that still linger on this loop.
     var lingeringRefusals = 0
@@ -371,6 +374,9 @@ final class LoopCounters: Sendable {
     let slowGaps = Atomic<Int>(0)
     /// Bytes fan-out writes handed to the kernel or queued.
     let bytesWritten = Atomic<Int>(0)
+    /// Messages compressed for permessage-deflate: about one per broadcast message, however
+    /// many subscribers negotiated it.
+    let deflatedMessages = Atomic<Int>(0)
     /// Publish-to-write latency of fan-out writes; nil with the admin port off.
     let latency: LatencyHistogram?
     /// Whether the loop's listener is accepting (false while paused for want of descriptors).

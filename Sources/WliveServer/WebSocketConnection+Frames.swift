@@ -1,4 +1,5 @@
 import WliveCodec
+import WliveDeflate
 import WliveEngine
 import WliveProtocol
 
@@ -54,15 +55,22 @@ extension WebSocketConnection {
             // reading gets one queued pong, never one per ping.
             if writesInFlight == 0 { write(SharedFrame(opcode: .pong, payload: payload)) } else { pendingPong = payload }
         case .message(let opcode, let bytes):
-            // After our close frame, data is read and dropped (RFC 6455 section 5.5.1).
-            guard phase == .open else { return }
-            switch role {
-            case .echo:
-                write(SharedFrame(opcode: opcode, payload: bytes))
-            case .wlive(var session):
-                let action = opcode == .text ? session.receiveText(bytes) : session.receiveBinary()
-                role = .wlive(session)
-                perform(action)
+            receiveMessage(opcode, bytes)
+        case .compressedMessage(let opcode, let compressed):
+            guard phase == .open, let deflate else { return }
+            let inflater = self.inflater ?? DeflateInflater(clientNoContextTakeover: deflate.clientNoContextTakeover)
+            self.inflater = inflater
+            do {
+                let bytes = try inflater.inflate(compressed, limit: assembler.maxMessageSize)
+                guard opcode != .text || UTF8Validator.isValid(bytes) else {
+                    fail(.invalidPayloadData, reason: "invalid UTF-8")
+                    return
+                }
+                receiveMessage(opcode, bytes)
+            } catch .tooBig {
+                fail(.messageTooBig, reason: "message too big once inflated")
+            } catch {
+                fail(.invalidPayloadData, reason: "invalid deflate data")
             }
         case .close(let code, _):
             if phase == .open {
@@ -75,6 +83,20 @@ extension WebSocketConnection {
             linger()
         case .fail(let error):
             fail(error.closeCode, reason: error.reason)
+        }
+    }
+
+    /// A whole text or binary message, inflated if it came compressed.
+    private func receiveMessage(_ opcode: WebSocketOpcode, _ bytes: [UInt8]) {
+        // After our close frame, data is read and dropped (RFC 6455 section 5.5.1).
+        guard phase == .open else { return }
+        switch role {
+        case .echo:
+            write(echoFrame(opcode, bytes))
+        case .wlive(var session):
+            let action = opcode == .text ? session.receiveText(bytes) : session.receiveBinary()
+            role = .wlive(session)
+            perform(action)
         }
     }
 

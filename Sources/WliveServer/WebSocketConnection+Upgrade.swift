@@ -1,5 +1,6 @@
 import WliveAPI
 import WliveCodec
+import WliveDeflate
 import WliveProtocol
 
 extension WebSocketConnection {
@@ -24,7 +25,14 @@ extension WebSocketConnection {
         switch WebSocketUpgrade.respond(to: request, allowedOrigins: loop.context.allowedOrigins) {
         case .failure(let rejection):
             respondAndClose(rejection.response)
-        case .success(let response):
+        case .success(var response):
+            if configuration.permessageDeflate,
+                let agreed = PerMessageDeflate.negotiate(offers: request.values(of: "Sec-WebSocket-Extensions"))
+            {
+                response.headers.append(("Sec-WebSocket-Extensions", agreed.responseHeader))
+                deflate = agreed
+                decoder.acceptsCompressedFrames = true
+            }
             sendRaw(response.encoded())
             requestParser = nil
             lifecycle.upgraded(

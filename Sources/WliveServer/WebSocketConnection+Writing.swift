@@ -28,12 +28,16 @@ extension WebSocketConnection {
         guard phase == .open else { return false }
         let frames: FrameBatch
         if let gap {
-            frames = FrameBatch([gap] + batch.messages.map(\.frame))
-        } else if let shared = batch.transportCache as? FrameBatch {
-            frames = shared
+            frames = FrameBatch([gap] + batch.messages.map(frame(for:)))
+        } else if let encoding = sharedEncoding {
+            if let shared = batch.transportCaches[encoding.rawValue] as? FrameBatch {
+                frames = shared
+            } else {
+                frames = FrameBatch(batch.messages.map(frame(for:)))
+                batch.transportCaches[encoding.rawValue] = frames
+            }
         } else {
-            frames = FrameBatch(batch.messages.map(\.frame))
-            batch.transportCache = frames
+            frames = FrameBatch(batch.messages.map(frame(for:)))
         }
         send(frames)
         if loop.counters.latency != nil {

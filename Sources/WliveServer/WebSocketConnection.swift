@@ -1,5 +1,6 @@
 import CLibUV
 import WliveCodec
+import WliveDeflate
 import WliveEngine
 import WliveProtocol
 
@@ -21,6 +22,11 @@ final class WebSocketConnection: Connection, Subscriber {
     /// and the validator's state after them: a bad byte fails the connection when it arrives.
     var partialFrameChecked = 0
     var partialFrameValidator = UTF8Validator()
+
+    /// What permessage-deflate agreed, when the client negotiated it; and the inflater for its
+    /// compressed messages, made when the first one arrives (a viewer seldom sends any).
+    var deflate: PerMessageDeflate?
+    var inflater: DeflateInflater?
 
     // Subscription.
     var subscriberSlot = -1
