@@ -104,7 +104,7 @@ let package = Package(
         .target(
             name: "WliveLoad",
             dependencies: [
-                "CLibUV", "CHTTPParser", "WliveCodec", "WliveAPI", "WliveConfig", "WliveServer",
+                "CLibUV", "CHTTPParser", "WliveCodec", "WliveAPI", "WliveConfig", "WliveServer", "WliveDeflate",
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "Logging", package: "swift-log"),

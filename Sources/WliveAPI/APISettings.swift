@@ -28,5 +28,12 @@ public struct APISettings: Sendable, Equatable {
     /// seed 001: 15 minutes).
     public var abnormalGrace: Double = 900
 
+    /// Seconds a long-poll (`syncComments`) is held waiting for a comment (`poll.max_wait`).
+    public var pollMaxWait: Double = 25
+    /// Long-polls held at once (`poll.max_held`); past half of it, `pull_interval` rises.
+    public var pollMaxHeld = 10_000
+    /// The longest `pull_interval` the server asks of pollers, in seconds (`poll.max_pull_interval`).
+    public var pollMaxPullInterval: Double = 5
+
     public init() {}
 }

@@ -75,9 +75,10 @@ extension LiveAPI {
             completion(.failure(refusal))
         case .success(let comment):
             journal.record(.comment(comment))
-            journal.whenDurable { [fanOut] stored in
+            journal.whenDurable { [self] stored in
                 if stored {
                     fanOut.deliver(comment)
+                    wakePolls(channel)
                     completion(.success(comment))
                 } else {
                     fanOut.withdraw(comment)

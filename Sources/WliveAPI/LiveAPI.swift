@@ -20,6 +20,8 @@ public final class LiveAPI {
     let adminVerifier: AuthTokenVerifier
     /// The clocks of the room life-cycle (anchor silence, abnormal grace, plan end).
     var roomTimers: RoomTimers
+    /// Long-polls (`syncComments`) waiting for a comment.
+    var heldPolls = HeldPolls()
     /// Likes per room since its last likes notice.
     var pendingLikes: [ChannelID: Int64] = [:]
     /// Bans in force (until, Unix ms), and per slow-mode room each user's last comment time.
@@ -70,7 +72,7 @@ public final class LiveAPI {
     /// The calls, by the name in `/live/<name>`; the SDK's misspellings are aliases.
     enum Call: String, CaseIterable {
         case startLive, stopLive, joinLive, leaveLive, retrieveChannel, retrieveWatcherList, sendComment
-        case retrieveComments
+        case retrieveComments, syncComments
         case pauseLive, resumeLive, anchorHeartbeat, banLive, sendLike
         case deleteComment, banUser, setRoomMode, pinComment, unpinComment
 
@@ -160,6 +162,7 @@ public final class LiveAPI {
             // These answer later: after the store kept the comment, after the store read.
             case .sendComment: return try sendComment(fields, answer: answer)
             case .retrieveComments: return try retrieveComments(fields, answer: answer)
+            case .syncComments: return try syncComments(fields, answer: answer)
             }
         } catch let refusal as APIReply {
             reply = refusal
@@ -175,6 +178,7 @@ public final class LiveAPI {
     /// watchers changed and one likes notice per channel liked since the last.
     public func flushNotices() {
         tickRooms()
+        expirePolls()
         flushLikes()
         pruneSlowMode(now: wallClock())
         guard !changedChannels.isEmpty else { return }
@@ -186,6 +190,9 @@ public final class LiveAPI {
     }
 
     func watchersChanged(_ id: ChannelID) { changedChannels.insert(id) }
+
+    /// Long-polls held now, for the operator.
+    public var heldPollCount: Int { heldPolls.count }
 
     /// Replaces the banned-word dictionary (SIGHUP); connections and history are kept.
     public func replaceDictionary(_ dictionary: BannedWordDictionary) {

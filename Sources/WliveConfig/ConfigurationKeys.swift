@@ -250,6 +250,18 @@ public enum ConfigurationKeys {
             .seconds(
                 "live.abnormal_grace", \.api.abnormalGrace,
                 "Seconds an abnormal room waits for its anchor before it ends (103, \"abnormal timeout\"); seed 001: 15 min."),
+            .seconds(
+                "poll.max_wait", \.api.pollMaxWait, in: 0...300,
+                "Seconds a long-poll (POST /live/syncComments) is held waiting for a comment before it is answered empty."),
+            .int(
+                "poll.max_held", \.api.pollMaxHeld, 0...1_000_000,
+                """
+                Long-polls held at once. Past half of it, the pull_interval in every answer rises toward
+                poll.max_pull_interval; at it, a poll with nothing new is answered at once instead of held.
+                """),
+            .seconds(
+                "poll.max_pull_interval", \.api.pollMaxPullInterval, in: 0...600,
+                "The longest pull_interval (answered in milliseconds) the server asks pollers to wait between polls."),
 
             .int(
                 "comment.max_length", \.api.maxCommentLength, 1...10000,

@@ -10,10 +10,13 @@ public final class DeflateCompressor {
     /// Messages compressed, for metrics and for showing a broadcast is compressed once.
     public private(set) var compressedCount = 0
 
-    /// - Parameter level: zlib's 1 (fastest) to 9 (smallest); 6 is zlib's own default.
-    public init(level: Int32 = 6) {
+    /// - Parameters:
+    ///   - level: zlib's 1 (fastest) to 9 (smallest); 6 is zlib's own default.
+    ///   - windowBits: the LZ77 window, 9...15: what the peer's `server_max_window_bits` allows.
+    public init(level: Int32 = 6, windowBits: Int = 15) {
+        precondition((9...15).contains(windowBits))
         // Raw deflate (negative window bits): RFC 7692 carries no zlib header.
-        let status = czlib_deflate_init(&stream, level, -15, 8)
+        let status = czlib_deflate_init(&stream, level, -Int32(windowBits), 8)
         precondition(status == Z_OK, "deflateInit2 failed: \(status)")
     }
 
@@ -39,11 +42,14 @@ public final class DeflateCompressor {
         return Array(output[0..<max(0, written - 4)])
     }
 
-    /// One server frame carrying `payload` compressed (RSV1 set), or nil when compression would
-    /// not make it smaller: the plain frame is then as good, and valid on a deflate connection.
-    public func compressedFrame(opcode: WebSocketOpcode, payload: UnsafeRawBufferPointer) -> SharedFrame? {
+    /// One server frame carrying `payload` compressed (RSV1 set). With `onlyIfSmaller`, nil when
+    /// compression would not make it smaller: the plain frame is then as good, and valid on a
+    /// deflate connection.
+    public func compressedFrame(opcode: WebSocketOpcode, payload: UnsafeRawBufferPointer, onlyIfSmaller: Bool = true)
+        -> SharedFrame?
+    {
         let compressed = compress(payload)
-        guard compressed.count < payload.count else { return nil }
+        guard compressed.count < payload.count || !onlyIfSmaller else { return nil }
         return SharedFrame(opcode: opcode, payload: compressed, compressed: true)
     }
 }

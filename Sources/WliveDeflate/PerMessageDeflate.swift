@@ -36,7 +36,7 @@ public struct PerMessageDeflate: Sendable, Equatable {
     /// The first acceptable permessage-deflate offer among the request's
     /// `Sec-WebSocket-Extensions` values, or nil when none is (the connection then goes
     /// uncompressed). An offer with an unknown or repeated parameter, or a window outside
-    /// 8...15, is declined (section 7.1.1 and 7.1.2).
+    /// 8...15, is declined (section 7.1.1 and 7.1.2), as is `server_max_window_bits=8`.
     public static func negotiate(offers headerValues: [String]) -> PerMessageDeflate? {
         for offer in ExtensionOffer.parse(headerValues) where offer.name == name {
             if let accepted = accept(offer.parameters) { return accepted }
@@ -56,7 +56,9 @@ public struct PerMessageDeflate: Sendable, Equatable {
                 guard value == nil else { return nil }
                 agreed.clientNoContextTakeover = true
             case "server_max_window_bits":
-                guard let bits = value.flatMap(windowBits) else { return nil }
+                // zlib's deflate cannot keep to a 256-byte window (it raises 8 to 9), so an
+                // offer of 8 is declined rather than answered with streams that might break it.
+                guard let bits = value.flatMap(windowBits), bits >= 9 else { return nil }
                 agreed.serverMaxWindowBits = bits
             case "client_max_window_bits":
                 // Our inflater keeps a full window, so whatever the client uses, we read.

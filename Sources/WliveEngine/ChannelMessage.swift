@@ -65,7 +65,9 @@ public final class ChannelMessage: @unchecked Sendable {
     }
 
     deinit {
-        for bits in [frameBits.load(ordering: .acquiring), deflatedBits.load(ordering: .acquiring), eventBits.load(ordering: .acquiring)]
+        for bits in [
+            frameBits.load(ordering: .acquiring), deflatedBits.load(ordering: .acquiring), eventBits.load(ordering: .acquiring),
+        ]
         where bits != 0 {
             Unmanaged<SharedFrame>.fromOpaque(UnsafeRawPointer(bitPattern: bits)!).release()
         }

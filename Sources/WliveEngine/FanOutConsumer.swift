@@ -9,7 +9,7 @@ public protocol FanOutWriter: AnyObject {
     func queuedBytes(of subscriber: Element) -> Int
     /// Writes the batch (after `gap`, when there is one) in one go. Returns true when part of it
     /// is still in flight: the transport then calls `FanOutConsumer.writeCompleted` once it is done.
-    func write(_ batch: FanOutBatch, gap: SharedFrame?, to subscriber: Element) -> Bool
+    func write(_ batch: FanOutBatch, gap: ServerMessage?, to subscriber: Element) -> Bool
     /// The subscriber reads too slowly (`disconnect` policy): close it with 1013.
     func dropSlowReader(_ subscriber: Element)
     /// Its channel ended and everything before the end was written: close it normally.
@@ -360,10 +360,9 @@ public final class FanOutConsumer<Element: Subscriber> {
     /// Writes `batch` to `subscriber`, after a gap message for what it missed, if anything.
     private func start<Writer: FanOutWriter>(_ batch: FanOutBatch, to subscriber: Element, through writer: Writer)
     where Writer.Element == Element {
-        var gap: SharedFrame?
+        var gap: ServerMessage?
         if let missed = subscriber.fanOut.startWrite(), let channel = subscriber.channelID {
-            gap = SharedFrame(
-                .gap(channelID: channel, fromSeq: missed.from, toSeq: missed.to, reason: missed.reason, time: wallClock()))
+            gap = .gap(channelID: channel, fromSeq: missed.from, toSeq: missed.to, reason: missed.reason, time: wallClock())
             if missed.reason == .overrun { tally.overrunGaps += 1 } else { tally.slowGaps += 1 }
         }
         tally.writes += 1

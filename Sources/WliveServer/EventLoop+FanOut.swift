@@ -1,12 +1,13 @@
 import CLibUV
 import WliveCodec
 import WliveEngine
+import WliveProtocol
 
 /// The transport side of fan-out: what `FanOutConsumer` asks of a subscriber's socket.
 extension EventLoop: FanOutWriter {
     func queuedBytes(of subscriber: WebSocketConnection) -> Int { subscriber.unsentBytes }
 
-    func write(_ batch: FanOutBatch, gap: SharedFrame?, to subscriber: WebSocketConnection) -> Bool {
+    func write(_ batch: FanOutBatch, gap: ServerMessage?, to subscriber: WebSocketConnection) -> Bool {
         subscriber.write(batch, gap: gap)
     }
 

@@ -108,15 +108,15 @@ extension EventLoop {
         if !catchUp.isAcknowledged {
             let start = lost?.upperBound ?? before
             catchUp.acknowledgement.replayed = Int(record.lastSeq > start ? record.lastSeq - start : 0)
-            frames.append(SharedFrame(.handshakeAccepted(catchUp.acknowledgement)))
+            frames.append(connection.encoded(.handshakeAccepted(catchUp.acknowledgement)))
             catchUp.isAcknowledged = true
         }
         if let lost {
-            frames.append(retentionGap(lost, of: record))
+            frames.append(connection.encoded(retentionGap(lost, of: record)))
             catchUp.since = lost.upperBound
         }
         for message in page.messages where message.seq > catchUp.since {
-            frames.append(message.frame)
+            frames.append(connection.frame(for: message))
             catchUp.since = message.seq
         }
         connection.send(FrameBatch(frames))
@@ -136,12 +136,11 @@ extension EventLoop {
 
 extension EventLoop {
     /// The `gap` notice for comments the history no longer keeps, counted with the loop's gaps.
-    fileprivate func retentionGap(_ lost: ClosedRange<UInt64>, of record: ChannelRecord) -> SharedFrame {
+    fileprivate func retentionGap(_ lost: ClosedRange<UInt64>, of record: ChannelRecord) -> ServerMessage {
         counters.gaps.add(1, ordering: .relaxed)
-        return SharedFrame(
-            .gap(
-                channelID: record.id, fromSeq: lost.lowerBound, toSeq: lost.upperBound, reason: .retention,
-                time: wallClockMilliseconds()))
+        return .gap(
+            channelID: record.id, fromSeq: lost.lowerBound, toSeq: lost.upperBound, reason: .retention,
+            time: wallClockMilliseconds())
     }
 }
 

@@ -1,10 +1,10 @@
 import CLibUV
-import WliveDeflate
 import Foundation
 import Synchronization
 import WliveAPI
 import WliveAdmin
 import WliveCodec
+import WliveDeflate
 import WliveEngine
 import WliveProtocol
 
@@ -69,8 +69,11 @@ final class EventLoop: @unchecked Sendable {
     var writeClock: UInt64 = 0
     var writesSinceClock = 0
     var listener: Listener?
-    /// Compresses for permessage-deflate on this loop's thread (`WebSocketConnection+Deflate`).
-    lazy var compressor = DeflateCompressor(level: Int32(context.configuration.deflateLevel))
+    /// Compressors for permessage-deflate on this loop's thread, by window bits, made when first
+    /// needed (`WebSocketConnection+Deflate`).
+    var compressors: [Int: DeflateCompressor] = [:]
+    /// The viewer loop that took the last event stream handed over from this (the API) loop.
+    var handOverTurn = 0
     var isShuttingDown = false
     /// Connections refused with 503 that still linger on this loop.
     var lingeringRefusals = 0

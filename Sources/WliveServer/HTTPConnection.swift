@@ -1,3 +1,4 @@
+import WliveAPI
 import WliveCodec
 
 /// A connection on the HTTP API port or the admin port: keep-alive requests, pipelined ones
@@ -19,6 +20,9 @@ final class HTTPConnection: Connection {
     private var isDispatching = false
     /// Answers ready while the loop gathers them (`EventLoop.gatheringAnswers`), to leave in one write.
     var gatheredAnswers: [SharedFrame] = []
+
+    /// The API port: `GET /live/stream` is handed to a viewer loop as an event stream.
+    var servesEventStreams: Bool { responder is LiveAPI }
 
     init(loop: EventLoop, responder: any HTTPResponder) {
         self.responder = responder
@@ -78,6 +82,12 @@ final class HTTPConnection: Connection {
             answers.count < Self.maxAnswersAwaited
         {
             let request = pendingRequests[dispatched]
+            if servesEventStreams, request.path == WebSocketConnection.eventStreamPath {
+                // The stream takes the socket over: only once every earlier answer has left.
+                guard dispatched == 0, answers.isEmpty, writesInFlight == 0 else { break }
+                handOverEventStream(request)
+                return
+            }
             dispatched += 1
             let slot = answers.reserve(closesAfter: !request.keepAlive || request.isUpgrade)
             if request.isUpgrade {

@@ -2,13 +2,19 @@ import WliveCodec
 import WliveDeflate
 import WliveEngine
 
-/// permessage-deflate on a viewer's socket: which form of each message it is sent. A broadcast
+/// Which form of each channel message a viewer's socket is sent: the text frame, the
+/// permessage-deflate frame, or the event-stream record (`WebSocketConnection+EventStream`).
+///
+/// permessage-deflate: A broadcast
 /// is compressed once, by the first worker whose subscriber needs it, and every subscriber that
 /// negotiated deflate gets that same buffer; messages for one socket alone (acknowledgements,
 /// heartbeats) go uncompressed, which the extension allows, so no socket has a compressor.
 extension WebSocketConnection {
     /// The form of a channel message this socket is written.
     func frame(for message: ChannelMessage) -> SharedFrame {
+        if isEventStream {
+            return message.encoded(.serverSentEvent) { ServerSentEvent.record(json: $0.payload, id: message.seq) }
+        }
         guard let deflate, deflate.compresses(payloadLength: message.frame.payload.count) else { return message.frame }
         return message.encoded(.webSocketDeflated) { loop.deflated($0) }
     }
@@ -16,15 +22,19 @@ extension WebSocketConnection {
     /// The ring entries' encoding this socket reads, when every message of a batch goes out in
     /// it (so the batch's I/O vectors can be shared); nil when it depends on each message's size.
     var sharedEncoding: ChannelMessage.Encoding? {
+        if isEventStream { return .serverSentEvent }
         guard let deflate else { return .webSocket }
         return deflate.serverMaxWindowBits >= 15 ? .webSocketDeflated : nil
     }
 
-    /// An echoed message (the conformance endpoint), compressed when the client negotiated it.
+    /// An echoed message (the conformance endpoint), compressed whenever the client negotiated
+    /// deflate, with the window it allowed: a conformance suite checks the compressed path.
     func echoFrame(_ opcode: WebSocketOpcode, _ payload: [UInt8]) -> SharedFrame {
-        let plain = SharedFrame(opcode: opcode, payload: payload)
-        guard let deflate, deflate.compresses(payloadLength: payload.count) else { return plain }
-        return loop.deflated(plain)
+        guard let deflate else { return SharedFrame(opcode: opcode, payload: payload) }
+        return payload.withUnsafeBytes {
+            loop.compressor(windowBits: deflate.serverMaxWindowBits).compressedFrame(
+                opcode: opcode, payload: $0, onlyIfSmaller: false)!
+        }
     }
 }
 
@@ -32,6 +42,14 @@ extension EventLoop {
     /// `frame` compressed with this loop's compressor, or `frame` itself when that is no smaller.
     func deflated(_ frame: SharedFrame) -> SharedFrame {
         counters.deflatedMessages.add(1, ordering: .relaxed)
-        return compressor.compressedFrame(opcode: frame.opcode, payload: frame.payload) ?? frame
+        return compressor(windowBits: 15).compressedFrame(opcode: frame.opcode, payload: frame.payload) ?? frame
+    }
+
+    /// This loop's compressor for a window: broadcasts use 15; a smaller one only serves the echo path.
+    func compressor(windowBits: Int) -> DeflateCompressor {
+        if let made = compressors[windowBits] { return made }
+        let made = DeflateCompressor(level: Int32(context.configuration.deflateLevel), windowBits: windowBits)
+        compressors[windowBits] = made
+        return made
     }
 }

@@ -136,6 +136,7 @@ extension WebSocketConnection {
                 loop.counters.countHandshake(result)
                 loop.context.logger.debug(
                     "handshake refused", metadata: ["connection": .string(id), "code": "\(result)", "reason": .string(text)])
+                if isEventStream { return refuseEventStream(result, text) }
             }
             write(message)
             close(code, reason: reason)
@@ -182,8 +183,9 @@ extension WebSocketConnection {
             return
         }
         let silence = loop.context.configuration.session.heartbeat.deadline(forInterval: interval)
-        lifecycle.subscribed(
-            now: loop.currentTick, interval: EventLoop.ticks(Double(interval)), silence: EventLoop.ticks(Double(silence)))
+        // An event-stream client never speaks after its request: its silence means nothing.
+        let silenceTicks = isEventStream ? UInt64.max / 4 : EventLoop.ticks(Double(silence))
+        lifecycle.subscribed(now: loop.currentTick, interval: EventLoop.ticks(Double(interval)), silence: silenceTicks)
         scheduleTimer()
     }
 
@@ -192,7 +194,8 @@ extension WebSocketConnection {
         guard let channel else { return }
         let beat = ServerMessage.heartbeat(
             channelID: channel.id, counts: channel.counts(), lastSeq: channel.lastSeq, time: wallClockMilliseconds())
-        send(FrameBatch([SharedFrame(beat), Self.pingFrame]))
+        // An event stream gets the heartbeat record alone: it keeps proxies from timing out.
+        send(FrameBatch(isEventStream ? [eventRecord(beat)] : [SharedFrame(beat), Self.pingFrame]))
     }
 
     /// One empty ping frame shared by every connection.

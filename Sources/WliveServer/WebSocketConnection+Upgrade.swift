@@ -17,6 +17,10 @@ extension WebSocketConnection {
 
     private func upgrade(_ request: HTTPRequest, leftover: [UInt8]) {
         let configuration = loop.context.configuration
+        if request.path == Self.eventStreamPath, !request.isUpgrade {
+            beginEventStream(request)
+            return
+        }
         let isEcho = configuration.echoPath.map { request.path == $0 } ?? false
         guard request.path == configuration.webSocketPath || isEcho else {
             respondAndClose(.error(404, "no WebSocket endpoint at \(request.path)"))

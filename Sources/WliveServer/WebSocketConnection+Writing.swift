@@ -10,9 +10,14 @@ extension WebSocketConnection {
         send(FrameBatch([frame]))
     }
 
-    /// Encodes and writes one Wlive message as a text frame.
+    /// Encodes and writes one Wlive message: a text frame, or an event-stream record.
     func write(_ message: ServerMessage) {
-        write(SharedFrame(message))
+        write(encoded(message))
+    }
+
+    /// The bytes that carry `message` on this connection.
+    func encoded(_ message: ServerMessage) -> SharedFrame {
+        isEventStream ? eventRecord(message) : SharedFrame(message)
     }
 
     /// Writes our close frame.
@@ -24,11 +29,11 @@ extension WebSocketConnection {
 
     /// Writes a fan-out batch, after `gap` when there is one; returns whether part of it is
     /// still in flight. The batch's I/O vectors are built once and shared by every subscriber.
-    func write(_ batch: FanOutBatch, gap: SharedFrame?) -> Bool {
+    func write(_ batch: FanOutBatch, gap: ServerMessage?) -> Bool {
         guard phase == .open else { return false }
         let frames: FrameBatch
         if let gap {
-            frames = FrameBatch([gap] + batch.messages.map(frame(for:)))
+            frames = FrameBatch([encoded(gap)] + batch.messages.map(frame(for:)))
         } else if let encoding = sharedEncoding {
             if let shared = batch.transportCaches[encoding.rawValue] as? FrameBatch {
                 frames = shared

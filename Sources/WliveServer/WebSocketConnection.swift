@@ -27,6 +27,8 @@ final class WebSocketConnection: Connection, Subscriber {
     /// compressed messages, made when the first one arrives (a viewer seldom sends any).
     var deflate: PerMessageDeflate?
     var inflater: DeflateInflater?
+    /// Serves Server-Sent Events instead of WebSocket frames (`WebSocketConnection+EventStream`).
+    var isEventStream = false
 
     // Subscription.
     var subscriberSlot = -1
@@ -88,6 +90,8 @@ final class WebSocketConnection: Connection, Subscriber {
         case .http:
             receiveRequestBytes(bytes)
         case .open, .closeSent:
+            // An event-stream client sends nothing after its request; whatever comes is dropped.
+            if isEventStream { return }
             if unparsed.isEmpty {
                 let used = receiveFrames(bytes)
                 if used < bytes.count, phase == .open || phase == .closeSent {
@@ -146,6 +150,7 @@ final class WebSocketConnection: Connection, Subscriber {
 
     /// Starts the close handshake: sends a close frame and waits (bounded) for the peer's.
     func close(_ code: WebSocketCloseCode, reason: String) {
+        if isEventStream, phase == .open { return endEventStream() }
         switch phase {
         case .open:
             writeClose(code, reason: reason)
@@ -166,6 +171,7 @@ final class WebSocketConnection: Connection, Subscriber {
 
     /// Fails the WebSocket connection: close frame, then our side of TCP shut at once.
     func fail(_ code: WebSocketCloseCode, reason: String) {
+        if isEventStream, phase == .open { return endEventStream() }
         if phase == .open { writeClose(code, reason: reason) }
         linger()
     }

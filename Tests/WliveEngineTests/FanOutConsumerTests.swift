@@ -24,8 +24,8 @@ final class RecordingWriter: FanOutWriter {
 
     func queuedBytes(of subscriber: FakeSubscriber) -> Int { queued[subscriber.name, default: 0] }
 
-    func write(_ batch: FanOutBatch, gap: SharedFrame?, to subscriber: FakeSubscriber) -> Bool {
-        let gapJSON = gap.flatMap(json)
+    func write(_ batch: FanOutBatch, gap: ServerMessage?, to subscriber: FakeSubscriber) -> Bool {
+        let gapJSON = gap.flatMap { json(SharedFrame($0)) }
         writes.append(Write(subscriber: subscriber.name, batch: batch, gap: gapJSON))
         return busy.contains(subscriber.name)
     }

@@ -143,22 +143,24 @@ def masked_frame(opcode, payload):
     return header + key + bytes(b ^ key[i % 4] for i, b in enumerate(payload))
 
 
-def raw_upgrade(port, receive_buffer=None):
-    """A socket that has completed the WebSocket upgrade (and read the 101), nothing more."""
+def raw_upgrade(port, receive_buffer=None, extensions=None):
+    """A socket that has completed the WebSocket upgrade (and read the 101), nothing more; with
+    `extensions`, the 101's head is returned too."""
     s = socket.socket()
     if receive_buffer:
         s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, receive_buffer)
     s.connect(("127.0.0.1", port))
     key = base64.b64encode(os.urandom(16)).decode()
     s.sendall((f"GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-               f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n").encode())
+               f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
+               + (f"Sec-WebSocket-Extensions: {extensions}\r\n" if extensions else "") + "\r\n").encode())
     head = b""
     while b"\r\n\r\n" not in head:
         chunk = s.recv(4096)
         assert chunk, "closed during the upgrade"
         head += chunk
     assert head.startswith(b"HTTP/1.1 101"), head
-    return s
+    return (s, head.decode()) if extensions else s
 
 
 def send_for(sock, data, seconds):

@@ -4,14 +4,16 @@ import WliveCodec
 
 /// The bytes a load client sends: WebSocket upgrades, the Wlive handshake, and posts.
 public enum ClientRequests {
-    /// A GET asking to upgrade to WebSocket, and the `Sec-WebSocket-Accept` the answer must carry.
-    public static func upgrade(_ endpoint: Endpoint) -> (request: [UInt8], expectedAccept: String) {
+    /// A GET asking to upgrade to WebSocket, and the `Sec-WebSocket-Accept` the answer must carry;
+    /// with `deflate`, offering permessage-deflate (the server compresses each message on its own).
+    public static func upgrade(_ endpoint: Endpoint, deflate: Bool = false) -> (request: [UInt8], expectedAccept: String) {
         var nonce = [UInt8](repeating: 0, count: 16)
         for index in nonce.indices { nonce[index] = .random(in: 0...255) }
         let key = Data(nonce).base64EncodedString()
         let request =
             "GET \(endpoint.target) HTTP/1.1\r\nHost: \(endpoint.host):\(endpoint.port)\r\nUpgrade: websocket\r\n"
-            + "Connection: Upgrade\r\nSec-WebSocket-Key: \(key)\r\nSec-WebSocket-Version: 13\r\n\r\n"
+            + "Connection: Upgrade\r\nSec-WebSocket-Key: \(key)\r\nSec-WebSocket-Version: 13\r\n"
+            + (deflate ? "Sec-WebSocket-Extensions: permessage-deflate; client_no_context_takeover\r\n" : "") + "\r\n"
         return (Array(request.utf8), WebSocketUpgrade.acceptValue(forKey: key))
     }
 

@@ -2,6 +2,7 @@ import CLibUV
 import Foundation
 import Histogram
 import Synchronization
+import WliveDeflate
 import WliveServer  // cast, the gateway's helper for libuv handle types
 
 /// One libuv loop on its own thread driving a share of the load's connections.
@@ -19,6 +20,10 @@ final class LoadLoop: @unchecked Sendable {
     private let stopped = DispatchSemaphore(value: 0)
     /// Shared by every read on this loop: bytes are consumed before the next read reuses it.
     let readBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 256 * 1024, alignment: 16)
+
+    /// Inflates compressed frames for every deflate subscriber of this loop: the server keeps no
+    /// context between messages, so one inflater reads them all.
+    lazy var inflater = DeflateInflater(clientNoContextTakeover: true)
 
     /// Counters other threads read for the progress line.
     let progress = LoopProgress()

@@ -46,6 +46,10 @@ public struct LoadReport: Codable, Sendable {
     // Receiving.
     /// Comments received in order, once each, by subscribers that kept reading.
     public var delivered = 0
+    /// Bytes subscribers read after their upgrade (every frame: comments, heartbeats, notices),
+    /// and how many of them negotiated permessage-deflate.
+    public var subscriberWireBytes = 0
+    public var deflateSubscribers = 0
     public var outOfOrder = 0
     public var spamDelivered = 0
     /// `gap` notices and the comments they said were missed.
@@ -115,6 +119,9 @@ public struct LoadReport: Codable, Sendable {
         postingEnd > postingStart ? Double(posted) / (Double(postingEnd - postingStart) / 1e9) : 0
     }
 
+    /// Bytes on the wire per delivered comment (heartbeats and notices included).
+    public var wireBytesPerDelivered: Double? { delivered > 0 ? Double(subscriberWireBytes) / Double(delivered) : nil }
+
     /// Delivered comments per second of server CPU.
     public var deliveredPerCPUSecond: Double? {
         guard let serverCPUSeconds, serverCPUSeconds > 0 else { return nil }
@@ -177,6 +184,8 @@ public struct LoadReport: Codable, Sendable {
         likesAccepted += other.likesAccepted
         likeNotices += other.likeNotices
         highestLikeTotal = max(highestLikeTotal, other.highestLikeTotal)
+        subscriberWireBytes += other.subscriberWireBytes
+        deflateSubscribers += other.deflateSubscribers
         gapNotices += other.gapNotices
         gapMissed += other.gapMissed
         readersPerChannel = Self.sum(readersPerChannel, other.readersPerChannel)

@@ -45,7 +45,7 @@ public final class LoadRun: @unchecked Sendable {
                     channel: channel, channelIndex: channelIndex, source: sources[number % sources.count],
                     wliveHandshake: scenario.target == .wlive, heartbeatInterval: scenario.heartbeatInterval,
                     slow: plan.isSlowReader(number), device: number,
-                    sinceSeq: scenario.resumeSince >= 0 ? scenario.resumeSince : nil))
+                    sinceSeq: scenario.resumeSince >= 0 ? scenario.resumeSince : nil, deflate: scenario.deflate))
         }
         return plans
     }

@@ -68,6 +68,11 @@ public enum ReportFormatter {
                 "latency",
                 "p50 \(ms(report.latencyMilliseconds(50)))  p90 \(ms(report.latencyMilliseconds(90)))  p99 \(ms(report.latencyMilliseconds(99)))  p99.9 \(ms(report.latencyMilliseconds(99.9)))  max \(ms(Double(report.latency.max) / 1000))"
             )
+            if let perComment = report.wireBytesPerDelivered {
+                let deflate =
+                    report.deflateSubscribers > 0 ? "  (\(report.deflateSubscribers) subscribers with permessage-deflate)" : ""
+                row("wire bytes", String(format: "%.1f per delivered comment", perComment) + deflate)
+            }
             if report.gapNotices > 0 { row("gap notices", "\(report.gapNotices), \(report.gapMissed) comments missed") }
         }
         if let cpu = report.serverCPUSeconds {
@@ -133,6 +138,8 @@ public enum ReportFormatter {
         }
         summary["load_generator_cpu_seconds"] = report.loadGeneratorCPUSeconds
         if let perCPU = report.deliveredPerCPUSecond { summary["delivered_per_cpu_second"] = perCPU }
+        if let perComment = report.wireBytesPerDelivered { summary["wire_bytes_per_delivered"] = perComment }
+        summary["deflate_subscribers"] = report.deflateSubscribers
         if let rss = report.serverPeakRSSBytes { summary["server_peak_rss_bytes"] = rss }
         if let loops = report.connectionsPerLoop { summary["connections_per_loop"] = loops }
         if let writes = report.gatewayWriteCalls { summary["gateway_write_calls"] = writes }

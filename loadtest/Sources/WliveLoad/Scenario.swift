@@ -41,6 +41,8 @@ public struct Scenario: Codable, Sendable, Equatable {
     public var duration = 5.0
     /// Characters of comment text (the stamp comes on top, in `ext_json`).
     public var commentSize = 40
+    /// Subscribers offer permessage-deflate (`deflate`), and inflate what comes compressed.
+    public var deflate = false
     /// New connections per second, per run; 0 connects as fast as it can.
     public var connectRate = 0.0
     /// Connections being set up at once, per process.
@@ -107,6 +109,7 @@ public struct Scenario: Codable, Sendable, Equatable {
     public static let keys = [
         "name", "target", "in_process", "gateway_workers", "ws_url", "http_url", "sub_url", "pub_url",
         "subscribers", "channels", "channel_ids", "distribution", "zipf_exponent", "post_rate", "duration", "comment_size",
+        "deflate",
         "connect_rate", "connect_concurrency", "heartbeat_interval", "prefill", "resume_since", "source_addresses", "procs",
         "loops",
         "slow_readers", "spam_share", "delete_share", "like_rate", "publishers", "pipeline", "users", "drain", "drain_quiet",
@@ -170,6 +173,7 @@ public struct Scenario: Codable, Sendable, Equatable {
         case "post_rate": postRate = try double()
         case "duration": duration = try double()
         case "comment_size": commentSize = try int(1...100_000)
+        case "deflate": deflate = try bool()
         case "connect_rate": connectRate = try double()
         case "connect_concurrency": connectConcurrency = try int(1...1_000_000)
         case "heartbeat_interval": heartbeatInterval = try int(1...86_400)

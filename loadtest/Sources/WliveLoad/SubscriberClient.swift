@@ -1,4 +1,5 @@
 import WliveCodec
+import WliveDeflate
 
 /// One subscriber: upgrade, Wlive handshake (for the wlive target), then reading comments,
 /// recording their latency and checking their order. Pings are answered so the server keeps it.
@@ -16,6 +17,8 @@ final class SubscriberClient: TCPClient {
         var device: Int
         /// The handshake's `since_seq`, for a resuming subscriber.
         var sinceSeq: Int?
+        /// Offer permessage-deflate.
+        var deflate = false
     }
 
     let plan: Plan
@@ -27,7 +30,7 @@ final class SubscriberClient: TCPClient {
     private var replayOwed = 0
     /// Subscribed when posting began: the comments it is owed are counted from then.
     var countsAsReader = false
-    private static let decoder = WebSocketFrameDecoder(role: .client, maxPayloadLength: 16 << 20)
+    private var decoder = WebSocketFrameDecoder(role: .client, maxPayloadLength: 16 << 20)
     private static let gapPrefix = Array("{\"type\":\"gap\"".utf8)
     private static let likesPrefix = Array("{\"type\":\"notice\",\"notice\":\"likes\"".utf8)
     private static let totalLikesKey = Array("\"total_likes\":".utf8)
@@ -54,7 +57,7 @@ final class SubscriberClient: TCPClient {
 
     override func didConnect() {
         state = .upgrading
-        let upgrade = ClientRequests.upgrade(plan.endpoint)
+        let upgrade = ClientRequests.upgrade(plan.endpoint, deflate: plan.deflate)
         expectedAccept = upgrade.expectedAccept
         write(upgrade.request)
     }
@@ -72,6 +75,10 @@ final class SubscriberClient: TCPClient {
                 return bytes.count
             }
             offset = end
+            if plan.deflate, head.lowercased().contains("sec-websocket-extensions: permessage-deflate") {
+                decoder.acceptsCompressedFrames = true
+                loop.tally.deflateSubscribers += 1
+            }
             if plan.wliveHandshake {
                 state = .handshaking
                 write(
@@ -84,57 +91,36 @@ final class SubscriberClient: TCPClient {
         }
         var comments = 0
         var now: UInt64 = 0
+        let framesStart = offset
+        defer { loop.tally.subscriberWireBytes += offset - framesStart }
         while offset < bytes.count, !isClosed {
             let rest = UnsafeRawBufferPointer(rebasing: bytes[offset...])
             let header: WebSocketFrameHeader
             do {
-                guard let decoded = try Self.decoder.decodeHeader(rest), rest.count >= decoded.frameLength else { break }
+                guard let decoded = try decoder.decodeHeader(rest), rest.count >= decoded.frameLength else { break }
                 header = decoded
             } catch {
                 fail("bad frame: \(error)")
                 break
             }
-            let payload = UnsafeRawBufferPointer(rebasing: rest[header.headerLength..<header.frameLength])
+            let wirePayload = UnsafeRawBufferPointer(rebasing: rest[header.headerLength..<header.frameLength])
             offset += header.frameLength
+            if header.reservedBits != 0 {
+                // The server compresses each message on its own, so one inflater serves the loop.
+                guard let inflated = try? loop.inflater.inflate(Array(wirePayload), limit: 16 << 20) else {
+                    fail("bad compressed frame")
+                    break
+                }
+                inflated.withUnsafeBytes { handleData($0, now: &now, comments: &comments) }
+                continue
+            }
             switch header.opcode {
             case .text, .binary, .continuation:
-                if state == .handshaking {
-                    guard payload.has(Self.handshakePrefix, at: 0) else {
-                        fail("handshake refused: \(String(decoding: payload.prefix(80), as: UTF8.self))")
-                        break
-                    }
-                    subscribed()
-                    if plan.sinceSeq != nil {
-                        replayOwed = Self.replayed(payload) ?? 0
-                        if replayOwed == 0 { replayed() }
-                    }
-                } else if payload.has(Self.likesPrefix, at: 0) {
-                    loop.tally.likeNotices += 1
-                    if let total = Self.number(after: Self.totalLikesKey, in: payload) {
-                        loop.tally.highestLikeTotal = max(loop.tally.highestLikeTotal, total)
-                    }
-                } else if payload.has(Self.deletedPrefix, at: 0) {
-                    if now == 0 { now = monotonicNanoseconds() }
-                    loop.tally.deletionsReceived += 1
-                    if let stamp = DeletionStamp.find(in: payload), countsAsReader {
-                        loop.tally.deletionLatency.record(now > stamp.sentAt ? max(1, (now - stamp.sentAt) / 1000) : 1)
-                    }
-                } else if let stamp = CommentStamp.find(in: payload) {
-                    if now == 0 { now = monotonicNanoseconds() }
-                    received(stamp, at: now)
-                    comments += 1
-                    if replayOwed > 0 {
-                        replayOwed -= 1
-                        if replayOwed == 0 { replayed() }
-                    }
-                } else if payload.has(Self.gapPrefix, at: 0) {
-                    loop.tally.gapNotices += 1
-                    loop.tally.gapMissed += Self.missed(payload)
-                }
+                handleData(wirePayload, now: &now, comments: &comments)
             case .ping:
-                write(ClientRequests.pong(payload))
+                write(ClientRequests.pong(wirePayload))
             case .close:
-                fail("closed by server: \(payload.count >= 2 ? Int(payload[0]) << 8 | Int(payload[1]) : 1005)")
+                fail("closed by server: \(wirePayload.count >= 2 ? Int(wirePayload[0]) << 8 | Int(wirePayload[1]) : 1005)")
             default:
                 break
             }
@@ -144,6 +130,43 @@ final class SubscriberClient: TCPClient {
             loop.progress.lastDelivery.store(now, ordering: .relaxed)
         }
         return offset
+    }
+
+    /// One data message's payload (inflated, if it came compressed).
+    private func handleData(_ payload: UnsafeRawBufferPointer, now: inout UInt64, comments: inout Int) {
+        if state == .handshaking {
+            guard payload.has(Self.handshakePrefix, at: 0) else {
+                fail("handshake refused: \(String(decoding: payload.prefix(80), as: UTF8.self))")
+                return
+            }
+            subscribed()
+            if plan.sinceSeq != nil {
+                replayOwed = Self.replayed(payload) ?? 0
+                if replayOwed == 0 { replayed() }
+            }
+        } else if payload.has(Self.likesPrefix, at: 0) {
+            loop.tally.likeNotices += 1
+            if let total = Self.number(after: Self.totalLikesKey, in: payload) {
+                loop.tally.highestLikeTotal = max(loop.tally.highestLikeTotal, total)
+            }
+        } else if payload.has(Self.deletedPrefix, at: 0) {
+            if now == 0 { now = monotonicNanoseconds() }
+            loop.tally.deletionsReceived += 1
+            if let stamp = DeletionStamp.find(in: payload), countsAsReader {
+                loop.tally.deletionLatency.record(now > stamp.sentAt ? max(1, (now - stamp.sentAt) / 1000) : 1)
+            }
+        } else if let stamp = CommentStamp.find(in: payload) {
+            if now == 0 { now = monotonicNanoseconds() }
+            received(stamp, at: now)
+            comments += 1
+            if replayOwed > 0 {
+                replayOwed -= 1
+                if replayOwed == 0 { replayed() }
+            }
+        } else if payload.has(Self.gapPrefix, at: 0) {
+            loop.tally.gapNotices += 1
+            loop.tally.gapMissed += Self.missed(payload)
+        }
     }
 
     private func subscribed() {
