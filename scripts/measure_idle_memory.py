@@ -1,9 +1,13 @@
 #!/usr/bin/env python3
 """Measures a running gateway's user-space memory (RSS) per idle, handshaken Wlive connection.
 
-Opens COUNT WebSocket connections to the gateway (loopback only), completes the upgrade and the
-Wlive handshake on each, waits for every acknowledgement, then reads the gateway's VmRSS from
-/proc before and after. The connections stay idle (a long timer_interval) while measured.
+Opens COUNT connections to the gateway (loopback only) and reads the gateway's VmRSS from /proc
+before and after. The connections stay idle (a long timer_interval) while measured:
+- `--kind websocket` (the default): upgrade and Wlive handshake, waiting for every acknowledgement;
+- `--kind sse`: `GET /live/stream` on the HTTP API port (`--port`), waiting for every
+  acknowledgement record;
+- `--kind poll`: `POST /live/syncComments` on the HTTP API port for a room with no comment, each
+  then held (start the gateway with a long `WLIVE_POLL_MAX_WAIT`).
 
     .build/release/wlive serve --ws-port 8090 --open-channel 42 &
     scripts/measure_idle_memory.py --pid $! --port 8090 --channel 42 --count 10000
@@ -27,7 +31,18 @@ def masked_text_frame(payload):
     return header + key + bytes(b ^ key[i % 4] for i, b in enumerate(payload))
 
 
-def open_connections(port, channel, count, interval, deadline):
+def stream_request(channel, interval):
+    return f"GET /live/stream?channel_id={channel}&timer_interval={interval} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode()
+
+
+def poll_request(channel):
+    body = (f"appid=101&source=2&biz=wchat&userid=probe&sdk_version=1&version=1&os_type=linux&os_version=1"
+            f"&client_type=probe&client_version=1&test=1&channel_id={channel}&since_seq=0").encode()
+    return (f"POST /live/syncComments HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            f"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {len(body)}\r\n\r\n").encode() + body
+
+
+def open_connections(port, channel, count, interval, deadline, kind="websocket"):
     handshake = json.dumps({
         "user_id": "", "source": 20, "appid": "101", "sdk_version": 1000, "version": "j1.0",
         "os_type": "linux", "os_version": "1", "client_type": "pcweb", "client_version": "1.0.0",
@@ -47,7 +62,15 @@ def open_connections(port, channel, count, interval, deadline):
             s = socket.socket()
             s.bind((f"127.0.0.{2 + len(sockets) % 200}", 0))
             s.connect(("127.0.0.1", port))
-            s.sendall(request + masked_text_frame(handshake))
+            if kind == "websocket":
+                s.sendall(request + masked_text_frame(handshake))
+            elif kind == "sse":
+                s.sendall(stream_request(channel, interval))
+            else:
+                s.sendall(poll_request(channel))
+                sockets.append(s)
+                acknowledged += 1  # held: no answer is expected
+                continue
             s.setblocking(False)
             sockets.append(s)
             pending[s.fileno()] = b""
@@ -58,7 +81,7 @@ def open_connections(port, channel, count, interval, deadline):
             if not data:
                 raise SystemExit("server closed a connection during the handshake")
             pending[s.fileno()] += data
-            if b'"type":"handshake"' in pending[s.fileno()]:
+            if b'"type":"handshake"' in pending[s.fileno()] and (kind != "sse" or pending[s.fileno()].endswith(b"\n\n")):
                 if b'"code":0' not in pending[s.fileno()]:
                     raise SystemExit("handshake refused: %r" % pending[s.fileno()][-200:])
                 selector.unregister(s)
@@ -76,16 +99,17 @@ def main():
     parser.add_argument("--warmup", type=int, default=200, help="connections opened before the baseline")
     parser.add_argument("--interval", type=int, default=600, help="timer_interval asked for")
     parser.add_argument("--timeout", type=float, default=120)
+    parser.add_argument("--kind", choices=["websocket", "sse", "poll"], default="websocket")
     args = parser.parse_args()
     deadline = time.time() + args.timeout
-    warm = open_connections(args.port, args.channel, args.warmup, args.interval, deadline)
+    warm = open_connections(args.port, args.channel, args.warmup, args.interval, deadline, args.kind)
     time.sleep(1)
     before = rss_kib(args.pid)
-    conns = open_connections(args.port, args.channel, args.count, args.interval, deadline)
+    conns = open_connections(args.port, args.channel, args.count, args.interval, deadline, args.kind)
     time.sleep(2)
     after = rss_kib(args.pid)
     per = (after - before) * 1024 / args.count
-    print(json.dumps({"connections": args.count, "rss_before_kib": before, "rss_after_kib": after,
+    print(json.dumps({"kind": args.kind, "connections": args.count, "rss_before_kib": before, "rss_after_kib": after,
                       "bytes_per_idle_connection": round(per)}))
     for s in warm + conns:
         s.close()

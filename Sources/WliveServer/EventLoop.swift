@@ -170,7 +170,11 @@ final class EventLoop: @unchecked Sendable {
         body()
         let connections = gatheredConnections!
         gatheredConnections = nil
-        for connection in connections { connection.sendGatheredAnswers() }
+        for connection in connections {
+            connection.sendGatheredAnswers()
+            // An event stream waiting for these answers to leave may go now.
+            connection.serveWaitingRequestsAfterGathering()
+        }
     }
 
     /// The end of one loop iteration, after its I/O.

@@ -21,8 +21,13 @@ final class HTTPConnection: Connection {
     /// Answers ready while the loop gathers them (`EventLoop.gatheringAnswers`), to leave in one write.
     var gatheredAnswers: [SharedFrame] = []
 
-    /// The API port: `GET /live/stream` is handed to a viewer loop as an event stream.
-    var servesEventStreams: Bool { responder is LiveAPI }
+    /// On the API port, `GET /live/stream` is handed to a viewer loop as an event stream.
+    private func isEventStream(_ request: HTTPRequest) -> Bool {
+        request.path == WebSocketConnection.eventStreamPath && responder is LiveAPI
+    }
+
+    /// Every answer so far has left: none awaited, gathered or in flight.
+    private var hasNothingOutstanding: Bool { answers.isEmpty && gatheredAnswers.isEmpty && writesInFlight == 0 }
 
     init(loop: EventLoop, responder: any HTTPResponder) {
         self.responder = responder
@@ -57,6 +62,9 @@ final class HTTPConnection: Connection {
 
     override func writeFinished() { serveWaitingRequests() }
 
+    /// The loop sent what it gathered: requests that waited for it (an event stream) go on.
+    func serveWaitingRequestsAfterGathering() { serveWaitingRequests() }
+
     /// Room was freed (a write finished, an answer left): the requests that waited for it go on.
     private func serveWaitingRequests() {
         if !pendingRequests.isEmpty || pendingParseError != nil { serveQueuedRequests() }
@@ -82,9 +90,9 @@ final class HTTPConnection: Connection {
             answers.count < Self.maxAnswersAwaited
         {
             let request = pendingRequests[dispatched]
-            if servesEventStreams, request.path == WebSocketConnection.eventStreamPath {
+            if isEventStream(request) {
                 // The stream takes the socket over: only once every earlier answer has left.
-                guard dispatched == 0, answers.isEmpty, writesInFlight == 0 else { break }
+                guard dispatched == 0, hasNothingOutstanding else { break }
                 handOverEventStream(request)
                 return
             }
@@ -98,6 +106,11 @@ final class HTTPConnection: Connection {
         }
         guard phase == .http else { return }
         pendingRequests.removeFirst(dispatched)
+        if let next = pendingRequests.first, isEventStream(next), hasNothingOutstanding {
+            // The answers before it left at once (no write callback will come to say so).
+            handOverEventStream(next)
+            return
+        }
         if pendingRequests.isEmpty, answers.isEmpty, let error = pendingParseError {
             respondAndClose(.error(error.status, error.reason))
         } else if dispatched > 0 {

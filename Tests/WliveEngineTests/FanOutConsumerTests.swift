@@ -327,6 +327,26 @@ struct ChannelMessageTests {
         #expect(ChannelMessage(.notice, seq: 7, message: message, frame: prebuilt).frame === prebuilt)
     }
 
+    /// Each further encoding is built from the text frame at most once, only when asked for,
+    /// and the same buffer comes back to every later reader.
+    @Test func eachEncodingIsBuiltOnceWhenFirstAskedFor() {
+        let entry = ChannelMessage(.comment, seq: 3, message: .error(code: .success, message: "kinds"))
+        var builds = 0
+        #expect(!entry.hasEncoding(.webSocketDeflated) && !entry.hasEncoding(.serverSentEvent))
+        let event = entry.encoded(.serverSentEvent) { frame in
+            builds += 1
+            return ServerSentEvent.record(json: frame.payload, id: 3)
+        }
+        #expect(entry.hasFrame && entry.hasEncoding(.serverSentEvent) && !entry.hasEncoding(.webSocketDeflated))
+        let again = entry.encoded(.serverSentEvent) { _ in
+            builds += 1
+            return SharedFrame(text: "never")
+        }
+        #expect(builds == 1 && again === event)
+        #expect(String(decoding: event.bytes, as: UTF8.self).hasPrefix("event: error\nid: 3\ndata: {"))
+        #expect(entry.encoded(.webSocket) { _ in SharedFrame(text: "unused") } === entry.frame)
+    }
+
     /// Four threads ask for one entry's frame at once: one frame wins and all four get it.
     @Test func racingReadersAgreeOnOneFrame() {
         for _ in 0..<200 {
