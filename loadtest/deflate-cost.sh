@@ -4,7 +4,9 @@
 # viewer negotiating deflate and one without, one after the other (the machine is shared and
 # noisy: compare within a pair). Prints, per pair, bytes on the wire per delivered comment, the
 # gateway's CPU per delivered comment with and without deflate, and their ratio.
-#   loadtest/deflate-cost.sh          (RUNS=2 pairs; SCENARIO=... for another scenario)
+#   loadtest/deflate-cost.sh          (RUNS=2 pairs; SCENARIO=... for another scenario; SET="post_rate=50"
+#                                      for more --set: inflating every comment for 10,000 viewers costs
+#                                      the load generator more CPU than the gateway spends compressing)
 # Needs: swift build -c release.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,7 +21,7 @@ run() { # $1: deflate true/false, $2: run
     WLIVE_STORE_KIND=memory .build/release/wlive serve --open-channel 1 --log-level warning >"$out/wlive.log" 2>&1 &
     local gateway=$!
     sleep 1
-    "$load" "$scenario" --set deflate="$1" --gateway-pid "$gateway" --json >"$out/deflate-$1-$2.json" || true
+    "$load" "$scenario" --set deflate="$1" ${SET:+--set $SET} --gateway-pid "$gateway" --json >"$out/deflate-$1-$2.json" || true
     kill -INT "$gateway"
     wait "$gateway" || true
 }

@@ -10,6 +10,8 @@ public struct GatewaySnapshot: Sendable {
         public var writeCalls = 0
         public var coalescedWrites = 0
         public var bytesWritten = 0
+        /// Messages compressed for permessage-deflate: about one per broadcast, whatever the audience.
+        public var deflatedMessages = 0
         /// Gap notices sent, by reason (`overrun`, `slow`).
         public var gaps: [String: Int] = [:]
         /// Slow readers closed (`disconnect`) or skipped (`skip`).

@@ -51,6 +51,10 @@ public final class PrometheusExporter {
                 "wlive_written_bytes_total", loop,
                 "Bytes written to WebSocket-port sockets: frames, handshake answers, refusals.", worker.bytesWritten)
             count(
+                "wlive_deflated_messages_total", loop,
+                "Messages compressed for permessage-deflate: one per broadcast, not per viewer.",
+                worker.deflatedMessages)
+            count(
                 "wlive_slow_consumer_actions_total", loop, "Slow readers closed (disconnect) or skipped (skip).",
                 worker.slowConsumerActions)
         }

@@ -121,6 +121,7 @@ final class AdminService: HTTPResponder {
         worker.writeCalls = counters.writeCalls.load(ordering: .relaxed)
         worker.coalescedWrites = counters.coalescedWrites.load(ordering: .relaxed)
         worker.bytesWritten = counters.bytesWritten.load(ordering: .relaxed)
+        worker.deflatedMessages = counters.deflatedMessages.load(ordering: .relaxed)
         worker.gaps = [
             "overrun": counters.overrunGaps.load(ordering: .relaxed), "slow": counters.slowGaps.load(ordering: .relaxed),
         ]

@@ -2,6 +2,7 @@
 negotiates it by default, and with a raw socket that reads the compressed frame itself."""
 import json
 import struct
+import urllib.request
 import zlib
 
 import pytest
@@ -109,3 +110,33 @@ def test_the_echo_endpoint_compresses_and_the_option_turns_it_off():
             ws.send(message)
             assert ws.recv(timeout=10) == message
         assert on.terminate(timeout=15) == 0
+
+
+def deflated_messages(gateway):
+    with urllib.request.urlopen(f"{gateway.admin}/metrics", timeout=10) as response:
+        text = response.read().decode()
+    return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
+               if line.startswith("wlive_deflated_messages_total{"))
+
+
+def test_a_broadcast_is_compressed_once_per_loop_not_per_viewer(gateway):
+    channel = start_live(gateway)
+    viewers = [connect(gateway.ws) for _ in range(30)]
+    try:
+        for ws in viewers:
+            ws.send(handshake(channel))
+            assert json.loads(ws.recv(timeout=10))["code"] == 0
+        before = deflated_messages(gateway)
+        contents = [f"第{index}条：" + "压缩一次就够了。" * 20 for index in range(5)]
+        for index, content in enumerate(contents):
+            answer = call(gateway, "sendComment", userid=f"u{index}",
+                          comment=json.dumps({"channel_id": channel, "content": content}))
+            assert answer["code"] == 0, answer
+        for ws in viewers:
+            assert [next_message(ws)["content"] for _ in contents] == contents
+        compressed = deflated_messages(gateway) - before
+        # Once per message, whatever the audience (two loops racing for one message may both compress it).
+        assert len(contents) <= compressed <= 2 * len(contents) + 2, compressed
+    finally:
+        for ws in viewers:
+            ws.close()
