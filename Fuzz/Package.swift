@@ -29,6 +29,7 @@ let package = Package(
         fuzzTarget("FuzzHTTP", ["WliveCodec"]),
         fuzzTarget("FuzzJSON", ["WliveCodec", "WliveProtocol"]),
         fuzzTarget("FuzzForm", ["WliveAPI", "WliveCodec"]),
+        fuzzTarget("FuzzDeflate", ["WliveDeflate"]),
     ],
     swiftLanguageModes: [.v6]
 )

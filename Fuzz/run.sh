@@ -5,7 +5,7 @@
 #
 # Environment:
 #   FUZZ_KEEP=1          same as --merge: merge new corpus entries back into Fuzz/corpus/<Target>/
-#   FUZZ_TARGETS="A B"   run only these targets (default: all four)
+#   FUZZ_TARGETS="A B"   run only these targets (default: all five)
 #   SWIFT_BUILD_LOCK     lock file taken around `swift build` when flock(1) exists
 #                        (default /tmp/swift-build.lock: one build at a time on small machines)
 #
@@ -32,7 +32,7 @@ done
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 root="$PWD"
 scratch="$root/.build-fuzz"
-targets=(${FUZZ_TARGETS:-FuzzFrames FuzzHTTP FuzzJSON FuzzForm})
+targets=(${FUZZ_TARGETS:-FuzzFrames FuzzHTTP FuzzJSON FuzzForm FuzzDeflate})
 artifacts="$scratch/artifacts"
 logs="$scratch/logs"
 mkdir -p "$artifacts" "$logs"

@@ -113,6 +113,10 @@ class Connection {
     /// Ends the connection for a graceful shutdown.
     func closeForShutdown() { linger() }
 
+    /// Between requests for the idle timeout: close quietly (answers still owed would be stuck
+    /// behind a reader that stopped).
+    func idleTimedOut() { linger() }
+
     /// Drops what only an open connection needs; a subclass drops its own state too.
     func releaseState() {
         requestParser = nil
@@ -168,8 +172,7 @@ class Connection {
         case .requestTimedOut:
             respondAndClose(.error(408, "the request took too long"))
         case .closeIdle:
-            // Answers still owed would be stuck behind a reader that stopped.
-            linger()
+            idleTimedOut()
         case .reset:
             // The peer neither answered nor drained in time (a reader that stopped reading):
             // reset, so the kernel drops what is still queued instead of keeping an orphan

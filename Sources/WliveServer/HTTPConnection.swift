@@ -62,6 +62,14 @@ final class HTTPConnection: Connection {
 
     override func writeFinished() { serveWaitingRequests() }
 
+    /// An answer still to come (a held long-poll) means the connection is not idle: the API
+    /// bounds that wait (`poll.max_wait`), so the idle clock starts again instead.
+    override func idleTimedOut() {
+        guard !answers.isEmpty else { return super.idleTimedOut() }
+        lifecycle.requestsAnswered(
+            now: loop.currentTick, idleTimeout: EventLoop.ticks(loop.context.configuration.apiRequestTimeout))
+    }
+
     /// The loop sent what it gathered: requests that waited for it (an event stream) go on.
     func serveWaitingRequestsAfterGathering() { serveWaitingRequests() }
 

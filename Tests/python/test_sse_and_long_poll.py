@@ -176,3 +176,12 @@ def test_a_long_poll_is_held_until_a_comment_and_answers_within_max_wait(gateway
     assert sync(gateway, channel, 0)["next_seq"] == 2
     refused = call(gateway, "syncComments", channel_id=channel)
     assert refused["code"] == -4
+
+
+def test_a_poll_held_past_the_idle_timeout_is_still_answered():
+    with Gateway(workers=1, env={"WLIVE_HTTP_REQUEST_TIMEOUT": "1", "WLIVE_POLL_MAX_WAIT": "3"}) as short:
+        channel = start_live(short)
+        started = time.monotonic()
+        answer = sync(short, channel, 0)
+        assert answer["code"] == 0 and answer["comments"] == [] and time.monotonic() - started > 2.5
+        assert short.terminate(timeout=15) == 0

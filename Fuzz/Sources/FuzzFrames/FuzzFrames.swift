@@ -204,6 +204,9 @@ struct Reader {
             precondition(opcode == .text || opcode == .binary)
             precondition(bytes.count <= maxMessage, "message over the limit")
             if opcode == .text { precondition(String(validating: bytes, as: UTF8.self) != nil, "invalid UTF-8 text message") }
+        case .compressedMessage:
+            // The decoder here never negotiated permessage-deflate: RSV1 must have failed.
+            preconditionFailure("a compressed message without the extension")
         case .ping(let bytes), .pong(let bytes):
             precondition(bytes.count <= 125)
         case .close(let code, let reason):
