@@ -43,13 +43,15 @@ def main():
 
     def poller():
         connection = http.client.HTTPConnection("127.0.0.1", args.http, timeout=60)
-        since = 0
+        since, cursor = 0, None
         while not done.is_set():
-            answer = call(connection, "syncComments", channel_id=channel, since_seq=str(since))
+            place = {"since_seq": str(since), **({"cursor": str(cursor)} if cursor is not None else {})}
+            answer = call(connection, "syncComments", channel_id=channel, **place)
             now = time.monotonic()
             with lock:
-                latencies["poll"] += [now - sent[c["seq"]] for c in answer.get("comments", []) if c["seq"] in sent]
-            since = answer.get("next_seq", since)
+                latencies["poll"] += [now - sent[m["seq"]] for m in answer.get("messages", [])
+                                      if m["type"] == "comment" and m["seq"] in sent]
+            since, cursor = answer.get("next_seq", since), answer.get("cursor")
             if since >= args.comments:
                 return
 

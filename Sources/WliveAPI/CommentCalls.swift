@@ -75,10 +75,9 @@ extension LiveAPI {
             completion(.failure(refusal))
         case .success(let comment):
             journal.record(.comment(comment))
-            journal.whenDurable { [self] stored in
+            journal.whenDurable { [fanOut] stored in
                 if stored {
                     fanOut.deliver(comment)
-                    wakePolls(channel)
                     completion(.success(comment))
                 } else {
                     fanOut.withdraw(comment)

@@ -4,10 +4,17 @@ import WliveProtocol
 /// for them. Plain state, no I/O: the API holds a poll, wakes a room's polls when a comment is
 /// durable there, and expires them once a second.
 struct HeldPolls {
-    struct Poll {
+    /// Where a poller stands: polls at one place are answered from one read.
+    struct Place: Hashable {
         /// The last seq the client has; it waits for anything after it.
         var since: UInt64
+        /// The previous answer's ring position, when it gave one.
+        var cursor: UInt64?
         var limit: Int
+    }
+
+    struct Poll {
+        var place: Place
         /// Monotonic seconds after which it is answered empty.
         var deadline: Double
         var answer: (APIReply) -> Void

@@ -14,6 +14,7 @@ public final class LiveAPI {
     public let store: any LiveStore
     /// Where changes and comments go to last; answers that depend on them wait for it.
     public let journal: any StoreJournal
+    /// The push tier, through `PollWakingFanOut`: what it is told also wakes long-polls.
     public let fanOut: any LiveFanOut
     public var spam: SpamFilter
     let verifier: AuthTokenVerifier
@@ -58,7 +59,8 @@ public final class LiveAPI {
         self.settings = settings
         self.store = store
         self.journal = journal
-        self.fanOut = fanOut
+        let waking = PollWakingFanOut(fanOut)
+        self.fanOut = waking
         self.spam = spam
         self.baseLogger = logger
         self.wallClock = wallClock
@@ -67,6 +69,7 @@ public final class LiveAPI {
         adminVerifier = AuthTokenVerifier(secrets: settings.adminSecrets, purpose: .admin)
         roomTimers = RoomTimers(anchorTimeout: settings.anchorTimeout, abnormalGrace: settings.abnormalGrace)
         ids = ChannelIDGenerator(node: settings.nodeID)
+        waking.wake = { [unowned self] in wakePolls($0) }
     }
 
     /// The calls, by the name in `/live/<name>`; the SDK's misspellings are aliases.

@@ -1,3 +1,4 @@
+import WliveCodec
 import WliveProtocol
 import WliveStore
 
@@ -33,4 +34,17 @@ public protocol LiveFanOut: AnyObject {
     func changeModeration(_ id: ChannelID, modes: RoomModes?, pinned: Comment??)
     /// Likes came in (at most once a second per room): tell the subscribers the total and the delta.
     func announceLikes(channel: ChannelID, total: Int64, delta: Int64)
+    /// A long-poll's read of what the room's subscribers were sent after the poller's place
+    /// (`syncComments`): the same messages, in the same order, in the same encoding.
+    func pollRead(_ id: ChannelID, cursor: UInt64?, since: UInt64, limit: Int) -> PollRead
+}
+
+/// What the push tier holds for a long-poll.
+public enum PollRead: Sendable {
+    /// The messages after the poller's place, oldest first (each a WebSocket text frame, whose
+    /// payload is the message's JSON), the cursor of the next poll, the seq it then has, and
+    /// whether more wait.
+    case messages([SharedFrame], cursor: UInt64, nextSeq: UInt64, hasMore: Bool)
+    /// The push tier no longer holds the poller's place: read history.
+    case notHeld
 }

@@ -88,10 +88,7 @@ extension LiveAPI {
         if next.isFinal {
             moved = try store.close(channel.id, as: next, releaseTime: now, reason: reason)
             countClosed(owner: CallerIdentity.key(source: channel.ownerSource, userID: channel.ownerUserID))
-            journal.whenDurable { [self] _ in
-                fanOut.closeChannel(channel.id, as: next, reason: reason)
-                wakePolls(channel.id)
-            }
+            journal.whenDurable { [fanOut] _ in fanOut.closeChannel(channel.id, as: next, reason: reason) }
         } else {
             moved = try store.update(channel.id) { info in
                 info.state = next

@@ -61,6 +61,17 @@ final class GatewayFanOut: LiveFanOut {
     func announceLikes(channel: ChannelID, total: Int64, delta: Int64) {
         engine.announceLikes(channel: channel, total: total, delta: delta)
     }
+
+    func pollRead(_ id: ChannelID, cursor: UInt64?, since: UInt64, limit: Int) -> PollRead {
+        guard let record = engine.channels.lookup(id) else { return .notHeld }
+        switch record.ring.pollRead(
+            cursor: cursor, since: since, lastSeq: record.lastSeq, limit: limit, channel: id, now: wallClockMilliseconds())
+        {
+        case .notInRing: return .notHeld
+        case .entries(let entries, let cursor, let nextSeq, let hasMore):
+            return .messages(entries.map(\.frame), cursor: cursor, nextSeq: nextSeq, hasMore: hasMore)
+        }
+    }
 }
 
 extension RoomModeration {

@@ -56,6 +56,8 @@ final class RecordingFanOut: LiveFanOut {
     func deliver(_ comment: WliveProtocol.Comment) { published.append(comment) }
     func withdraw(_ comment: WliveProtocol.Comment) { seqs[comment.channelID] = comment.seq - 1 }
     func announceWatchers(channel: ChannelID, online: Int, total: Int) { announced.append((channel, online, total)) }
+    /// Holds nothing: polls read history, as after a restart.
+    func pollRead(_ id: ChannelID, cursor: UInt64?, since: UInt64, limit: Int) -> PollRead { .notHeld }
 }
 
 /// A clock the tests move by hand.

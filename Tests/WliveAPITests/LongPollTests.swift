@@ -27,7 +27,9 @@ struct LongPollTests {
     }
 
     private func seqs(_ reply: [String: Any]?) -> [Int] {
-        ((reply?["comments"] as? [[String: Any]]) ?? []).compactMap { $0["seq"] as? Int }
+        ((reply?["messages"] as? [[String: Any]]) ?? []).filter { $0["type"] as? String == "comment" }.compactMap {
+            $0["seq"] as? Int
+        }
     }
 
     @Test func newerCommentsAreAnsweredAtOnce() throws {

@@ -14,7 +14,8 @@ struct ServerSentEventTests {
 
     @Test func withoutAnIdOrATypeTheDefaultsApply() {
         let json = Array(#"{"code":0}"#.utf8)
-        #expect(text(json.withUnsafeBytes { ServerSentEvent.record(json: $0, id: nil) }) == "event: message\ndata: {\"code\":0}\n\n")
+        let record = json.withUnsafeBytes { ServerSentEvent.record(json: $0, id: nil) }
+        #expect(text(record) == "event: message\ndata: {\"code\":0}\n\n")
         let odd = Array("{\"type\":\"a\nb\"}".utf8)
         #expect(text(odd.withUnsafeBytes { ServerSentEvent.record(json: $0, id: nil) }).hasPrefix("event: a\ndata: "))
     }

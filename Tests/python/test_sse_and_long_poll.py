@@ -87,12 +87,12 @@ def test_sse_long_poll_and_websocket_viewers_get_the_same_comments_in_order(gate
         assert json.loads(ws.recv(timeout=10))["code"] == 0
         polled = []
         def poll():
-            since = 0
+            since, cursor = 0, None
             while len(polled) < 20:
-                answer = sync(gateway, channel, since)
+                answer = sync(gateway, channel, since, **({"cursor": str(cursor)} if cursor is not None else {}))
                 assert answer["code"] == 0, answer
-                polled.extend(c["content"] for c in answer["comments"])
-                since = answer["next_seq"]
+                polled.extend(m["content"] for m in answer["messages"] if m["type"] == "comment")
+                since, cursor = answer["next_seq"], answer.get("cursor")
         poller = threading.Thread(target=poll)
         poller.start()
         contents = [f"评论 {index}" for index in range(20)]
@@ -164,7 +164,7 @@ def test_a_long_poll_is_held_until_a_comment_and_answers_within_max_wait(gateway
     started = time.monotonic()
     empty = sync(gateway, channel, 1)
     assert 2.5 < time.monotonic() - started < 6  # poll.max_wait is 3 s here
-    assert empty["comments"] == [] and empty["next_seq"] == 1 and empty["pull_interval"] == 0
+    assert empty["messages"] == [] and empty["next_seq"] == 1 and empty["pull_interval"] == 0
     answers = []
     poller = threading.Thread(target=lambda: answers.append(sync(gateway, channel, 1)))
     poller.start()
@@ -172,7 +172,7 @@ def test_a_long_poll_is_held_until_a_comment_and_answers_within_max_wait(gateway
     assert poller.is_alive()
     post(gateway, channel, "two")
     poller.join(timeout=5)
-    assert [c["content"] for c in answers[0]["comments"]] == ["two"] and answers[0]["next_seq"] == 2
+    assert [m["content"] for m in answers[0]["messages"]] == ["two"] and answers[0]["next_seq"] == 2
     assert sync(gateway, channel, 0)["next_seq"] == 2
     refused = call(gateway, "syncComments", channel_id=channel)
     assert refused["code"] == -4
@@ -183,5 +183,80 @@ def test_a_poll_held_past_the_idle_timeout_is_still_answered():
         channel = start_live(short)
         started = time.monotonic()
         answer = sync(short, channel, 0)
-        assert answer["code"] == 0 and answer["comments"] == [] and time.monotonic() - started > 2.5
+        assert answer["code"] == 0 and answer["messages"] == [] and time.monotonic() - started > 2.5
         assert short.terminate(timeout=15) == 0
+
+
+def test_a_stalled_sse_reader_gets_the_sockets_slow_reader_policy():
+    env = {"WLIVE_FANOUT_SLOW_CONSUMER_POLICY": "skip", "WLIVE_FANOUT_MAX_PENDING_BYTES": "4096",
+           "WLIVE_FANOUT_SEND_BUFFER": "4096", "WLIVE_COMMENT_MAX_LENGTH": "1000"}
+    with Gateway(workers=1, env=env) as slow:
+        channel = start_live(slow)
+        sock = socket.socket()
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        sock.connect(("127.0.0.1", slow.http_port))
+        sock.sendall(f"GET /live/stream?channel_id={channel} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+        time.sleep(0.5)  # acknowledged; now it stops reading
+        published = 300
+        for index in range(1, published + 1):
+            answer = call(slow, "sendComment", userid=f"u{index}",
+                          comment=json.dumps({"channel_id": channel, "content": f"{index} " + "慢" * 300}))
+            assert answer["code"] == 0, answer
+        sock.settimeout(0.5)
+        data, comments, missed = b"", [], 0
+        def read_records():
+            nonlocal data, missed
+            chunk = sock.recv(1 << 16)
+            assert chunk, "the stream ended"
+            data += chunk
+            *records, data = data.split(b"\n\n")
+            for record in records:
+                if b"event: comment" in record:
+                    comments.append(json.loads(record.split(b"data: ", 1)[1])["content"])
+                elif b"event: gap" in record:
+                    gap = json.loads(record.split(b"data: ", 1)[1])
+                    assert gap["reason"] == "slow"
+                    missed += gap["missed"]
+        while True:  # reads until the stream is quiet: what was queued, and the gap
+            try:
+                read_records()
+            except socket.timeout:
+                break
+        post(slow, channel, "after the stall")
+        sock.settimeout(10)
+        while not comments or comments[-1] != "after the stall":
+            read_records()
+        sock.close()
+        numbers = [int(text.split(" ", 1)[0]) for text in comments[:-1]]
+        assert missed > 0 and numbers == sorted(set(numbers))
+        assert len(numbers) + missed == published
+        assert slow.terminate(timeout=15) == 0
+
+
+def test_a_poller_gets_the_notices_too_in_order_and_a_deleted_comment_as_the_sockets_do(gateway):
+    channel = start_live(gateway)
+    first = sync(gateway, channel, 0)
+    place = {"since": first["next_seq"], "cursor": first["cursor"]}
+    def poll():
+        answer = sync(gateway, channel, place["since"], cursor=str(place["cursor"]))
+        place.update(since=answer["next_seq"], cursor=answer["cursor"])
+        return answer["messages"]
+    held = []
+    poller = threading.Thread(target=lambda: held.extend(poll()))
+    poller.start()
+    time.sleep(0.3)
+    posted = post(gateway, channel, "要删的评论")
+    poller.join(timeout=10)
+    assert [m["content"] for m in held] == ["要删的评论"]  # a live poller gets the comment itself
+    assert call(gateway, "pauseLive", channel_id=channel)["code"] == 0
+    assert call(gateway, "deleteComment", channel_id=channel, comment_id=posted["comment_id"], reason="spam")["code"] == 0
+    assert call(gateway, "resumeLive", channel_id=channel)["code"] == 0
+    got = []
+    while len(got) < 3:
+        got += poll()
+    kinds = [m.get("notice") or m["type"] for m in got]
+    assert kinds == ["status", "comment_deleted", "status"], kinds
+    assert got[0]["live_status"] == 105 and got[1]["seq"] == 1 and got[2]["live_status"] == 101
+    # From the start again (no cursor), the deleted comment is a retracted gap, as for a resumer.
+    again = sync(gateway, channel, 0)
+    assert again["messages"][0]["type"] == "gap" and again["messages"][0]["reason"] == "retracted"
