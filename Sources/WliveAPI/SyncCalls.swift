@@ -141,24 +141,9 @@ enum ChannelMessages {
         var items: [(seq: UInt64, json: [UInt8]?)] = page.comments.map { ($0.seq, ServerMessage.comment($0).encoded()) }
         items += page.retracted.map { ($0, nil) }
         items.sort { $0.seq < $1.seq }
-        var messages: [[UInt8]] = []
-        var run: (from: UInt64, to: UInt64)?
-        func closeRun() {
-            guard let gone = run else { return }
-            messages.append(
-                ServerMessage.gap(channelID: channel, fromSeq: gone.from, toSeq: gone.to, reason: .retracted, time: now).encoded()
-            )
-            run = nil
+        let collapsed = RetractedRuns.collapse(items, seq: \.seq, isRetracted: { $0.json == nil }) { from, to in
+            (to, ServerMessage.gap(channelID: channel, fromSeq: from, toSeq: to, reason: .retracted, time: now).encoded())
         }
-        for item in items {
-            if let json = item.json {
-                closeRun()
-                messages.append(json)
-            } else {
-                run = (run?.from ?? item.seq, item.seq)
-            }
-        }
-        closeRun()
-        return messages
+        return collapsed.compactMap(\.json)
     }
 }

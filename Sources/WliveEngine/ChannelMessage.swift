@@ -115,26 +115,9 @@ extension ChannelMessage {
     /// `comments` with each run of retracted ones replaced by one `gap` (`retracted`): a
     /// resuming viewer never sees a comment a moderator took back, and knows its seqs.
     public static func withoutRetracted(_ comments: [ChannelMessage], of channel: ChannelID, now: Int64) -> [ChannelMessage] {
-        guard comments.contains(where: \.isRetracted) else { return comments }
-        var kept: [ChannelMessage] = []
-        var run: (from: UInt64, to: UInt64)?
-        func closeRun() {
-            guard let gone = run else { return }
-            kept.append(
-                ChannelMessage(
-                    .notice, seq: gone.to,
-                    message: .gap(channelID: channel, fromSeq: gone.from, toSeq: gone.to, reason: .retracted, time: now)))
-            run = nil
+        RetractedRuns.collapse(comments, seq: \.seq, isRetracted: \.isRetracted) { from, to in
+            ChannelMessage(
+                .notice, seq: to, message: .gap(channelID: channel, fromSeq: from, toSeq: to, reason: .retracted, time: now))
         }
-        for message in comments {
-            if message.isRetracted {
-                run = (run?.from ?? message.seq, message.seq)
-            } else {
-                closeRun()
-                kept.append(message)
-            }
-        }
-        closeRun()
-        return kept
     }
 }
