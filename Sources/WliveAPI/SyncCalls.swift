@@ -141,9 +141,11 @@ enum ChannelMessages {
         var items: [(seq: UInt64, json: [UInt8]?)] = page.comments.map { ($0.seq, ServerMessage.comment($0).encoded()) }
         items += page.retracted.map { ($0, nil) }
         items.sort { $0.seq < $1.seq }
-        let collapsed = RetractedRuns.collapse(items, seq: \.seq, isRetracted: { $0.json == nil }) { from, to in
-            (to, ServerMessage.gap(channelID: channel, fromSeq: from, toSeq: to, reason: .retracted, time: now).encoded())
-        }
+        let collapsed = RetractedRuns.collapse(
+            items, seq: \.seq, isRetracted: { $0.json == nil },
+            gap: { from, to in
+                (to, ServerMessage.gap(channelID: channel, fromSeq: from, toSeq: to, reason: .retracted, time: now).encoded())
+            })
         return collapsed.compactMap(\.json)
     }
 }
