@@ -51,7 +51,7 @@ def main():
             with lock:
                 latencies["poll"] += [now - sent[m["seq"]] for m in answer.get("messages", [])
                                       if m["type"] == "comment" and m["seq"] in sent]
-            since, cursor = answer.get("next_seq", since), answer.get("cursor")
+            since, cursor = answer.get("last_seq", since), answer.get("cursor")
             if since >= args.comments:
                 return
 

@@ -98,7 +98,7 @@ extension LiveAPI {
         return [
             ("channel_id", JSONObjectWriter.quoted(channel.id.description)),
             ("messages", JSONObjectWriter.array(messages)),
-            ("next_seq", Array(String(nextSeq).utf8)),
+            ("last_seq", Array(String(nextSeq).utf8)),
             ("has_more", Array((hasMore ? "true" : "false").utf8)),
             ("epoch", Array(String(channel.epoch).utf8)),
             ("live_status", Array(String(current.state.rawValue).utf8)),

@@ -39,7 +39,7 @@ struct LongPollTests {
         let answer = poll(h, ["channel_id": id, "since_seq": "1"])
         #expect(code(answer.reply ?? [:]) == 0)
         #expect(seqs(answer.reply) == [2, 3])
-        #expect(answer.reply?["next_seq"] as? Int == 3)
+        #expect(answer.reply?["last_seq"] as? Int == 3)
         #expect(answer.reply?["live_status"] as? Int == 101)
         #expect(answer.reply?["pull_interval"] as? Int == 0)
     }
@@ -53,7 +53,7 @@ struct LongPollTests {
         #expect(h.api.heldPollCount == 1)
         _ = try h.comment(id, "二")
         #expect(seqs(answer.reply) == [2])
-        #expect(answer.reply?["next_seq"] as? Int == 2)
+        #expect(answer.reply?["last_seq"] as? Int == 2)
         #expect(h.api.heldPollCount == 0)
     }
 
@@ -68,7 +68,7 @@ struct LongPollTests {
         h.api.flushNotices()
         #expect(code(answer.reply ?? [:]) == 0)
         #expect(seqs(answer.reply) == [])
-        #expect(answer.reply?["next_seq"] as? Int == 0)
+        #expect(answer.reply?["last_seq"] as? Int == 0)
     }
 
     @Test func theRoomsEndAnswersItsHeldPolls() throws {

@@ -92,7 +92,7 @@ def test_sse_long_poll_and_websocket_viewers_get_the_same_comments_in_order(gate
                 answer = sync(gateway, channel, since, **({"cursor": str(cursor)} if cursor is not None else {}))
                 assert answer["code"] == 0, answer
                 polled.extend(m["content"] for m in answer["messages"] if m["type"] == "comment")
-                since, cursor = answer["next_seq"], answer.get("cursor")
+                since, cursor = answer["last_seq"], answer.get("cursor")
         poller = threading.Thread(target=poll)
         poller.start()
         contents = [f"评论 {index}" for index in range(20)]
@@ -164,7 +164,7 @@ def test_a_long_poll_is_held_until_a_comment_and_answers_within_max_wait(gateway
     started = time.monotonic()
     empty = sync(gateway, channel, 1)
     assert 2.5 < time.monotonic() - started < 6  # poll.max_wait is 3 s here
-    assert empty["messages"] == [] and empty["next_seq"] == 1 and empty["pull_interval"] == 0
+    assert empty["messages"] == [] and empty["last_seq"] == 1 and empty["pull_interval"] == 0
     answers = []
     poller = threading.Thread(target=lambda: answers.append(sync(gateway, channel, 1)))
     poller.start()
@@ -172,8 +172,8 @@ def test_a_long_poll_is_held_until_a_comment_and_answers_within_max_wait(gateway
     assert poller.is_alive()
     post(gateway, channel, "two")
     poller.join(timeout=5)
-    assert [m["content"] for m in answers[0]["messages"]] == ["two"] and answers[0]["next_seq"] == 2
-    assert sync(gateway, channel, 0)["next_seq"] == 2
+    assert [m["content"] for m in answers[0]["messages"]] == ["two"] and answers[0]["last_seq"] == 2
+    assert sync(gateway, channel, 0)["last_seq"] == 2
     refused = call(gateway, "syncComments", channel_id=channel)
     assert refused["code"] == -4
 
@@ -236,10 +236,10 @@ def test_a_stalled_sse_reader_gets_the_sockets_slow_reader_policy():
 def test_a_poller_gets_the_notices_too_in_order_and_a_deleted_comment_as_the_sockets_do(gateway):
     channel = start_live(gateway)
     first = sync(gateway, channel, 0)
-    place = {"since": first["next_seq"], "cursor": first["cursor"]}
+    place = {"since": first["last_seq"], "cursor": first["cursor"]}
     def poll():
         answer = sync(gateway, channel, place["since"], cursor=str(place["cursor"]))
-        place.update(since=answer["next_seq"], cursor=answer["cursor"])
+        place.update(since=answer["last_seq"], cursor=answer["cursor"])
         return answer["messages"]
     held = []
     poller = threading.Thread(target=lambda: held.extend(poll()))
