@@ -65,12 +65,14 @@ public final class ChannelMessage: @unchecked Sendable {
     }
 
     deinit {
-        for bits in [
-            frameBits.load(ordering: .acquiring), deflatedBits.load(ordering: .acquiring), eventBits.load(ordering: .acquiring),
-        ]
-        where bits != 0 {
-            Unmanaged<SharedFrame>.fromOpaque(UnsafeRawPointer(bitPattern: bits)!).release()
-        }
+        Self.release(frameBits)
+        Self.release(deflatedBits)
+        Self.release(eventBits)
+    }
+
+    private static func release(_ slot: borrowing Atomic<UInt>) {
+        let bits = slot.load(ordering: .acquiring)
+        if bits != 0 { Unmanaged<SharedFrame>.fromOpaque(UnsafeRawPointer(bitPattern: bits)!).release() }
     }
 
     /// The message as one WebSocket text frame, shared by every subscriber.
