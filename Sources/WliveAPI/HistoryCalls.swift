@@ -38,11 +38,14 @@ extension LiveAPI {
             ("retracted_seqs", JSONObjectWriter.array(page.retracted.map { Array(String($0).utf8) })),
             ("epoch", Array(String(channel.epoch).utf8)),
         ]
-        // What retention no longer holds of the range asked for, said outright.
-        let firstRetained = page.oldestRetained ?? page.lastSeq + 1
-        if page.lastSeq > since, firstRetained > since + 1 {
-            fields.append(("first_retained_seq", Array(String(firstRetained).utf8)))
-        }
+        if let lost = retentionField(page, since: since) { fields.append(lost) }
         return APIReply(code: .success, fields: fields)
+    }
+
+    /// What retention no longer holds of the range asked for, said outright: `first_retained_seq`.
+    static func retentionField(_ page: CommentPage, since: UInt64) -> (name: StaticString, json: [UInt8])? {
+        let firstRetained = page.oldestRetained ?? page.lastSeq + 1
+        guard page.lastSeq > since, firstRetained > since + 1 else { return nil }
+        return ("first_retained_seq", Array(String(firstRetained).utf8))
     }
 }

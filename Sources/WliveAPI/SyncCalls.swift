@@ -83,11 +83,7 @@ extension LiveAPI {
         let next = page.hasMore ? covered : max(covered, page.lastSeq, since)
         let messages = ChannelMessages.withRetractedGaps(page, of: channel.id, now: wallClock())
         var fields = pollFields(messages: messages, nextSeq: next, hasMore: page.hasMore, channel: channel)
-        // What retention no longer holds of the range asked for, said outright.
-        let firstRetained = page.oldestRetained ?? page.lastSeq + 1
-        if page.lastSeq > since, firstRetained > since + 1 {
-            fields.append(("first_retained_seq", Array(String(firstRetained).utf8)))
-        }
+        if let lost = Self.retentionField(page, since: since) { fields.append(lost) }
         return APIReply(code: .success, fields: fields)
     }
 

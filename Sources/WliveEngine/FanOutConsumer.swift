@@ -18,7 +18,7 @@ public protocol FanOutWriter: AnyObject {
 
 /// Messages that leave in one write. A batch read from a ring is shared by every subscriber it
 /// goes to; the transport may keep what it derives from it for each encoding (its I/O vectors)
-/// in `transportCaches`, indexed by `ChannelMessage.Encoding.rawValue`.
+/// through `transportCache(for:)`.
 public final class FanOutBatch {
     public let messages: [ChannelMessage]
     /// Wire bytes of all the messages.
@@ -28,7 +28,28 @@ public final class FanOutBatch {
     public let oldestPublishedAt: UInt64
     public let newestPublishedAt: UInt64
     public let publishedAtSum: UInt64
-    public var transportCaches: [AnyObject?] = Array(repeating: nil, count: ChannelMessage.Encoding.allCases.count)
+    // One slot per encoding, stored inline: a batch is made per ring read, and an array here
+    // would cost an allocation each time.
+    private var plainCache: AnyObject?
+    private var deflatedCache: AnyObject?
+    private var eventCache: AnyObject?
+
+    /// What the transport derived from this batch for `encoding`, if it did.
+    public func transportCache(for encoding: ChannelMessage.Encoding) -> AnyObject? {
+        switch encoding {
+        case .webSocket: plainCache
+        case .webSocketDeflated: deflatedCache
+        case .serverSentEvent: eventCache
+        }
+    }
+
+    public func setTransportCache(_ cache: AnyObject, for encoding: ChannelMessage.Encoding) {
+        switch encoding {
+        case .webSocket: plainCache = cache
+        case .webSocketDeflated: deflatedCache = cache
+        case .serverSentEvent: eventCache = cache
+        }
+    }
 
     public init(_ messages: [ChannelMessage]) {
         self.messages = messages

@@ -98,12 +98,8 @@ final class HTTPConnection: Connection {
             answers.count < Self.maxAnswersAwaited
         {
             let request = pendingRequests[dispatched]
-            if isEventStream(request) {
-                // The stream takes the socket over: only once every earlier answer has left.
-                guard dispatched == 0, hasNothingOutstanding else { break }
-                handOverEventStream(request)
-                return
-            }
+            // An event stream takes the socket over: dispatching stops in front of it.
+            if isEventStream(request) { break }
             dispatched += 1
             let slot = answers.reserve(closesAfter: !request.keepAlive || request.isUpgrade)
             if request.isUpgrade {
@@ -115,7 +111,8 @@ final class HTTPConnection: Connection {
         guard phase == .http else { return }
         pendingRequests.removeFirst(dispatched)
         if let next = pendingRequests.first, isEventStream(next), hasNothingOutstanding {
-            // The answers before it left at once (no write callback will come to say so).
+            // Only once every earlier answer has left; if they left at once, no write callback
+            // will come to say so, hence here, after every dispatch.
             handOverEventStream(next)
             return
         }

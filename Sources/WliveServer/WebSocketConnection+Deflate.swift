@@ -15,7 +15,11 @@ extension WebSocketConnection {
         if isEventStream {
             return message.encoded(.serverSentEvent) { ServerSentEvent.record(json: $0.payload, id: message.seq) }
         }
-        guard let deflate, deflate.compresses(payloadLength: message.frame.payload.count) else { return message.frame }
+        guard let deflate else { return message.frame }
+        // The length matters only under a window the client narrowed (rare): not read otherwise.
+        if deflate.serverMaxWindowBits < 15, !deflate.compresses(payloadLength: message.frame.payload.count) {
+            return message.frame
+        }
         return message.encoded(.webSocketDeflated) { loop.deflated($0) }
     }
 

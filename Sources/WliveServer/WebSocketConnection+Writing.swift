@@ -35,11 +35,11 @@ extension WebSocketConnection {
         if let gap {
             frames = FrameBatch([encoded(gap)] + batch.messages.map(frame(for:)))
         } else if let encoding = sharedEncoding {
-            if let shared = batch.transportCaches[encoding.rawValue] as? FrameBatch {
+            if let shared = batch.transportCache(for: encoding) as? FrameBatch {
                 frames = shared
             } else {
                 frames = FrameBatch(batch.messages.map(frame(for:)))
-                batch.transportCaches[encoding.rawValue] = frames
+                batch.setTransportCache(frames, for: encoding)
             }
         } else {
             frames = FrameBatch(batch.messages.map(frame(for:)))
