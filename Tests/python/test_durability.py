@@ -235,6 +235,9 @@ def test_room_states_and_likes_survive_kill_9_and_an_abnormal_grace_runs_on():
     while call(first, "retrieveChannel", channel_ids=json.dumps([silent]))["channel"][0]["live_status"] != 106:
         assert time.monotonic() < deadline, "the silent anchor's room never became abnormal"
         time.sleep(0.2)
+    # retrieveChannel reads the state before its commit; a call that records a change answers
+    # after its commit, and commits keep their order: after it, the abnormal state is durable.
+    start_live(first)
     first.kill9()
 
     with Gateway(store=first.store, env={"WLIVE_LIVE_ABNORMAL_GRACE": "4"}) as second:
