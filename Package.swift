@@ -18,6 +18,7 @@ let package = Package(
         .library(name: "WliveStore", targets: ["WliveStore"]),
         .library(name: "WliveSQLite", targets: ["WliveSQLite"]),
         .library(name: "WliveDeflate", targets: ["WliveDeflate"]),
+        .library(name: "WliveCluster", targets: ["WliveCluster"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -34,6 +35,12 @@ let package = Package(
         .systemLibrary(name: "CHTTPParser", providers: [.apt(["libhttp-parser-dev"])]),
         .systemLibrary(name: "CSQLite", providers: [.apt(["libsqlite3-dev"])]),
         .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CHiredis", pkgConfig: "hiredis", providers: [.apt(["libhiredis-dev"])]),
+        // hiredis driven by a libuv loop: an event adapter after hiredis's own adapters/libuv.h,
+        // which in Debian's 0.14 ignores a poll error (a refused connect would never be reported).
+        .target(
+            name: "CRedisUV", dependencies: ["CHiredis", "CLibUV"],
+            linkerSettings: [.linkedLibrary("hiredis"), .linkedLibrary("uv")]),
 
         // Codec: RFC 6455 frames, UTF-8, the opening handshake, HTTP/1.1 parsing. No I/O.
         .target(
@@ -75,11 +82,16 @@ let package = Package(
         // permessage-deflate (RFC 7692), an add-on: the negotiation, and zlib compressing a message
         // once for every subscriber and inflating a client's with a size limit. No I/O.
         .target(name: "WliveDeflate", dependencies: ["CZlib", "WliveCodec"]),
+        // Several nodes on Redis, an add-on: the key layout, the Lua scripts, the bus's messages and
+        // each room's delivery order across nodes. No I/O (the Redis link is WliveServer's).
+        .target(
+            name: "WliveCluster",
+            dependencies: ["WliveProtocol", "WliveStore", .product(name: "Crypto", package: "swift-crypto")]),
         // Configuration: the settings, their defaults and loading them from file, environment and flags.
         .target(
             name: "WliveConfig",
             dependencies: [
-                "WliveProtocol", "WliveAPI", "WliveSpam", "WliveStore",
+                "WliveProtocol", "WliveAPI", "WliveSpam", "WliveStore", "WliveCluster",
                 .product(name: "Configuration", package: "swift-configuration"),
             ]),
         // Transport and the embeddable Gateway: libuv loops, TCP, connections.
@@ -87,7 +99,7 @@ let package = Package(
             name: "WliveServer",
             dependencies: [
                 "CLibUV", "WliveCodec", "WliveProtocol", "WliveEngine", "WliveConfig", "WliveAPI", "WliveSpam", "WliveAdmin",
-                "WliveStore", "WliveSQLite", "WliveDeflate",
+                "WliveStore", "WliveSQLite", "WliveDeflate", "WliveCluster", "CHiredis", "CRedisUV",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ]),
@@ -128,6 +140,7 @@ let package = Package(
             dependencies: [
                 "WliveConfig", .product(name: "Configuration", package: "swift-configuration"),
             ]),
+        .testTarget(name: "WliveClusterTests", dependencies: ["WliveCluster", "WliveStore", "WliveProtocol"]),
         .testTarget(name: "WliveAdminTests", dependencies: ["WliveAdmin", "WliveCodec"]),
         .testTarget(name: "WliveServerTests", dependencies: ["WliveServer", "WliveConfig", "WliveCodec"]),
         .testTarget(name: "WliveLoadTests", dependencies: ["WliveLoad", "WliveServer", "WliveConfig", "WliveSpam"]),

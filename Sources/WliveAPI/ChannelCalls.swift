@@ -177,7 +177,7 @@ extension LiveAPI {
     }
 
     /// The live-channel counts behind `channels.max_per_user` and `channels.max_open`.
-    private func countOpened(owner: String) {
+    func countOpened(owner: String) {
         openChannelsByOwner[owner, default: 0] += 1
         openChannelCount += 1
     }

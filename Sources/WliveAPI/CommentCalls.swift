@@ -73,6 +73,9 @@ extension LiveAPI {
         {
         case .failure(let refusal):
             completion(.failure(refusal))
+        case .success(let comment) where replication != nil:
+            // Numbered again across the cluster; every node delivers it from the bus.
+            replication!.append(comment, completion: completion)
         case .success(let comment):
             journal.record(.comment(comment))
             journal.whenDurable { [fanOut] stored in

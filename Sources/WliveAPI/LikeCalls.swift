@@ -16,6 +16,7 @@ extension LiveAPI {
         _ = try liveChannel(id)
         guard let liked = try store.update(id, { $0.totalLikes += count }) else { throw APIReply.failure(.channelNotFound) }
         pendingLikes[id, default: 0] += count
+        replication?.liked(id, count: count)
         return APIReply(code: .success, fields: [("total_likes", Array(String(liked.totalLikes).utf8))])
     }
 

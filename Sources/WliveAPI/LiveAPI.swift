@@ -17,6 +17,8 @@ public final class LiveAPI {
     /// The push tier, through `PollWakingFanOut`: what it is told also wakes long-polls.
     public let fanOut: any LiveFanOut
     public var spam: SpamFilter
+    /// The other nodes of a cluster (`cluster.*`); nil on a single node.
+    public var replication: (any LiveReplication)?
     let verifier: AuthTokenVerifier
     let adminVerifier: AuthTokenVerifier
     /// The clocks of the room life-cycle (anchor silence, abnormal grace, plan end).
@@ -181,6 +183,7 @@ public final class LiveAPI {
     /// watchers changed and one likes notice per channel liked since the last.
     public func flushNotices() {
         tickRooms()
+        announcePresence()
         expirePolls()
         flushLikes()
         pruneSlowMode(now: wallClock())

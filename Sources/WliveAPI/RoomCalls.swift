@@ -31,6 +31,7 @@ extension LiveAPI {
         default: break
         }
         roomTimers.anchorSeen(channel, at: now)
+        replication?.anchorPresent(channel.id)
         return stateReply(channel)
     }
 

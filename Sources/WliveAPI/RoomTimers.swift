@@ -81,6 +81,9 @@ struct RoomTimers {
         return events
     }
 
+    /// Rooms where the anchor's own socket is open now.
+    var roomsWithAnchorSockets: [ChannelID] { rooms.compactMap { $0.value.anchorSockets > 0 ? $0.key : nil } }
+
     /// Rooms with a clock running (for tests and the admin port).
     var count: Int { rooms.count }
 

@@ -1,4 +1,5 @@
 import Configuration
+import WliveCluster
 import WliveSpam
 
 /// One configuration key: its name, what it means, where it lives in `GatewayConfiguration`
@@ -398,6 +399,30 @@ public enum ConfigurationKeys {
             .seconds(
                 "history.max_age", \.store.retention.maxAge, in: 0...(366 * 86400),
                 "Seconds a comment is kept; 0: no age limit."),
+
+            .string(
+                "cluster.redis_url", \.cluster.redisURL,
+                """
+                redis://host:port/db of the Redis that several nodes share rooms through (docs/CLUSTER.md).
+                Empty: one node on its own store. Set: Redis keeps rooms, watchers, counts and history, and
+                store.* is not used.
+                """),
+            .string(
+                "cluster.name", \.cluster.name,
+                "Nodes with the same name on one Redis serve the same rooms; it prefixes every key (wlive:<name>:)."),
+            .seconds(
+                "cluster.command_timeout", \.cluster.commandTimeout, in: 0.05...60,
+                """
+                Seconds a Redis command may go unanswered: then the link is dropped and made again, and the
+                calls waiting on it are answered 100 (nothing they asked for was acknowledged).
+                """),
+            .int(
+                "cluster.max_pending", \.cluster.maxPending, 1...1_000_000,
+                "Redis commands in flight at most; past it calls are refused with 100 at once, so a slow Redis costs bounded memory."
+            ),
+            .seconds(
+                "cluster.reconnect_interval", \.cluster.reconnectInterval, in: 0.01...60,
+                "Seconds between attempts to reach Redis again after the link dropped."),
 
             .seconds(
                 "shutdown.timeout", \.shutdownTimeout,

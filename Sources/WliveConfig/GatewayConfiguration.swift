@@ -1,4 +1,5 @@
 import WliveAPI
+import WliveCluster
 import WliveProtocol
 import WliveSpam
 import WliveStore
@@ -87,6 +88,8 @@ public struct GatewayConfiguration: Sendable, Equatable {
     public var store = StoreSettings()
     /// The admin port: metrics, health checks, the operator page (`admin.*`).
     public var admin = AdminSettings()
+    /// Several nodes on one Redis (`cluster.*`); off while `cluster.redis_url` is empty.
+    public var cluster = ClusterSettings()
 
     public init() {}
 

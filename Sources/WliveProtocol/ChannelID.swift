@@ -1,6 +1,6 @@
 /// A channel's numeric id: seed 000 shows 18–19 digit numbers such as `969806108841504768`,
 /// carried as strings in JSON because they exceed JavaScript's safe integers.
-public struct ChannelID: RawRepresentable, Hashable, Comparable, Sendable, CustomStringConvertible {
+public struct ChannelID: RawRepresentable, Hashable, Comparable, Sendable, Codable, CustomStringConvertible {
     public let rawValue: UInt64
     public init(rawValue: UInt64) { self.rawValue = rawValue }
 
@@ -28,7 +28,7 @@ public struct ChannelID: RawRepresentable, Hashable, Comparable, Sendable, Custo
 /// A room's state: the one enum the API, the push tier and their stores share. The cases are
 /// seed 001's seven live states, by their codes; seed 000 shows them as `NORMAL` or `CLOSED`.
 /// `RoomEvent`s move a room between them; docs/ROOM_STATES.md draws the diagram.
-public enum ChannelState: Int, Sendable, Equatable, CaseIterable {
+public enum ChannelState: Int, Sendable, Equatable, Codable, CaseIterable {
     case live = 101
     case notStarted = 102
     case ended = 103

@@ -1,7 +1,7 @@
 import WliveCodec
 
 /// A comment as subscribers receive it; docs/PROTOCOL.md shows the JSON.
-public struct Comment: Sendable, Equatable {
+public struct Comment: Sendable, Equatable, Codable {
     /// Unique id of the comment.
     public var id: String
     /// Position in the channel: 1, 2, 3… with no gaps, so a client can spot a missed comment.
@@ -284,7 +284,7 @@ public enum GapReason: String, Sendable, Equatable {
 }
 
 /// A room's moderation modes: pushed as they change, carried by every acknowledgement.
-public struct RoomModes: Sendable, Equatable {
+public struct RoomModes: Sendable, Equatable, Codable {
     /// Seconds a user must wait between two comments in the room; 0: no limit.
     public var slowMode: Int
     /// Only the room's owner (the anchor) may comment: a muted room.

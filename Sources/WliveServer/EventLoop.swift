@@ -84,6 +84,8 @@ final class EventLoop: @unchecked Sendable {
     var fanOut: FanOutEngine?
     /// The API's way to a store on its own thread (`store.kind: sqlite`), on the ingest loop.
     var storeJournal: ThreadedJournal?
+    /// This node's part in a cluster (`cluster.redis_url`), on the ingest loop.
+    var cluster: ClusterLink?
     /// History pages for resuming viewers, on the ingest loop.
     var history: HistoryReader?
     /// While a commit's answers are given: the API connections with answers gathered, so each
@@ -242,6 +244,7 @@ final class EventLoop: @unchecked Sendable {
         for (deadline, connection) in wheel.advance(to: now) {
             connection.timerFired(deadline: deadline, now: now)
         }
+        cluster?.tick()
         let second = now * Self.tickMilliseconds / 1000
         if second != lastSecond {
             lastSecond = second
@@ -336,7 +339,9 @@ final class EventLoop: @unchecked Sendable {
             for connection in Array(connections.values) { connection.abort() }
         }
         // The store thread answers through this loop's inbox: nothing may wait for it.
-        guard connections.isEmpty, storeJournal?.isIdle ?? true else { return }
+        guard connections.isEmpty, storeJournal?.isIdle ?? true, cluster?.isIdle ?? true else { return }
+        cluster?.close()
+        cluster = nil
         // Nothing left but the loop's own handles: closing them lets uv_run return.
         if uv_is_closing(cast(ticker, to: uv_handle_t.self)) == 0 {
             inboxLock.lock()

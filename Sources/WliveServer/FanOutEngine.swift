@@ -54,6 +54,15 @@ final class FanOutEngine {
         append(.comment, seq: comment.seq, ServerMessage.comment(comment), to: record)
     }
 
+    /// Seqs `from...to` will never be delivered here (a cluster's history no longer holds them,
+    /// or they were taken back): the subscribers get one `gap` naming them.
+    func skip(_ id: ChannelID, from: UInt64, to: UInt64, reason: GapReason) {
+        guard let record = channels.lookup(id) else { return }
+        record.delivered(to)
+        let gap = ServerMessage.gap(channelID: id, fromSeq: from, toSeq: to, reason: reason, time: wallClockMilliseconds())
+        append(.notice, seq: to, gap, to: record)
+    }
+
     /// A numbered comment was never stored: its `seq` is free again.
     func withdraw(_ comment: Comment) {
         channels.lookup(comment.channelID)?.withdraw(comment.seq)

@@ -3,6 +3,7 @@ import Logging
 import Synchronization
 import WliveAPI
 import WliveAdmin
+import WliveCluster
 import WliveCodec
 import WliveConfig
 import WliveEngine
@@ -82,7 +83,8 @@ public final class Gateway: Sendable {
         // take the gateway (or the process embedding it) down. The write fails with EPIPE instead.
         signal(SIGPIPE, SIG_IGN)
         let dictionary = try loadDictionary()
-        let (durable, restored, bans) = try openStore()
+        let cluster = try loadCluster()
+        let (durable, restored, bans) = try cluster.map { (nil, $0.bootstrap.rooms, $0.bootstrap.bans) } ?? openStore()
         return try state.withLock { state in
             guard case .idle = state else { throw GatewayError.alreadyStarted }
             var loops: [EventLoop] = []
@@ -125,9 +127,15 @@ public final class Gateway: Sendable {
             }
             var storeThread: StoreThread?
             let journal: any StoreJournal
-            if configuration.store.kind == .memory {
+            var link: ClusterLink?
+            if let cluster {
+                link = ClusterLink(
+                    settings: configuration.cluster, endpoint: cluster.endpoint, loop: ingest, engine: fanOut,
+                    retention: configuration.store.retention, logger: logger)
+                journal = link!.journal
+            } else if configuration.store.kind == .memory, let durable {
                 journal = InlineJournal(store: durable)
-            } else {
+            } else if let durable {
                 let thread = StoreThread(store: durable, ingest: ingest)
                 let threaded = ThreadedJournal(thread: thread) { [logger] error, failures in
                     logger.error(
@@ -137,18 +145,30 @@ public final class Gateway: Sendable {
                 ingest.storeJournal = threaded
                 journal = threaded
                 storeThread = thread
+            } else {
+                preconditionFailure("a gateway has a durable store or a cluster")
             }
             readModel.onChange = { [unowned journal] change in journal.record(change) }
             let history = HistoryReader(journal: journal, channels: channels) { [unowned fanOut] comment in
                 fanOut.retractions.contains(comment)
             }
+            link?.history = history
+            var apiSettings = configuration.api
+            if let cluster { apiSettings.nodeID = cluster.bootstrap.nodeNumber }
+            let localFanOut = GatewayFanOut(engine: fanOut, history: history)
             let api = LiveAPI(
-                settings: configuration.api, store: readModel, journal: journal,
-                fanOut: GatewayFanOut(engine: fanOut, history: history),
+                settings: apiSettings, store: readModel, journal: journal,
+                fanOut: link.map { ClusterFanOut(local: localFanOut, link: $0) } ?? localFanOut,
                 spam: SpamFilter(settings: configuration.spam, dictionary: dictionary), logger: logger,
                 metrics: exporter?.metricsFactory, wallClock: wallClockMilliseconds, monotonicClock: monotonicSeconds)
             api.countRestored(restored.map(\.info))
             api.restoreBans(bans)
+            if let link {
+                link.api = api
+                link.follow(restored)
+                api.replication = link
+                ingest.cluster = link
+            }
             if let exporter { ingest.admin = AdminService(ingest: ingest, workers: loops, exporter: exporter) }
             // No loop runs yet, so the API may be called from here.
             for id in channelsToOpen { _ = try? api.adoptChannel(id) }
@@ -156,6 +176,9 @@ public final class Gateway: Sendable {
             ingest.history = history
             storeThread?.start()
             for loop in loops + [ingest] { loop.start() }
+            if let link, link.subscribedOnce.wait(timeout: .now() + configuration.cluster.commandTimeout * 2) == .timedOut {
+                logger.warning("cluster: the bus subscription is not up yet; rooms opened meanwhile are read when it is")
+            }
             state = .running(workers: loops, ingest: ingest, ports, store: storeThread)
             logger.info(
                 "wlive listening",
@@ -164,7 +187,7 @@ public final class Gateway: Sendable {
                     "http": "\(configuration.host):\(ports.http)",
                     "admin": "\(ports.admin.map { "\(admin.host):\($0)" } ?? "off")",
                     "workers": "\(loops.count)", "banned_words": "\(dictionary.wordCount)",
-                    "store": "\(configuration.store.kind == .memory ? "memory" : configuration.store.path)",
+                    "store": "\(cluster.map { "\($0.endpoint)" } ?? (configuration.store.kind == .memory ? "memory" : configuration.store.path))",
                     "rooms_restored": "\(restored.count)",
                 ])
             return ports
@@ -302,8 +325,21 @@ public final class Gateway: Sendable {
 
     // MARK: - Store
 
+    /// With `cluster.redis_url` set: where Redis is, and what it keeps, read before any loop runs.
+    private func loadCluster() throws -> (endpoint: RedisEndpoint, bootstrap: RedisBootstrap)? {
+        let settings = configuration.cluster
+        guard settings.isEnabled else { return nil }
+        guard let endpoint = RedisEndpoint(url: settings.redisURL) else {
+            throw GatewayError.configuration(
+                ConfigurationError(key: "cluster.redis_url", problem: "\(settings.redisURL) is not redis://host[:port][/db]"))
+        }
+        let bootstrap = try RedisBootstrap.load(
+            endpoint, keys: ClusterKeys(cluster: settings.name), timeout: settings.commandTimeout, now: wallClockMilliseconds())
+        return (endpoint, bootstrap)
+    }
+
     /// Opens the durable store and reads what it kept. Runs in `start()`, before any loop.
-    private func openStore() throws -> (any DurableStore, [StoredChannel], [UserBan]) {
+    private func openStore() throws -> ((any DurableStore)?, [StoredChannel], [UserBan]) {
         let settings = configuration.store
         do {
             let store: any DurableStore =

@@ -78,6 +78,24 @@ public struct SpamFilter {
         return nil
     }
 
+    /// Records a comment accepted elsewhere (another node of a cluster) for the stateful rules:
+    /// it uses up the user's rate and counts toward repeats and floods, as if checked here.
+    public mutating func observe(channel: UInt64, user: String, content: String, now: Double) {
+        let text = TextNormalizer.withNormalizedScalars(content) { normalized in
+            TextDigest.of(normalized: normalized, original: content, key: hashKey)
+        }
+        let userKey = SpamKey.user(channel: channel, user: user, key: hashKey)
+        if settings.limitsRate { _ = rateLimiter.take(userKey, now: now) }
+        if settings.refusesRepeats {
+            repeats.expire(now: now)
+            repeats.record(SpamKey.userText(user: userKey, text: text), now: now)
+        }
+        if settings.refusesFloods {
+            floods.expire(now: now)
+            floods.record(SpamKey.channelText(channel: channel, text: text), now: now)
+        }
+    }
+
     /// The outcome of the rules that read the text alone.
     private enum Screening {
         case refused(SpamRule)

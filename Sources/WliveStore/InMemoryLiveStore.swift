@@ -114,6 +114,41 @@ public final class InMemoryLiveStore: LiveStore {
         return room.info
     }
 
+    public func replicate(_ change: StoreChange) -> ChannelInfo? {
+        let reporting = onChange
+        onChange = nil
+        defer { onChange = reporting }
+        switch change {
+        case .channel(var info):
+            if let known = rooms[info.id]?.info {
+                // Counts follow the watchers replicated one by one, likes the counts added.
+                info.onlineCount = known.onlineCount
+                info.totalCount = known.totalCount
+                info.totalLikes = known.totalLikes
+                rooms[info.id]!.info = info
+            } else {
+                rooms[info.id] = Room(info: info)
+            }
+            return info
+        case .watcher(let id, let watcher, let online):
+            return online ? join(id, watcher) : leave(id, source: watcher.source, userID: watcher.userID)
+        case .watchersCleared(let id):
+            guard rooms[id] != nil else { return nil }
+            rooms[id]!.everyone = [:]
+            rooms[id]!.online = []
+            rooms[id]!.info.onlineCount = 0
+            return rooms[id]!.info
+        case .comment, .retraction, .purge, .ban:
+            return nil
+        }
+    }
+
+    public func replicateLikes(_ id: ChannelID, count: Int64) -> ChannelInfo? {
+        guard rooms[id] != nil else { return nil }
+        rooms[id]!.info.totalLikes += count
+        return rooms[id]!.info
+    }
+
     public func watchers(of id: ChannelID, after cursor: WatcherCursor?, count: Int, ascending: Bool) -> [Watcher] {
         guard let room = rooms[id], count > 0 else { return [] }
         let online = room.online

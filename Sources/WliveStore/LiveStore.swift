@@ -1,7 +1,7 @@
 import WliveProtocol
 
 /// A live channel as the API knows it: the fields of seed 000's `retriveChannel` table.
-public struct ChannelInfo: Sendable, Equatable {
+public struct ChannelInfo: Sendable, Equatable, Codable {
     public var id: ChannelID
     public var title: String
     public var describe: String
@@ -62,7 +62,7 @@ public struct ChannelInfo: Sendable, Equatable {
 }
 
 /// One viewer of a channel (`view_user` in seed 000).
-public struct Watcher: Sendable, Equatable {
+public struct Watcher: Sendable, Equatable, Codable {
     public var source: Int
     public var userID: String
     public var biz: String
@@ -109,4 +109,15 @@ public protocol LiveStore: AnyObject {
     func leave(_ id: ChannelID, source: Int, userID: String) throws -> ChannelInfo?
     /// Up to `count` watchers watching now, by view time (then source, then user id), after `cursor`.
     func watchers(of id: ChannelID, after cursor: WatcherCursor?, count: Int, ascending: Bool) throws -> [Watcher]
+    /// Applies a change another node of a cluster made, without reporting it: a room's record
+    /// (keeping the watchers, counts and likes this store keeps itself), a watcher, a room's
+    /// watchers cleared. Returns the room after it (nil when unknown, or not a room's change).
+    func replicate(_ change: StoreChange) -> ChannelInfo?
+    /// Adds likes another node took, without reporting it; the room after it.
+    func replicateLikes(_ id: ChannelID, count: Int64) -> ChannelInfo?
+}
+
+extension LiveStore {
+    public func replicate(_ change: StoreChange) -> ChannelInfo? { nil }
+    public func replicateLikes(_ id: ChannelID, count: Int64) -> ChannelInfo? { nil }
 }

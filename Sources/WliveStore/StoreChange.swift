@@ -2,7 +2,7 @@ import WliveProtocol
 
 /// One change to what the gateway keeps: the API's read model reports these, and a durable
 /// store writes them, a batch per transaction, in the order they happened.
-public enum StoreChange: Sendable, Equatable {
+public enum StoreChange: Sendable, Equatable, Codable {
     /// A room's record, new or changed (state, times, counts).
     case channel(ChannelInfo)
     /// A watcher's record in a room; `online` is false once it left.
@@ -22,7 +22,7 @@ public enum StoreChange: Sendable, Equatable {
 }
 
 /// A user kept from commenting (`banUser`), in one room or (`channel` nil) everywhere.
-public struct UserBan: Sendable, Equatable, Hashable {
+public struct UserBan: Sendable, Equatable, Hashable, Codable {
     public var channel: ChannelID?
     public var source: Int
     public var userID: String
