@@ -50,7 +50,8 @@ final class ClusterFanOut: LiveFanOut {
 
     func retract(_ id: ChannelID, comments: [(id: String, seq: UInt64)], reason: String) {
         local.retract(id, comments: comments, reason: reason)
-        link.journal.broadcast(.retracted(id, comments: comments.map { RetractedComment(id: $0.id, seq: $0.seq) }, reason: reason))
+        link.journal.broadcast(
+            .retracted(id, comments: comments.map { RetractedComment(id: $0.id, seq: $0.seq) }, reason: reason))
     }
 
     func purge(_ id: ChannelID, userID: String, source: Int, since: Int64) {

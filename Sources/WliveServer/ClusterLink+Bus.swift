@@ -55,7 +55,8 @@ extension ClusterLink {
             _ = engine.close(info.id, as: info.state, reason: info.reason)
             order.forget(info.id)
         } else if engine.channels.lookup(info.id) == nil {
-            engine.channels.open(info.id, epoch: info.epoch, lastSeq: room.lastSeq, state: info.state, moderation: RoomModeration(info))
+            engine.channels.open(
+                info.id, epoch: info.epoch, lastSeq: room.lastSeq, state: info.state, moderation: RoomModeration(info))
             order.follow(info.id, deliveredThrough: room.lastSeq)
         } else {
             _ = engine.changeState(info.id, to: info.state, reason: info.reason)

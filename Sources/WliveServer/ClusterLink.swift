@@ -75,7 +75,10 @@ final class ClusterLink: LiveReplication {
         subscriber.tick(now: now)
         // A comment Redis kept is acknowledged even if the bus is slow to bring it back here.
         for (id, waiting) in waitingAcks where waiting.contains(where: { now - $0.since >= settings.commandTimeout }) {
-            let (late, rest) = (waiting.filter { now - $0.since >= settings.commandTimeout }, waiting.filter { now - $0.since < settings.commandTimeout })
+            let (late, rest) = (
+                waiting.filter { now - $0.since >= settings.commandTimeout },
+                waiting.filter { now - $0.since < settings.commandTimeout }
+            )
             waitingAcks[id] = rest.isEmpty ? nil : rest
             for ack in late { ack.completion(.success(ack.comment)) }
         }

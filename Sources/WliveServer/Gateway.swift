@@ -187,7 +187,8 @@ public final class Gateway: Sendable {
                     "http": "\(configuration.host):\(ports.http)",
                     "admin": "\(ports.admin.map { "\(admin.host):\($0)" } ?? "off")",
                     "workers": "\(loops.count)", "banned_words": "\(dictionary.wordCount)",
-                    "store": "\(cluster.map { "\($0.endpoint)" } ?? (configuration.store.kind == .memory ? "memory" : configuration.store.path))",
+                    "store":
+                        "\(cluster.map { "\($0.endpoint)" } ?? (configuration.store.kind == .memory ? "memory" : configuration.store.path))",
                     "rooms_restored": "\(restored.count)",
                 ])
             return ports

@@ -198,7 +198,10 @@ final class RedisConnection {
 
     private func issue(
         _ context: UnsafeMutablePointer<redisAsyncContext>, _ arguments: [[UInt8]], privdata: UnsafeMutableRawPointer,
-        callback: @escaping @convention(c) (UnsafeMutablePointer<redisAsyncContext>?, UnsafeMutableRawPointer?, UnsafeMutableRawPointer?) -> Void
+        callback:
+            @escaping @convention(c) (
+                UnsafeMutablePointer<redisAsyncContext>?, UnsafeMutableRawPointer?, UnsafeMutableRawPointer?
+            ) -> Void
     ) -> Bool {
         let lengths = arguments.map(\.count)
         var pointers: [UnsafePointer<CChar>?] = []

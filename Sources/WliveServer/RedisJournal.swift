@@ -55,7 +55,8 @@ final class RedisJournal: StoreJournal {
             write(["ZADD", keys.retracted(id)] + seqs.flatMap { [String($0), String($0)] })
         case .purge(let id, let userID, let source, let since):
             write([
-                "EVALSHA", ClusterScripts.purge.sha, "2", keys.history(id), keys.retracted(id), "\(source):\(userID)", String(since),
+                "EVALSHA", ClusterScripts.purge.sha, "2", keys.history(id), keys.retracted(id), "\(source):\(userID)",
+                String(since),
             ])
         case .ban(let ban):
             write(["HSET", keys.bans, ban.key, json(ban)])

@@ -1,46 +1,15 @@
 """Durability of a real `wlive serve` process on its default SQLite store: what was answered
 with code 0 survives kill -9, numbering goes on where it stopped, viewers resume with
 since_seq, and a store that is unreadable or full is refused clearly, never lost."""
-import http.client
 import json
 import os
 import subprocess
 import tempfile
 import time
-import urllib.parse
 
 from websockets.sync.client import connect
 
-from wlive_support import BINARY, COMMON, ROOT, Gateway, call, handshake, next_message, start_live
-
-
-class KeepAlive:
-    """One keep-alive HTTP connection for many API calls."""
-
-    def __init__(self, gateway):
-        self.connection = http.client.HTTPConnection("127.0.0.1", gateway.http_port, timeout=10)
-
-    def call(self, name, **fields):
-        body = urllib.parse.urlencode({**COMMON, **fields})
-        self.connection.request("POST", f"/live/{name}", body, {"Content-Type": "application/x-www-form-urlencoded"})
-        response = self.connection.getresponse()
-        assert response.status == 200
-        return json.loads(response.read())
-
-    def comment(self, channel, content, user="123"):
-        return self.call("sendComment", userid=user, comment=json.dumps({"channel_id": channel, "content": content}))
-
-
-def history(gateway, channel, since=0):
-    """Every retained comment after `since`, page by page."""
-    comments = []
-    while True:
-        page = call(gateway, "retrieveComments", channel_id=channel, since_seq=str(since), get_count="100")
-        assert page["code"] == 0, page
-        comments += page["comments"]
-        if not page["has_more"]:
-            return comments, page
-        since = page["comments"][-1]["seq"]
+from wlive_support import BINARY, ROOT, Gateway, KeepAlive, call, handshake, history, next_message, start_live
 
 
 def test_what_was_acknowledged_survives_kill_9_and_numbering_goes_on():

@@ -1,6 +1,7 @@
 """Helpers for the Python end-to-end tests: a real `wlive serve` process on ephemeral loopback
 ports, the seed's API envelope, the Wlive handshake, and raw sockets for hostile clients."""
 import base64
+import http.client
 import json
 import os
 import re
@@ -256,3 +257,32 @@ def _read_resp(stream):
         n = int(rest)
         return None if n < 0 else [_read_resp(stream) for _ in range(n)]
     raise RuntimeError(f"unexpected RESP line {line!r}")
+
+
+class KeepAlive:
+    """One keep-alive HTTP connection for many API calls."""
+
+    def __init__(self, gateway):
+        self.connection = http.client.HTTPConnection("127.0.0.1", gateway.http_port, timeout=10)
+
+    def call(self, name, **fields):
+        body = urllib.parse.urlencode({**COMMON, **fields})
+        self.connection.request("POST", f"/live/{name}", body, {"Content-Type": "application/x-www-form-urlencoded"})
+        response = self.connection.getresponse()
+        assert response.status == 200
+        return json.loads(response.read())
+
+    def comment(self, channel, content, user="123"):
+        return self.call("sendComment", userid=user, comment=json.dumps({"channel_id": channel, "content": content}))
+
+
+def history(gateway, channel, since=0):
+    """Every retained comment after `since`, page by page."""
+    comments = []
+    while True:
+        page = call(gateway, "retrieveComments", channel_id=channel, since_seq=str(since), get_count="100")
+        assert page["code"] == 0, page
+        comments += page["comments"]
+        if not page["has_more"]:
+            return comments, page
+        since = page["comments"][-1]["seq"]
