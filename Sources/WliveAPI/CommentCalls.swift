@@ -40,7 +40,10 @@ extension LiveAPI {
         publish(
             channel: id, userID: caller.userID, source: caller.source, biz: caller.biz,
             content: content, extJSON: extJSON, commentType: commentType
-        ) { result in
+        ) { [self] result in
+            if case .failure = result {
+                spam.withdraw(channel: id.rawValue, user: caller.key, content: content)
+            }
             switch result {
             case .failure(.internalError):
                 answer(.storeFailed)

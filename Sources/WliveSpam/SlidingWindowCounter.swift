@@ -51,6 +51,16 @@ struct SlidingWindowCounter {
         if let slot = counts.index(of: key) { counts[slot: slot] += 1 } else { counts.insert(key, 1) }
     }
 
+    /// Takes back the latest event for `key` (one recorded for a comment that was then not
+    /// kept). It sits near the end, so the search and the removal are short.
+    mutating func forget(_ key: UInt64) {
+        guard let slot = counts.index(of: key),
+            let index = events[head...].lastIndex(where: { $0.key == key })
+        else { return }
+        events.remove(at: index)
+        if counts[slot: slot] > 1 { counts[slot: slot] -= 1 } else { counts.remove(at: slot) }
+    }
+
     /// Drops expired events from the front of the array once they are most of it, and gives
     /// memory back after a burst: amortised constant time per event.
     private mutating func compactIfWasteful() {

@@ -81,9 +81,7 @@ public struct SpamFilter {
     /// Records a comment accepted elsewhere (another node of a cluster) for the stateful rules:
     /// it uses up the user's rate and counts toward repeats and floods, as if checked here.
     public mutating func observe(channel: UInt64, user: String, content: String, now: Double) {
-        let text = TextNormalizer.withNormalizedScalars(content) { normalized in
-            TextDigest.of(normalized: normalized, original: content, key: hashKey)
-        }
+        let text = digest(content)
         let userKey = SpamKey.user(channel: channel, user: user, key: hashKey)
         if settings.limitsRate { _ = rateLimiter.take(userKey, now: now) }
         if settings.refusesRepeats {
@@ -93,6 +91,23 @@ public struct SpamFilter {
         if settings.refusesFloods {
             floods.expire(now: now)
             floods.record(SpamKey.channelText(channel: channel, text: text), now: now)
+        }
+    }
+
+    /// Takes back what `check` recorded for a comment that was then not kept (the store or the
+    /// cluster answered 100): a client's retry of it is not a repeat, nor one more of a flood.
+    /// The rate it used stays used, as for any attempt.
+    public mutating func withdraw(channel: UInt64, user: String, content: String) {
+        let text = digest(content)
+        let userKey = SpamKey.user(channel: channel, user: user, key: hashKey)
+        if settings.refusesRepeats { repeats.forget(SpamKey.userText(user: userKey, text: text)) }
+        if settings.refusesFloods { floods.forget(SpamKey.channelText(channel: channel, text: text)) }
+    }
+
+    /// The digest of a text's normal form, as `check` takes it.
+    private func digest(_ content: String) -> UInt64 {
+        TextNormalizer.withNormalizedScalars(content) { normalized in
+            TextDigest.of(normalized: normalized, original: content, key: hashKey)
         }
     }
 

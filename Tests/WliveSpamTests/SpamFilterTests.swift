@@ -97,6 +97,23 @@ struct SpamFilterTests {
         #expect(filter.refusals[.flood] == 3)
     }
 
+    @Test func aWithdrawnCommentIsNeitherARepeatNorPartOfAFlood() {
+        var filter = filter()
+        for index in 0..<5 {
+            #expect(filter.check(channel: 1, user: "2:\(index)", content: "666", now: Double(index)) == nil)
+        }
+        // The fifth was then not kept (code 100): its retry passes, and the flood counts four.
+        filter.withdraw(channel: 1, user: "2:4", content: "666")
+        #expect(filter.check(channel: 1, user: "2:4", content: "６６６", now: 5) == nil)
+        #expect(filter.check(channel: 1, user: "2:5", content: "666", now: 5)?.rule == .flood)
+        // Taking back what was never recorded changes nothing.
+        filter.withdraw(channel: 1, user: "2:9", content: "777")
+        #expect(filter.check(channel: 1, user: "2:4", content: "666", now: 6)?.rule == .repeatText)
+        // Expiry after a withdrawal still empties the windows.
+        _ = filter.check(channel: 1, user: "2:9", content: "999", now: 100)
+        #expect(filter.check(channel: 1, user: "2:4", content: "666", now: 200) == nil)
+    }
+
     @Test func refusedCommentsDoNotCountTowardsAFlood() {
         var filter = filter()
         for index in 0..<5 {
