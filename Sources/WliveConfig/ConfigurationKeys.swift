@@ -401,12 +401,13 @@ public enum ConfigurationKeys {
                 "Seconds a comment is kept; 0: no age limit."),
 
             .string(
-                "cluster.redis_url", \.cluster.redisURL,
+                "cluster.redis_url", \.cluster.redisURL, must: "be empty or redis://host[:port][/db]",
                 """
                 redis://host:port/db of the Redis that several nodes share rooms through (docs/CLUSTER.md).
                 Empty: one node on its own store. Set: Redis keeps rooms, watchers, counts and history, and
                 store.* is not used.
-                """),
+                """,
+                where: { $0.isEmpty || RedisEndpoint(url: $0) != nil }),
             .string(
                 "cluster.name", \.cluster.name,
                 "Nodes with the same name on one Redis serve the same rooms; it prefixes every key (wlive:<name>:)."),

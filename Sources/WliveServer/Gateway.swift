@@ -170,14 +170,24 @@ public final class Gateway: Sendable {
                 ingest.cluster = link
             }
             if let exporter { ingest.admin = AdminService(ingest: ingest, workers: loops, exporter: exporter) }
-            // No loop runs yet, so the API may be called from here.
-            for id in channelsToOpen { _ = try? api.adoptChannel(id) }
+            // No loop runs yet, so the API may be called from here; on a cluster, once the link
+            // to Redis is up (below), on the ingest loop.
+            if link == nil { adoptChannelsToOpen(api) }
             ingest.becomeIngestLoop(api: api, fanOut: fanOut)
             ingest.history = history
             storeThread?.start()
             for loop in loops + [ingest] { loop.start() }
             if let link, link.subscribedOnce.wait(timeout: .now() + configuration.cluster.commandTimeout * 2) == .timedOut {
                 logger.warning("cluster: the bus subscription is not up yet; rooms opened meanwhile are read when it is")
+            }
+            if link != nil, !channelsToOpen.isEmpty {
+                let adopted = DispatchSemaphore(value: 0)
+                ingest.send(
+                    .run { [self] loop in
+                        if let api = loop.api { adoptChannelsToOpen(api) }
+                        adopted.signal()
+                    })
+                adopted.wait()
             }
             state = .running(workers: loops, ingest: ingest, ports, store: storeThread)
             logger.info(
@@ -321,6 +331,16 @@ public final class Gateway: Sendable {
                 return true
             }
             if !sent { continuation.resume(returning: nil) }
+        }
+    }
+
+    /// Opens `openChannels` that no store knows yet, then closes their journal batch (so a
+    /// failure to keep them is logged here and never answered to the next call).
+    private func adoptChannelsToOpen(_ api: LiveAPI) {
+        guard !channelsToOpen.isEmpty else { return }
+        for id in channelsToOpen { _ = try? api.adoptChannel(id) }
+        api.journal.whenDurable { [logger] kept in
+            if !kept { logger.error("the channels to open could not be kept by the store") }
         }
     }
 

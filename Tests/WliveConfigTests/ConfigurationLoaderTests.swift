@@ -72,6 +72,7 @@ struct ConfigurationLoaderTests {
         (["WLIVE_SHUTDOWN_TIMEOUT": "-1"], "shutdown.timeout"),
         (["WLIVE_WORKERS": "1000"], "workers"),
         (["WLIVE_WORKERS": "65"], "workers"),
+        (["WLIVE_CLUSTER_REDIS_URL": "http://127.0.0.1:6379"], "cluster.redis_url"),
     ])
     func badValueStopsStartUpNamingTheKey(environment: [String: String], key: String) async {
         do {

@@ -104,7 +104,7 @@ struct ChannelReleaseEndToEndTests {
         let viewer = try harness.subscriber(channel: channel)
         #expect(code(try api.sendComment(channel, "one comment")) == 0)
         #expect(try viewer.nextJSON(skipping: ["heartbeat", "notice"])["content"] as? String == "one comment")
-        weak var record = harness.gateway.channels.lookup(channel)
+        weak let record = harness.gateway.channels.lookup(channel)
         #expect(record?.ring.isAllocated == true)
         #expect(code(try api.call("stopLive", "channel_id=\(channel)")) == 0)
         #expect(try viewer.nextJSON(skipping: ["heartbeat", "notice"])["type"] as? String == "channel_closed")
