@@ -43,7 +43,8 @@ public struct ProcessStatistics: Sendable, Equatable {
         defer { fclose(file) }
         var line = [CChar](repeating: 0, count: 256)
         guard fgets(&line, Int32(line.count), file) != nil else { return 0 }
-        let fields = String(cString: line).split(separator: " ")
+        let text = line.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }
+        let fields = String(decoding: text, as: UTF8.self).split(separator: " ")
         return fields.count >= 2 ? Int(fields[1]) ?? 0 : 0
     }
 

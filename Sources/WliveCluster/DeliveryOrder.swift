@@ -59,6 +59,9 @@ public struct DeliveryOrder: Sendable {
         return actions
     }
 
+    /// The rooms followed, in no order.
+    public var followedRooms: [ChannelID] { Array(rooms.keys) }
+
     /// The link came back: every followed room reads what it may have missed.
     public mutating func resynchronize() -> [Action] {
         var actions: [Action] = []

@@ -30,6 +30,8 @@ final class ClusterLink: LiveReplication {
     var isSubscribed = false
     /// Signalled when the subscription first comes up: `Gateway.start` returns after it.
     let subscribedOnce = DispatchSemaphore(value: 0)
+    /// When `expireHistory` next sweeps (monotonic seconds).
+    private var nextExpiry = 0.0
 
     struct WaitingAck {
         var comment: Comment
@@ -73,6 +75,7 @@ final class ClusterLink: LiveReplication {
         let now = monotonicSeconds()
         commands.tick(now: now)
         subscriber.tick(now: now)
+        expireHistory(now: now)
         // A comment Redis kept is acknowledged even if the bus is slow to bring it back here.
         for (id, waiting) in waitingAcks where waiting.contains(where: { now - $0.since >= settings.commandTimeout }) {
             let (late, rest) = (
@@ -81,6 +84,18 @@ final class ClusterLink: LiveReplication {
             )
             waitingAcks[id] = rest.isEmpty ? nil : rest
             for ack in late { ack.completion(.success(ack.comment)) }
+        }
+    }
+
+    /// `history.max_age` on Redis: every quarter of it (a minute at most) each followed room's
+    /// stream drops what is older, oldest first (the count retention is the append script's MAXLEN). Every node does
+    /// it; a second sweep of a room finds nothing to drop and costs one XRANGE.
+    private func expireHistory(now: Double) {
+        guard now >= nextExpiry, commands.isConnected, let cutoff = retention.ageCutoff(now: wallClockMilliseconds())
+        else { return }
+        nextExpiry = now + min(60, max(0.25, retention.maxAge / 4))
+        for id in order.followedRooms {
+            commands.send(["EVALSHA", ClusterScripts.expire.sha, "1", keys.history(id), String(cutoff), "1000"]) { _ in }
         }
     }
 

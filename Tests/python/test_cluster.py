@@ -268,3 +268,21 @@ def test_spam_limits_and_likes_hold_cluster_wide():
             room = call(late, "retrieveChannel", channel_ids=json.dumps([channel]))["channel"][0]
             assert room["total_likes"] == 250 and room["status"] == "NORMAL"
             assert post_all(late, channel, ["from the late node"], user="late")[0]["seq"] == 6
+
+
+def test_history_max_age_applies_to_the_redis_history():
+    with RedisServer() as redis:
+        with Gateway(env=cluster_env(redis, WLIVE_HISTORY_MAX_AGE="2")) as one:
+            channel = start_live(one)
+            assert [a["code"] for a in post_all(one, channel, [f"old{k}" for k in range(5)])] == [0] * 5
+            kept, _ = history(one, channel)
+            assert [c["seq"] for c in kept] == [1, 2, 3, 4, 5]
+            time.sleep(2.5)
+            fresh = post_all(one, channel, ["fresh"])[0]
+            assert fresh["code"] == 0 and fresh["seq"] == 6
+            deadline = time.time() + 5
+            while [c["seq"] for c in history(one, channel)[0]] != [6]:
+                assert time.time() < deadline, history(one, channel)[0]
+                time.sleep(0.1)
+            # The numbering is the counter's, not the stream's: it goes on.
+            assert post_all(one, channel, ["later"])[0]["seq"] == 7
