@@ -1,6 +1,7 @@
 """Several `wlive serve` processes on one real `redis-server` (cluster.redis_url): one room, any
 node, every viewer, in seq order; a node killed and its viewers resumed on another; Redis
 restarted and stopped under load with nothing acknowledged lost; limits and counts cluster-wide."""
+import contextlib
 import json
 import os
 import threading
@@ -58,6 +59,20 @@ class Viewer(threading.Thread):
     def last(self):
         ends = ([self.seqs[-1]] if self.seqs else []) + [gap[1] for gap in self.gaps]
         return max(ends, default=self.since or 0)
+
+
+@contextlib.contextmanager
+def two_nodes_and_a_viewer():
+    """Redis, two nodes with a 1 s command timeout, a room started on the first and a viewer of
+    it on the second."""
+    with RedisServer() as redis:
+        env = cluster_env(redis, WLIVE_CLUSTER_COMMAND_TIMEOUT="1")
+        with Gateway(env=env) as one, Gateway(env=env) as two:
+            channel = start_live(one)
+            viewer = Viewer(two, channel, until=10**9, deadline=60)
+            viewer.start()
+            assert viewer.ready.wait(10)
+            yield redis, one, two, channel, viewer
 
 
 def post_all(gateway, channel, contents, user="123"):
@@ -162,75 +177,63 @@ def test_a_node_killed_mid_stream_its_viewers_resume_on_another_and_lose_nothing
 
 
 def test_redis_restarted_mid_stream_answers_100_meanwhile_and_loses_nothing_acknowledged():
-    with RedisServer() as redis:
-        env = cluster_env(redis, WLIVE_CLUSTER_COMMAND_TIMEOUT="1")
-        with Gateway(env=env) as one, Gateway(env=env) as two:
-            channel = start_live(one)
-            viewer = Viewer(two, channel, until=10**9, deadline=60)
-            viewer.start()
-            assert viewer.ready.wait(10)
-            api = KeepAlive(one)
-            answers = []
-            restarted = False
-            while sum(1 for a in answers if a["code"] == 0) < 150:
-                answers.append(api.comment(channel, f"c{len(answers)}", user=f"u{len(answers) % 9}"))
-                if len(answers) == 60 and not restarted:
-                    redis.stop()
-                    outage = [api.comment(channel, f"down{k}", user="d") for k in range(3)]
-                    assert [a["code"] for a in outage] == [100, 100, 100], outage
-                    answers += outage
-                    redis.start()
-                    restarted = True
-                assert len(answers) < 2000, "the cluster did not come back after Redis restarted"
-                time.sleep(0.002)
-            acknowledged = [a["seq"] for a in answers if a["code"] == 0]
-            assert len(set(acknowledged)) == len(acknowledged) and acknowledged == sorted(acknowledged)
-            kept, _ = history(two, channel)
-            kept_seqs = {c["seq"] for c in kept}
-            assert set(acknowledged) <= kept_seqs
-            # The viewer on node 2 got every acknowledged comment once, in order, or was told.
-            viewer.until = max(kept_seqs)
-            viewer.join(30)
-            assert viewer.seqs == sorted(set(viewer.seqs))
-            told = set(viewer.seqs) | {s for a, b, _ in viewer.gaps for s in range(a, b + 1)}
-            assert set(acknowledged) <= set(viewer.seqs), (sorted(set(acknowledged) - set(viewer.seqs))[:10], viewer.gaps)
-            assert told >= set(range(1, max(kept_seqs) + 1))
+    with two_nodes_and_a_viewer() as (redis, one, two, channel, viewer):
+        api = KeepAlive(one)
+        answers = []
+        restarted = False
+        while sum(1 for a in answers if a["code"] == 0) < 150:
+            answers.append(api.comment(channel, f"c{len(answers)}", user=f"u{len(answers) % 9}"))
+            if len(answers) == 60 and not restarted:
+                redis.stop()
+                outage = [api.comment(channel, f"down{k}", user="d") for k in range(3)]
+                assert [a["code"] for a in outage] == [100, 100, 100], outage
+                answers += outage
+                redis.start()
+                restarted = True
+            assert len(answers) < 2000, "the cluster did not come back after Redis restarted"
+            time.sleep(0.002)
+        acknowledged = [a["seq"] for a in answers if a["code"] == 0]
+        assert len(set(acknowledged)) == len(acknowledged) and acknowledged == sorted(acknowledged)
+        kept, _ = history(two, channel)
+        kept_seqs = {c["seq"] for c in kept}
+        assert set(acknowledged) <= kept_seqs
+        # The viewer on node 2 got every acknowledged comment once, in order, or was told.
+        viewer.until = max(kept_seqs)
+        viewer.join(30)
+        assert viewer.seqs == sorted(set(viewer.seqs))
+        told = set(viewer.seqs) | {s for a, b, _ in viewer.gaps for s in range(a, b + 1)}
+        assert set(acknowledged) <= set(viewer.seqs), (sorted(set(acknowledged) - set(viewer.seqs))[:10], viewer.gaps)
+        assert told >= set(range(1, max(kept_seqs) + 1))
 
 
 def test_redis_stopped_for_5_seconds_refuses_with_100_in_bounded_time_then_serves_again():
-    with RedisServer() as redis:
-        env = cluster_env(redis, WLIVE_CLUSTER_COMMAND_TIMEOUT="1")
-        with Gateway(env=env) as one, Gateway(env=env) as two:
-            channel = start_live(one)
-            viewer = Viewer(two, channel, until=10**9, deadline=60)
-            viewer.start()
-            assert viewer.ready.wait(10)
-            api = KeepAlive(one)
-            acknowledged = [a["seq"] for a in post_all(one, channel, [f"a{k}" for k in range(20)]) if a["code"] == 0]
-            assert len(acknowledged) == 20
-            os.kill(redis.process.pid, 19)  # SIGSTOP
-            stopped_at = time.time()
-            during = []
-            while time.time() - stopped_at < 5:
-                started = time.time()
-                answer = api.comment(channel, f"s{len(during)}", user=f"s{len(during)}")
-                during.append((answer["code"], time.time() - started))
-            os.kill(redis.process.pid, 18)  # SIGCONT
-            assert during and all(code == 100 for code, _ in during), during
-            assert max(seconds for _, seconds in during) < 3, during
-            deadline = time.time() + 15
-            after = []
-            while len(after) < 20:
-                answer = api.comment(channel, f"b{len(after)}", user=f"b{len(after)}")
-                if answer["code"] == 0:
-                    after.append(answer["seq"])
-                assert time.time() < deadline, ("not serving again after SIGCONT", answer, one.process.poll())
-            acknowledged += after
-            kept, _ = history(two, channel)
-            assert set(acknowledged) <= {c["seq"] for c in kept}
-            viewer.until = max(c["seq"] for c in kept)
-            viewer.join(30)
-            assert set(acknowledged) <= set(viewer.seqs) and viewer.seqs == sorted(set(viewer.seqs))
+    with two_nodes_and_a_viewer() as (redis, one, two, channel, viewer):
+        api = KeepAlive(one)
+        acknowledged = [a["seq"] for a in post_all(one, channel, [f"a{k}" for k in range(20)]) if a["code"] == 0]
+        assert len(acknowledged) == 20
+        os.kill(redis.process.pid, 19)  # SIGSTOP
+        stopped_at = time.time()
+        during = []
+        while time.time() - stopped_at < 5:
+            started = time.time()
+            answer = api.comment(channel, f"s{len(during)}", user=f"s{len(during)}")
+            during.append((answer["code"], time.time() - started))
+        os.kill(redis.process.pid, 18)  # SIGCONT
+        assert during and all(code == 100 for code, _ in during), during
+        assert max(seconds for _, seconds in during) < 3, during
+        deadline = time.time() + 15
+        after = []
+        while len(after) < 20:
+            answer = api.comment(channel, f"b{len(after)}", user=f"b{len(after)}")
+            if answer["code"] == 0:
+                after.append(answer["seq"])
+            assert time.time() < deadline, ("not serving again after SIGCONT", answer, one.process.poll())
+        acknowledged += after
+        kept, _ = history(two, channel)
+        assert set(acknowledged) <= {c["seq"] for c in kept}
+        viewer.until = max(c["seq"] for c in kept)
+        viewer.join(30)
+        assert set(acknowledged) <= set(viewer.seqs) and viewer.seqs == sorted(set(viewer.seqs))
 
 
 def test_spam_limits_and_likes_hold_cluster_wide():
