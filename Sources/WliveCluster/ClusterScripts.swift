@@ -21,10 +21,13 @@ public enum ClusterScripts {
 
     /// Numbers a comment, keeps it in the room's history and publishes it, in one step: O(1)
     /// Redis work per comment, whatever the viewers.
-    /// KEYS: seq, history. ARGV: bus, origin node, comment JSON, history.max_per_channel,
-    /// "source:userid", time (Unix ms). Returns the seq.
+    /// A room whose record Redis no longer holds (a Redis that lost its data) takes nothing:
+    /// its seq would start again at 1, below what every node delivered.
+    /// KEYS: seq, history, info. ARGV: bus, origin node, comment JSON, history.max_per_channel,
+    /// "source:userid", time (Unix ms). Returns the seq, or -1 when the room is unknown.
     public static let append = ClusterScript(
         """
+        if redis.call('EXISTS', KEYS[3]) == 0 then return -1 end
         local seq = redis.call('INCR', KEYS[1])
         redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[4], seq .. '-0', 'j', ARGV[3], 'u', ARGV[5], 't', ARGV[6])
         redis.call('PUBLISH', ARGV[1], ARGV[2] .. '|C|' .. seq .. '|' .. ARGV[3])

@@ -117,13 +117,15 @@ final class ClusterLink: LiveReplication {
             channel: id, epoch: room.epoch, userID: comment.userID, source: comment.source, biz: comment.biz,
             extJSON: comment.extJSON, content: comment.content, commentType: comment.commentType, time: comment.time)
         let arguments: [[UInt8]] = [
-            Array("EVALSHA".utf8), Array(ClusterScripts.append.sha.utf8), Array("2".utf8), Array(keys.seq(id).utf8),
-            Array(keys.history(id).utf8), Array(keys.bus.utf8), Array(node.utf8), record.json,
+            Array("EVALSHA".utf8), Array(ClusterScripts.append.sha.utf8), Array("3".utf8), Array(keys.seq(id).utf8),
+            Array(keys.history(id).utf8), Array(keys.info(id).utf8), Array(keys.bus.utf8), Array(node.utf8), record.json,
             Array(String(retention.maxPerChannel).utf8), Array("\(comment.source):\(comment.userID)".utf8),
             Array(String(comment.time).utf8),
         ]
         let sent = commands.send(arguments) { [weak self] reply in
-            guard let self, let seq = reply?.integer, seq > 0 else { return completion(.failure(.internalError)) }
+            guard let self, let seq = reply?.integer, seq > 0 else {
+                return completion(.failure(reply?.integer == -1 ? .channelNotFound : .internalError))
+            }
             let numbered = record.numbered(UInt64(seq))
             if let delivered = order.delivered(id), delivered >= numbered.seq { return completion(.success(numbered)) }
             waitingAcks[id, default: []].append(WaitingAck(comment: numbered, since: monotonicSeconds(), completion: completion))

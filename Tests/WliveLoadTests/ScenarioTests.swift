@@ -13,7 +13,8 @@ struct ScenarioTests {
             .sorted()
         #expect(
             names == [
-                "connect-storm.yaml", "hot-channel.yaml", "likes.yaml", "many-channels.yaml", "moderation.yaml",
+                "cluster-hop.yaml", "cluster-hot.yaml", "connect-storm.yaml", "hot-channel.yaml", "likes.yaml",
+                "many-channels.yaml", "moderation.yaml",
                 "post-throughput.yaml",
                 "resume-storm.yaml", "slow-readers.yaml", "smoke.yaml", "spam-mix.yaml",
             ])
@@ -91,6 +92,11 @@ struct ScenarioTests {
         for bad in ["wss://h/ws", "ws://:80/", "http://h:0/", "http://h:x/", "ftp://h/"] {
             #expect(throws: ScenarioError.self, "\(bad)") { try Endpoint.parse(bad, key: "k") }
         }
+        // Several nodes: a comma list, each URL checked.
+        #expect(
+            try Endpoint.parseList("ws://h:1/ws, ws://h:2/ws", key: "k").map(\.port) == [1, 2])
+        #expect(throws: ScenarioError.self) { try Endpoint.parseList("ws://h:1/ws,", key: "k") }
+        #expect(throws: ScenarioError.self) { try Endpoint.parseList("ws://h:1/ws,ftp://h/", key: "k") }
     }
 
     @Test func subscribersAreSplitOverProcessesAndSlowReadersCounted() {

@@ -4,6 +4,7 @@ restarted and stopped under load with nothing acknowledged lost; limits and coun
 import contextlib
 import json
 import os
+import subprocess
 import threading
 import time
 
@@ -289,3 +290,16 @@ def test_history_max_age_applies_to_the_redis_history():
                 time.sleep(0.1)
             # The numbering is the counter's, not the stream's: it goes on.
             assert post_all(one, channel, ["later"])[0]["seq"] == 7
+
+
+def test_a_redis_that_lost_its_data_refuses_comments_instead_of_numbering_them_again():
+    """Redis without persistence, restarted: the room's seq would start again at 1, below what
+    every node delivered, so the comment would be acknowledged and reach no one. It is refused."""
+    with two_nodes_and_a_viewer() as (redis, one, two, channel, viewer):
+        assert [a["code"] for a in post_all(one, channel, ["a", "b"])] == [0, 0]
+        subprocess.run(["redis-cli", "-p", str(redis.port), "flushall"], check=True, capture_output=True, timeout=10)
+        answers = post_all(one, channel, ["c", "d"]) + post_all(two, channel, ["e"])
+        assert [a["code"] for a in answers] == [1, 1, 1], answers
+        viewer.until = 2
+        viewer.join(10)
+        assert viewer.seqs == [1, 2]

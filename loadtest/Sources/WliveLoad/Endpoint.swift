@@ -37,6 +37,15 @@ public struct Endpoint: Sendable, Equatable {
         return Endpoint(host: host, port: port, target: target)
     }
 
+    /// Parses a comma-separated list of URLs (at least one).
+    public static func parseList(_ urls: String, key: String) throws(ScenarioError) -> [Endpoint] {
+        var endpoints: [Endpoint] = []
+        for url in urls.split(separator: ",", omittingEmptySubsequences: false) {
+            endpoints.append(try parse(url.trimmingCharacters(in: .whitespaces), key: key))
+        }
+        return endpoints
+    }
+
     /// This endpoint with `{channel}` in its target replaced.
     public func replacing(channel: String) -> Endpoint {
         var copy = self
@@ -46,15 +55,20 @@ public struct Endpoint: Sendable, Equatable {
 }
 
 extension Scenario {
-    /// Where subscribers connect: the Wlive WebSocket, or `sub_url` for a generic target.
-    func subscribeEndpoint() throws(ScenarioError) -> Endpoint {
-        target == .wlive ? try Endpoint.parse(wsURL, key: "ws_url") : try Endpoint.parse(subURL, key: "sub_url")
+    /// Where subscribers connect: the Wlive WebSocket, or `sub_url` for a generic target. A
+    /// comma-separated list spreads them over several nodes, subscriber n on the (n mod count)th.
+    func subscribeEndpoints() throws(ScenarioError) -> [Endpoint] {
+        target == .wlive ? try Endpoint.parseList(wsURL, key: "ws_url") : try Endpoint.parseList(subURL, key: "sub_url")
     }
 
-    /// Where comments are posted: the Wlive HTTP API, or `pub_url` for a generic target.
-    func publishEndpoint() throws(ScenarioError) -> Endpoint {
-        target == .wlive ? try Endpoint.parse(httpURL, key: "http_url") : try Endpoint.parse(pubURL, key: "pub_url")
+    /// Where comments are posted: the Wlive HTTP API, or `pub_url` for a generic target. A
+    /// list spreads the publishing connections over several nodes, connection i on the (i mod count)th.
+    func publishEndpoints() throws(ScenarioError) -> [Endpoint] {
+        target == .wlive ? try Endpoint.parseList(httpURL, key: "http_url") : try Endpoint.parseList(pubURL, key: "pub_url")
     }
+
+    /// The first publish endpoint: where channels are set up.
+    func publishEndpoint() throws(ScenarioError) -> Endpoint { try publishEndpoints()[0] }
 
     /// The login the Wlive calls carry: a token signed with `auth_secret`, or `test=1` without one.
     var credentials: ClientRequests.Credentials { authSecret.isEmpty ? .test : .secret(authSecret) }

@@ -35,8 +35,9 @@ public final class LoadRun: @unchecked Sendable {
     private func subscriberPlans() throws -> [[SubscriberClient.Plan]] {
         let scenario = plan.scenario
         var plans = Array(repeating: [SubscriberClient.Plan](), count: loops.count)
-        let base = try scenario.subscribeEndpoint()
+        let bases = try scenario.subscribeEndpoints()
         for (local, number) in plan.subscriberNumbers.enumerated() {
+            let base = bases[number % bases.count]
             let channelIndex = plan.channelIndex(ofSubscriber: number)
             let channel = plan.channels[channelIndex]
             plans[local % loops.count].append(

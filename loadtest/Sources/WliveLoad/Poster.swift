@@ -5,7 +5,10 @@ import Foundation
 final class Poster: @unchecked Sendable {
     // @unchecked: made on the caller's thread, then used only on the posting loop's thread.
     private let plan: RunPlan
+    /// Where the likes and deletions go, and the generic target's channel URLs come from.
     private let endpoint: Endpoint
+    /// Publishing connection i posts to node i mod count (`http_url` may list several).
+    private let endpoints: [Endpoint]
     private var publishers: [PublisherClient] = []
     /// With `delete_share`: the room owners' own connection for deletions, as a moderator's
     /// would be, so a deletion never queues behind the comment pipeline.
@@ -33,7 +36,8 @@ final class Poster: @unchecked Sendable {
     init(plan: RunPlan) throws(ScenarioError) {
         self.plan = plan
         let scenario = plan.scenario
-        endpoint = try scenario.publishEndpoint()
+        endpoints = try scenario.publishEndpoints()
+        endpoint = endpoints[0]
         generator = SplitMix64(seed: scenario.seed)
         distribution = ZipfDistribution(
             count: plan.channels.count, exponent: scenario.distribution == "zipf" ? scenario.zipfExponent : 0)
@@ -46,7 +50,8 @@ final class Poster: @unchecked Sendable {
     /// Opens the publishing connections on `loop`.
     func connect(on loop: LoadLoop, sources: [String]) {
         for index in 0..<plan.scenario.publishers {
-            let publisher = PublisherClient(loop: loop, endpoint: endpoint, wliveAnswers: plan.scenario.target == .wlive)
+            let publisher = PublisherClient(
+                loop: loop, endpoint: endpoints[index % endpoints.count], wliveAnswers: plan.scenario.target == .wlive)
             publisher.start(source: sources[index % sources.count])
             publishers.append(publisher)
         }
@@ -143,7 +148,7 @@ final class Poster: @unchecked Sendable {
                 ? CommentText.spam[Int(generator.next() % UInt64(CommentText.spam.count))]
                 : CommentText.ordinary(sequence: sequence, size: scenario.commentSize)
             request = ClientRequests.sendComment(
-                endpoint, channel: plan.channels[channel], common: common, content: content, stamp: stamp)
+                publisher.endpoint, channel: plan.channels[channel], common: common, content: content, stamp: stamp)
             if !isSpam, scenario.deleteShare > 0, Double.random(in: 0..<1, using: &generator) < scenario.deleteShare {
                 // Deleted by the room's owner: the anchor that ChannelSetup started it as.
                 deleteAfterwards = (
